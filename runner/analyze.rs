@@ -1,0 +1,187 @@
+//! Analysis: raw samples → comparisons (DESIGN §6). Groups samples per
+//! scenario × benchmark × metric, pairs them by round when both variants ran
+//! in the same rounds, applies Benjamini–Hochberg across the whole run, and
+//! attaches verdicts and the noise notes shown next to each row.
+
+use crate::results::{Comparison, Geomean, Role, Sample, SideSummary};
+use crate::stats::{self, Better, CompareConfig, Summary, Test, Verdict};
+use std::collections::{BTreeMap, HashMap};
+
+/// Comparisons and geomeans for every metric in `samples`.
+pub fn analyze(samples: &[Sample], cfg: &CompareConfig) -> (Vec<Comparison>, Vec<Geomean>) {
+    // Group in first-seen order so tables follow the order benchmarks ran in.
+    let mut order: Vec<(String, String, String)> = Vec::new();
+    let mut groups: HashMap<(String, String, String), Vec<&Sample>> = HashMap::new();
+    for s in samples {
+        let key = (s.scenario.clone(), s.benchmark.clone(), s.metric.clone());
+        let entry = groups.entry(key.clone()).or_default();
+        if entry.is_empty() {
+            order.push(key);
+        }
+        entry.push(s);
+    }
+
+    let mut comparisons = Vec::new();
+    for key in &order {
+        let group = &groups[key];
+        let first = group[0];
+        let side = |role: Role| -> BTreeMap<u32, f64> {
+            group.iter().filter(|s| s.variant == role).map(|s| (s.round, s.value)).collect()
+        };
+        let base = side(Role::Baseline);
+        let cand = side(Role::Candidate);
+        if base.is_empty() || cand.is_empty() {
+            continue;
+        }
+        let base_values: Vec<f64> = base.values().copied().collect();
+        let cand_values: Vec<f64> = cand.values().copied().collect();
+        let pairs: Vec<(f64, f64)> =
+            base.iter().filter_map(|(round, b)| cand.get(round).map(|c| (*b, *c))).collect();
+        // Samples from the same interleaved rounds share the machine's drift:
+        // pairing removes it. Fall back to the unpaired test when rounds don't match up.
+        let effect = if pairs.len() >= 2 {
+            stats::compare_paired(&pairs, cfg)
+        } else {
+            stats::compare_unpaired(&base_values, &cand_values, cfg)
+        };
+        let bs = stats::summarize(&base_values, cfg.confidence);
+        let cs = stats::summarize(&cand_values, cfg.confidence);
+        comparisons.push(Comparison {
+            scenario: first.scenario.clone(),
+            benchmark: first.benchmark.clone(),
+            metric: first.metric.clone(),
+            unit: first.unit.clone(),
+            better: first.better,
+            baseline: side_summary(&bs),
+            candidate: side_summary(&cs),
+            delta_pct: effect.delta_pct,
+            delta_ci_low_pct: effect.delta_ci_low_pct,
+            delta_ci_high_pct: effect.delta_ci_high_pct,
+            p_value: effect.p_value,
+            q_value: None,
+            test: test_name(effect.test).into(),
+            mde_pct: effect.mde_pct,
+            verdict: Verdict::Inconclusive,
+            notes: Vec::new(),
+        });
+    }
+
+    // One family per run: every p-value is corrected against all the others.
+    let tested: Vec<usize> = (0..comparisons.len()).filter(|&i| comparisons[i].p_value.is_some()).collect();
+    let ps: Vec<f64> = tested.iter().map(|&i| comparisons[i].p_value.unwrap_or(1.0)).collect();
+    for (&i, q) in tested.iter().zip(stats::benjamini_hochberg(&ps)) {
+        comparisons[i].q_value = Some(q);
+    }
+    for c in &mut comparisons {
+        let effect = stats::Effect {
+            delta_pct: c.delta_pct,
+            delta_ci_low_pct: c.delta_ci_low_pct,
+            delta_ci_high_pct: c.delta_ci_high_pct,
+            p_value: c.p_value,
+            test: if c.test == test_name(Test::WilcoxonSignedRank) {
+                Test::WilcoxonSignedRank
+            } else {
+                Test::MannWhitneyU
+            },
+            mde_pct: c.mde_pct,
+        };
+        c.verdict = stats::verdict(c.baseline.n, c.candidate.n, &effect, c.q_value, c.better, cfg);
+        c.notes = notes(c, cfg);
+    }
+    let geomeans = geomeans(&comparisons);
+    (comparisons, geomeans)
+}
+
+pub fn test_name(t: Test) -> &'static str {
+    match t {
+        Test::MannWhitneyU => "mann-whitney-u",
+        Test::WilcoxonSignedRank => "wilcoxon-signed-rank",
+    }
+}
+
+fn side_summary(s: &Summary) -> SideSummary {
+    SideSummary {
+        n: s.n,
+        median: s.median,
+        ci_low: s.ci_low,
+        ci_high: s.ci_high,
+        mean: s.mean,
+        stddev: s.stddev,
+        cv: s.cv,
+        min: s.min,
+        max: s.max,
+    }
+}
+
+/// Warnings that belong next to a row: why a verdict is weak, or why a
+/// number should not be trusted at face value.
+fn notes(c: &Comparison, cfg: &CompareConfig) -> Vec<String> {
+    let mut notes = Vec::new();
+    let n = c.baseline.n.min(c.candidate.n);
+    if n < 4 {
+        notes.push(format!("n={n}<4: no verdict"));
+    } else if c.baseline.ci_low.is_none() || c.candidate.ci_low.is_none() {
+        notes.push(format!("n={n}: no {:.0}% CI", cfg.confidence * 100.0));
+    }
+    let cv = c.baseline.cv.max(c.candidate.cv);
+    if cv > 0.05 {
+        notes.push(format!("noisy: CV {:.0}%", cv * 100.0));
+    }
+    match c.mde_pct {
+        Some(mde) if mde > cfg.threshold * 100.0 => notes.push(format!("MDE {mde:.1}%")),
+        None if n >= 4 => notes.push(format!("n={n}: too few rounds to detect any change")),
+        _ => {}
+    }
+    notes
+}
+
+/// Geometric mean of medians per scenario × metric, over benchmarks where
+/// both sides are positive (a geomean of zero or negative values is undefined).
+fn geomeans(comparisons: &[Comparison]) -> Vec<Geomean> {
+    let mut order: Vec<(String, String, String)> = Vec::new();
+    let mut groups: HashMap<(String, String, String), Vec<&Comparison>> = HashMap::new();
+    for c in comparisons {
+        let key = (c.scenario.clone(), c.metric.clone(), c.unit.clone());
+        let entry = groups.entry(key.clone()).or_default();
+        if entry.is_empty() {
+            order.push(key);
+        }
+        entry.push(c);
+    }
+    let mut out = Vec::new();
+    for key in order {
+        let group = &groups[&key];
+        let usable: Vec<&&Comparison> =
+            group.iter().filter(|c| c.baseline.median > 0.0 && c.candidate.median > 0.0).collect();
+        if usable.len() < 2 {
+            continue;
+        }
+        let base: Vec<f64> = usable.iter().map(|c| c.baseline.median).collect();
+        let cand: Vec<f64> = usable.iter().map(|c| c.candidate.median).collect();
+        if let (Some(b), Some(c)) = (stats::geomean(&base), stats::geomean(&cand)) {
+            out.push(Geomean {
+                scenario: key.0,
+                metric: key.1,
+                unit: key.2,
+                benchmarks: usable.len(),
+                baseline: b,
+                candidate: c,
+                delta_pct: (c / b - 1.0) * 100.0,
+            });
+        }
+    }
+    out
+}
+
+/// True when any comparison regressed: the run's exit code becomes 1.
+pub fn any_regression(comparisons: &[Comparison]) -> bool {
+    comparisons.iter().any(|c| c.verdict == Verdict::Regressed)
+}
+
+/// Which direction is good, used by renderers to color deltas.
+pub fn is_improvement(better: Better, delta_pct: f64) -> bool {
+    match better {
+        Better::Lower => delta_pct < 0.0,
+        Better::Higher => delta_pct > 0.0,
+    }
+}

@@ -1,0 +1,88 @@
+//! `perfgate compare`: parse flags, run the compare pipeline, print the
+//! terminal report, and map the outcome to an exit code (DESIGN §8).
+
+use super::{CliError, EXIT_OK, EXIT_REGRESSION, EXIT_RUN_FAILED};
+use crate::compare::{self, CompareError, CompareOptions, RunStatus};
+use crate::report;
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug)]
+pub struct CompareArgs {
+    /// Scenario file(s) to run (repeatable).
+    #[arg(long = "scenario", short = 's', value_name = "FILE")]
+    pub scenarios: Vec<PathBuf>,
+    /// Baseline revision [default: the scenario file's, else HEAD].
+    #[arg(long, value_name = "REV")]
+    pub baseline: Option<String>,
+    /// Candidate revision [default: the scenario file's, else the working tree, uncommitted changes included].
+    #[arg(long, value_name = "REV", conflicts_with = "patch")]
+    pub candidate: Option<String>,
+    /// Candidate = baseline with this patch applied (the working tree is not touched).
+    #[arg(long, value_name = "FILE")]
+    pub patch: Option<PathBuf>,
+    /// Rounds per scenario; each round runs both variants in random order [default: 10].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub rounds: Option<u32>,
+    /// Fewer rounds (at most 6): a first look, not a verdict to merge on.
+    #[arg(long)]
+    pub quick: bool,
+    /// Output directory [default: reports/<timestamp>-<name>/].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Seed for the order of variants within rounds (recorded in results.json).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Smallest change worth reporting, e.g. 2% [default: the scenario file's, else 2%].
+    #[arg(long, value_name = "PCT", value_parser = parse_threshold)]
+    pub threshold: Option<f64>,
+    /// Significance level for verdicts (applied to Benjamini–Hochberg q-values).
+    #[arg(long, value_name = "A")]
+    pub alpha: Option<f64>,
+}
+
+fn parse_threshold(s: &str) -> Result<f64, String> {
+    crate::config::parse_percent(s)
+}
+
+pub fn run(args: CompareArgs) -> Result<i32, CliError> {
+    if let Some(a) = args.alpha
+        && !(a > 0.0 && a < 1.0)
+    {
+        return Err(CliError::bad_input(anyhow::anyhow!("--alpha must be between 0 and 1, got {a}")));
+    }
+    let opts = CompareOptions {
+        scenario_files: args.scenarios,
+        baseline: args.baseline,
+        candidate: args.candidate,
+        patch: args.patch,
+        rounds: args.rounds,
+        quick: args.quick,
+        out: args.out,
+        seed: args.seed,
+        threshold: args.threshold,
+        alpha: args.alpha,
+        command_line: std::env::args().collect::<Vec<_>>().join(" "),
+        repo_dir: None,
+    };
+    let outcome = compare::run(&opts).map_err(|e| match e {
+        CompareError::BadInput(m) => CliError::bad_input(anyhow::anyhow!(m)),
+        CompareError::RunFailed(m) => CliError::run_failed(anyhow::anyhow!(m)),
+    })?;
+    print!("{}", report::terminal::render(&outcome.results, report::terminal::color_enabled()));
+    println!("results: {}", outcome.out_dir.join("results.json").display());
+    match outcome.status {
+        RunStatus::Complete => {}
+        RunStatus::Interrupted => {
+            eprintln!("interrupted: the rounds measured so far are in results.json");
+            return Ok(130);
+        }
+        RunStatus::Failed(message) => {
+            eprintln!("error: the run failed: {message}");
+            return Ok(EXIT_RUN_FAILED);
+        }
+    }
+    if crate::analyze::any_regression(&outcome.results.comparisons) {
+        return Ok(EXIT_REGRESSION);
+    }
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,79 @@
+//! Command-line edge: one file per subcommand; each parses its arguments and
+//! calls the library. Errors are mapped to the exit codes of DESIGN §8 here.
+
+pub mod benchstat;
+pub mod compare;
+pub mod validate;
+
+use clap::{Parser, Subcommand};
+
+/// Exit codes (DESIGN §8, contract).
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_REGRESSION: i32 = 1;
+pub const EXIT_BAD_INPUT: i32 = 2;
+pub const EXIT_RUN_FAILED: i32 = 3;
+
+/// An error at the CLI edge, carrying the exit code it maps to.
+#[derive(Debug)]
+pub enum CliError {
+    /// Usage, invalid scenario, unknown revision, unreadable input: exit 2.
+    BadInput(anyhow::Error),
+    /// Build failed, target crashed, command failed: exit 3.
+    RunFailed(anyhow::Error),
+}
+
+impl CliError {
+    pub fn bad_input(e: impl Into<anyhow::Error>) -> Self {
+        CliError::BadInput(e.into())
+    }
+    pub fn run_failed(e: impl Into<anyhow::Error>) -> Self {
+        CliError::RunFailed(e.into())
+    }
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::BadInput(_) => EXIT_BAD_INPUT,
+            CliError::RunFailed(_) => EXIT_RUN_FAILED,
+        }
+    }
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CliError::BadInput(e) | CliError::RunFailed(e) => write!(f, "{e:#}"),
+        }
+    }
+}
+
+#[derive(Parser, Debug)]
+#[command(name = "perfgate", version, about = "Benchmark-and-profile harness: baseline vs candidate, with statistics you can trust")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Build baseline and candidate, run scenarios in interleaved rounds, report what changed.
+    Compare(compare::CompareArgs),
+    /// Compare two Go benchmark files with benchstat-compatible numbers.
+    Benchstat(benchstat::BenchstatArgs),
+    /// Check scenario files without running anything.
+    Validate(validate::ValidateArgs),
+}
+
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Compare(a) => compare::run(a),
+        Command::Benchstat(a) => benchstat::run(a),
+        Command::Validate(a) => validate::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}

@@ -1,0 +1,382 @@
+//! The `compare` pipeline end to end: scenario files → variants → builds →
+//! interleaved rounds → analysis → results.json and the terminal report.
+//! Whatever happens mid-run (a failed trial, Ctrl-C), the rounds already
+//! measured are written before returning.
+
+use crate::analyze;
+use crate::config::{self, CandidateSpec, ScenarioFile};
+use crate::environment;
+use crate::report;
+use crate::results::{Failure, GoConfig, Results, Role, Run, Sample, Tool};
+use crate::schedule;
+use crate::stats::CompareConfig;
+use crate::variant::build_cache::BuildCache;
+use crate::variant::{Repo, Resolved, VariantSpec};
+use crate::workload::{self, BuildNote, Prepared, VariantContext, WorkloadError};
+use std::path::PathBuf;
+use std::time::Instant;
+
+pub const DEFAULT_ROUNDS: u32 = 10;
+pub const QUICK_ROUNDS: u32 = 6;
+pub const DEFAULT_THRESHOLD: f64 = 0.02;
+pub const DEFAULT_ALPHA: f64 = 0.05;
+
+#[derive(Debug, Clone, Default)]
+pub struct CompareOptions {
+    pub scenario_files: Vec<PathBuf>,
+    pub baseline: Option<String>,
+    pub candidate: Option<String>,
+    pub patch: Option<PathBuf>,
+    pub rounds: Option<u32>,
+    pub quick: bool,
+    pub out: Option<PathBuf>,
+    pub seed: Option<u64>,
+    pub threshold: Option<f64>,
+    pub alpha: Option<f64>,
+    /// The command line, recorded in results.json.
+    pub command_line: String,
+    /// Directory to find the git repository from (default: current directory).
+    pub repo_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CompareError {
+    /// The user's input is wrong (exit 2).
+    #[error("{0}")]
+    BadInput(String),
+    /// The run could not be carried out (exit 3).
+    #[error("{0}")]
+    RunFailed(String),
+}
+
+/// How a run ended; results are on disk in every case.
+#[derive(Debug)]
+pub struct CompareOutcome {
+    pub results: Results,
+    pub out_dir: PathBuf,
+    pub status: RunStatus,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunStatus {
+    Complete,
+    /// A trial failed; the message says which and why.
+    Failed(String),
+    Interrupted,
+}
+
+struct LoadedScenario<'a> {
+    file: &'a ScenarioFile,
+    index: usize,
+}
+
+pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
+    let started_at = jiff::Timestamp::now();
+    if opts.scenario_files.is_empty() {
+        return Err(CompareError::BadInput(
+            "no scenario file given; pass --scenario FILE (e.g. --scenario scenarios/demo.toml)".into(),
+        ));
+    }
+    let mut files = Vec::new();
+    for path in &opts.scenario_files {
+        files.push(config::load(path).map_err(|e| CompareError::BadInput(e.to_string()))?);
+    }
+    let mut scenarios: Vec<LoadedScenario<'_>> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    for file in &files {
+        for (index, s) in file.scenarios.iter().enumerate() {
+            if names.contains(&s.name) {
+                return Err(CompareError::BadInput(format!(
+                    "{}: scenario name {:?} is used by another scenario file; names must be unique in one run",
+                    file.path.display(),
+                    s.name
+                )));
+            }
+            if let config::ScenarioKind::NotYetRunnable { kind } = &s.kind {
+                return Err(CompareError::BadInput(format!(
+                    "{}: scenario {:?} is of kind {kind:?}, which this version of perfgate cannot run yet (runnable: gobench, command)",
+                    file.path.display(),
+                    s.name
+                )));
+            }
+            names.push(s.name.clone());
+            scenarios.push(LoadedScenario { file, index });
+        }
+    }
+    let defaults = &files[0].compare;
+
+    let cwd = opts.repo_dir.clone().unwrap_or_else(|| std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")));
+    let repo = Repo::discover(&cwd).map_err(|e| CompareError::BadInput(e.to_string()))?;
+    let variant_err = |e: crate::variant::VariantError| {
+        if e.is_bad_input() { CompareError::BadInput(e.to_string()) } else { CompareError::RunFailed(e.to_string()) }
+    };
+    repo.ensure_ignored().map_err(variant_err)?;
+
+    // CLI flags override the scenario file, which overrides the defaults.
+    let baseline_rev = opts.baseline.clone().or_else(|| defaults.baseline.clone()).unwrap_or_else(|| "HEAD".into());
+    let candidate_spec = if let Some(p) = &opts.patch {
+        let abs = if p.is_absolute() { p.clone() } else { cwd.join(p) };
+        VariantSpec::Patch { base: baseline_rev.clone(), patch: abs }
+    } else if let Some(r) = &opts.candidate {
+        VariantSpec::Rev(r.clone())
+    } else {
+        match &defaults.candidate {
+            Some(CandidateSpec::Rev(r)) => VariantSpec::Rev(r.clone()),
+            Some(CandidateSpec::Patch(p)) => VariantSpec::Patch { base: baseline_rev.clone(), patch: repo.root.join(p) },
+            None => VariantSpec::WorkingTree,
+        }
+    };
+    let rounds = opts.rounds.or(defaults.rounds).unwrap_or(DEFAULT_ROUNDS);
+    let rounds = if opts.quick { rounds.min(QUICK_ROUNDS) } else { rounds };
+    if rounds == 0 {
+        return Err(CompareError::BadInput("--rounds must be at least 1".into()));
+    }
+    let cfg = CompareConfig {
+        alpha: opts.alpha.or(defaults.alpha).unwrap_or(DEFAULT_ALPHA),
+        confidence: 0.95,
+        threshold: opts.threshold.or(defaults.threshold).unwrap_or(DEFAULT_THRESHOLD),
+    };
+    let seed = opts.seed.or(defaults.seed).unwrap_or_else(schedule::fresh_seed);
+
+    let run_name = files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join("+");
+    let out_dir = match &opts.out {
+        Some(d) => if d.is_absolute() { d.clone() } else { cwd.join(d) },
+        None => repo
+            .root
+            .join("reports")
+            .join(format!("{}-{}", jiff::Zoned::now().strftime("%Y%m%d-%H%M%S"), sanitize(&run_name))),
+    };
+    // The report directory must not leak into a snapshot of the working tree.
+    let exclude: Vec<String> = out_dir
+        .parent()
+        .and_then(|p| p.strip_prefix(&repo.root).ok())
+        .map(|rel| rel.display().to_string())
+        .filter(|s| !s.is_empty())
+        .into_iter()
+        .collect();
+    let exclude_ref: Vec<&str> = exclude.iter().map(String::as_str).collect();
+
+    let baseline = repo.resolve(Role::Baseline, &VariantSpec::Rev(baseline_rev.clone()), &[]).map_err(variant_err)?;
+    let candidate = repo.resolve(Role::Candidate, &candidate_spec, &exclude_ref).map_err(variant_err)?;
+    let logs = out_dir.join("logs");
+    std::fs::create_dir_all(&logs)
+        .map_err(|e| CompareError::RunFailed(format!("cannot create {}: {e}", logs.display())))?;
+
+    crate::process::install_interrupt_handler();
+    let mut results = Results {
+        schema_version: crate::results::SCHEMA_VERSION,
+        tool: Tool::this(),
+        run: Run {
+            id: out_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            command: opts.command_line.clone(),
+            started_at: started_at.to_string(),
+            finished_at: None,
+            seed,
+            rounds,
+            status: "running".into(),
+            schedule: Vec::new(),
+            alpha: cfg.alpha,
+            threshold_pct: cfg.threshold * 100.0,
+        },
+        environment: environment::capture(),
+        variants: vec![baseline.info(), candidate.info()],
+        samples: Vec::new(),
+        comparisons: Vec::new(),
+        geomeans: Vec::new(),
+        profiles: Vec::new(),
+        thresholds: Vec::new(),
+        failures: Vec::new(),
+        warnings: Vec::new(),
+    };
+    eprintln!("baseline:  {} ({})", baseline.label, short(&baseline.commit));
+    eprintln!("candidate: {} ({})", candidate.label, short(&candidate.commit));
+    if baseline.tree == candidate.tree {
+        results.warnings.push(
+            "baseline and candidate have the same source tree: this is an A/A run, any difference is noise".into(),
+        );
+    }
+
+    // Build both variants before measuring anything: a build failure costs no rounds.
+    let cache = BuildCache::new(repo.state_dir().join("builds"));
+    let mut prepared: Vec<[Option<Prepared>; 2]> = Vec::new();
+    let build_started = Instant::now();
+    let mut per_variant: Vec<(Resolved, PathBuf)> = Vec::new();
+    for v in [&baseline, &candidate] {
+        let checkout = repo.materialize(v).map_err(variant_err)?;
+        per_variant.push((v.clone(), checkout));
+    }
+    for s in &scenarios {
+        let scenario = &s.file.scenarios[s.index];
+        let mut pair: [Option<Prepared>; 2] = [None, None];
+        for (slot, (v, checkout)) in per_variant.iter().enumerate() {
+            let ctx = VariantContext { role: v.role, tree: &v.tree, checkout, cache: &cache, logs: &logs };
+            let mut notes: Vec<BuildNote> = Vec::new();
+            let target_build = match &s.file.target {
+                Some(t) if matches!(scenario.kind, config::ScenarioKind::Command(_)) => {
+                    let b = workload::build_target(t, &ctx).map_err(workload_err)?;
+                    if let Some(b) = &b {
+                        notes.push(BuildNote { role: v.role, what: "target".into(), build: b.clone() });
+                    }
+                    b
+                }
+                _ => None,
+            };
+            let p = workload::prepare(scenario, s.file.target.as_ref(), target_build.as_ref(), &ctx, &mut notes)
+                .map_err(workload_err)?;
+            for n in notes {
+                let how = if n.build.cached { "cached, not rebuilt" } else { "built" };
+                eprintln!("{:<9}  {}: {how} ({})", n.role.as_str(), n.what, n.build.key);
+            }
+            pair[slot] = Some(p);
+        }
+        prepared.push(pair);
+    }
+    eprintln!("builds ready in {:.1}s", build_started.elapsed().as_secs_f64());
+
+    let plan = schedule::plan(&names, rounds, seed);
+    results.run.schedule = plan.rounds.clone();
+    let mut progress = Progress::new(plan.trials.len() as u64);
+    let mut status = RunStatus::Complete;
+    let mut go_config_seen = std::collections::BTreeSet::new();
+    for trial in &plan.trials {
+        if crate::process::interrupted() {
+            status = RunStatus::Interrupted;
+            break;
+        }
+        let name = &names[trial.scenario];
+        let slot = if trial.role == Role::Baseline { 0 } else { 1 };
+        let Some(p) = &prepared[trial.scenario][slot] else { continue };
+        progress.start(name, trial.round, trial.role);
+        let log = logs.join(format!("{}-{}-{}.log", sanitize(name), trial.role, trial.round));
+        match workload::run_trial(p, &log) {
+            Ok(output) => {
+                for (key, value) in output.config {
+                    if go_config_seen.insert((name.clone(), trial.role, key.clone(), value.clone())) {
+                        results.environment.go.push(GoConfig {
+                            scenario: name.clone(),
+                            variant: trial.role,
+                            key,
+                            value,
+                        });
+                    }
+                }
+                for m in output.measurements {
+                    results.samples.push(Sample {
+                        scenario: name.clone(),
+                        benchmark: m.benchmark,
+                        metric: m.metric,
+                        unit: m.unit,
+                        better: m.better,
+                        variant: trial.role,
+                        round: trial.round,
+                        value: m.value,
+                    });
+                }
+                progress.finish_trial();
+            }
+            Err(WorkloadError::Interrupted) => {
+                status = RunStatus::Interrupted;
+                break;
+            }
+            Err(e) => {
+                let message = e.to_string();
+                results.failures.push(Failure {
+                    scenario: name.clone(),
+                    variant: trial.role,
+                    round: trial.round,
+                    message: message.clone(),
+                });
+                status = RunStatus::Failed(format!("scenario {name:?}, {} round {}: {message}", trial.role, trial.round));
+                break;
+            }
+        }
+    }
+    progress.done();
+
+    let (comparisons, geomeans) = analyze::analyze(&results.samples, &cfg);
+    results.comparisons = comparisons;
+    results.geomeans = geomeans;
+    results.run.finished_at = Some(jiff::Timestamp::now().to_string());
+    results.run.status = match &status {
+        RunStatus::Complete => "complete".into(),
+        RunStatus::Failed(_) => "failed".into(),
+        RunStatus::Interrupted => "interrupted".into(),
+    };
+    if status != RunStatus::Complete {
+        let measured = results.samples.iter().map(|s| (s.scenario.clone(), s.round, s.variant)).collect::<std::collections::BTreeSet<_>>().len();
+        results.warnings.push(format!(
+            "run {}: results cover the {measured} trial(s) completed before it stopped, of {} planned",
+            results.run.status,
+            plan.trials.len()
+        ));
+    }
+    report::json::write_results(&out_dir, &results)
+        .map_err(|e| CompareError::RunFailed(format!("cannot write results to {}: {e}", out_dir.display())))?;
+    if opts.out.is_none() {
+        let _ = report::json::update_latest(&out_dir);
+    }
+    Ok(CompareOutcome { results, out_dir, status })
+}
+
+fn workload_err(e: WorkloadError) -> CompareError {
+    match e {
+        WorkloadError::Invalid { .. } => CompareError::BadInput(e.to_string()),
+        WorkloadError::Interrupted => CompareError::RunFailed("interrupted while building; nothing was measured".into()),
+        other => CompareError::RunFailed(other.to_string()),
+    }
+}
+
+fn short(commit: &str) -> &str {
+    commit.get(..12).unwrap_or(commit)
+}
+
+/// A file-name-safe version of a scenario or run name.
+pub fn sanitize(name: &str) -> String {
+    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' }).collect()
+}
+
+/// Progress on stderr: a bar with ETA on a terminal, plain lines otherwise.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    total: u64,
+    done: u64,
+}
+
+impl Progress {
+    fn new(total: u64) -> Progress {
+        use std::io::IsTerminal;
+        let bar = if std::io::stderr().is_terminal() {
+            let bar = indicatif::ProgressBar::new(total);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} trials  ETA {eta}  {msg}",
+            ) {
+                bar.set_style(style);
+            }
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+            Some(bar)
+        } else {
+            None
+        };
+        Progress { bar, total, done: 0 }
+    }
+
+    fn start(&mut self, scenario: &str, round: u32, role: Role) {
+        match &self.bar {
+            Some(bar) => bar.set_message(format!("{scenario} round {round} {role}")),
+            None => eprintln!("[{}/{}] {scenario} round {round} {role}", self.done + 1, self.total),
+        }
+    }
+
+    fn finish_trial(&mut self) {
+        self.done += 1;
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        }
+    }
+
+    fn done(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

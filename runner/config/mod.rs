@@ -1,0 +1,499 @@
+//! Scenario files (DESIGN §3): the serde model, defaults, and validation.
+//! First stage of the pipeline: a file is fully checked before anything runs,
+//! and every problem names `file:line:col`.
+
+pub mod units;
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use toml::Spanned;
+
+pub use units::{HumanDuration, Percent, parse_duration, parse_percent};
+
+/// A problem in a scenario file, located as precisely as the parser allows.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read scenario file: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{col}: {message}")]
+    Invalid { path: String, line: usize, col: usize, message: String },
+}
+
+/// One validated scenario file.
+#[derive(Debug, Clone)]
+pub struct ScenarioFile {
+    pub path: PathBuf,
+    pub name: String,
+    pub target: Option<Target>,
+    pub compare: CompareDefaults,
+    pub scenarios: Vec<Scenario>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    /// Relative to each variant's checkout.
+    #[serde(default)]
+    pub dir: Option<String>,
+    #[serde(default)]
+    pub build: Option<String>,
+    #[serde(default)]
+    pub start: Option<String>,
+    #[serde(default)]
+    pub ready: Option<Ready>,
+    #[serde(default)]
+    pub pprof: Option<String>,
+    #[serde(default)]
+    pub metrics: Option<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ready {
+    #[serde(default)]
+    pub http: Option<String>,
+    #[serde(default)]
+    pub tcp: Option<String>,
+    #[serde(default)]
+    pub timeout: Option<HumanDuration>,
+}
+
+/// `[compare]`: defaults for `perfgate compare`; CLI flags override them.
+#[derive(Debug, Clone, Default)]
+pub struct CompareDefaults {
+    pub rounds: Option<u32>,
+    pub threshold: Option<f64>,
+    pub alpha: Option<f64>,
+    pub seed: Option<u64>,
+    pub baseline: Option<String>,
+    pub candidate: Option<CandidateSpec>,
+}
+
+/// What the candidate is, when the scenario file says.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CandidateSpec {
+    Rev(String),
+    /// A patch file, relative to the repository root.
+    Patch(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: String,
+    pub kind: ScenarioKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum ScenarioKind {
+    GoBench(GoBenchScenario),
+    Command(CommandScenario),
+    /// A kind whose fields validate but which this version cannot run yet.
+    NotYetRunnable { kind: String },
+}
+
+impl ScenarioKind {
+    pub fn name(&self) -> &str {
+        match self {
+            ScenarioKind::GoBench(_) => "gobench",
+            ScenarioKind::Command(_) => "command",
+            ScenarioKind::NotYetRunnable { kind } => kind,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct GoBenchScenario {
+    /// Relative to the checkout.
+    pub dir: String,
+    pub packages: Vec<String>,
+    pub bench: String,
+    pub benchtime: Option<String>,
+    pub benchmem: bool,
+    pub env: BTreeMap<String, String>,
+    pub timeout: Option<Duration>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommandScenario {
+    /// Relative to the checkout.
+    pub dir: String,
+    pub command: String,
+    pub prepare: Option<String>,
+    pub env: BTreeMap<String, String>,
+    pub timeout: Option<Duration>,
+}
+
+pub const KINDS: &[&str] = &["http", "websocket", "gobench", "cargobench", "command", "idle"];
+
+// ---- raw serde model: exactly the file's shape, unknown keys rejected ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    name: String,
+    #[serde(default)]
+    target: Option<Target>,
+    #[serde(default)]
+    compare: Option<RawCompare>,
+    #[serde(default)]
+    scenario: Vec<Spanned<RawScenario>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCompare {
+    #[serde(default)]
+    rounds: Option<Spanned<u32>>,
+    #[serde(default)]
+    threshold: Option<Percent>,
+    #[serde(default)]
+    alpha: Option<Spanned<f64>>,
+    #[serde(default)]
+    seed: Option<u64>,
+    #[serde(default)]
+    baseline: Option<String>,
+    #[serde(default)]
+    candidate: Option<Spanned<RawCandidate>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCandidate {
+    #[serde(default)]
+    rev: Option<String>,
+    #[serde(default)]
+    patch: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // load-scenario fields are validated now, run by a later stage
+struct RawScenario {
+    name: Spanned<String>,
+    kind: Spanned<String>,
+    // shared
+    #[serde(default)]
+    dir: Option<String>,
+    #[serde(default)]
+    env: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    timeout: Option<HumanDuration>,
+    // gobench
+    #[serde(default)]
+    packages: Option<Vec<String>>,
+    #[serde(default)]
+    bench: Option<String>,
+    #[serde(default)]
+    benchtime: Option<Spanned<String>>,
+    #[serde(default)]
+    benchmem: Option<bool>,
+    // command
+    #[serde(default)]
+    command: Option<String>,
+    #[serde(default)]
+    prepare: Option<String>,
+    // load scenarios (http, websocket, idle)
+    #[serde(default)]
+    duration: Option<HumanDuration>,
+    #[serde(default)]
+    warmup: Option<HumanDuration>,
+    #[serde(default)]
+    connections: Option<u32>,
+    #[serde(default)]
+    rate: Option<f64>,
+    #[serde(default)]
+    requests: Option<Vec<RawRequest>>,
+    #[serde(default)]
+    profile: Option<Vec<String>>,
+    #[serde(default)]
+    thresholds: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct RawRequest {
+    #[serde(default)]
+    method: Option<String>,
+    path: String,
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
+    headers: Option<BTreeMap<String, String>>,
+}
+
+/// Reads and validates a scenario file.
+pub fn load(path: &Path) -> Result<ScenarioFile, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
+    parse(path, &text)
+}
+
+/// Validates scenario-file text; `path` is only used in messages.
+pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
+    let at = |span: std::ops::Range<usize>, message: String| {
+        let (line, col) = line_col(text, span.start);
+        ConfigError::Invalid { path: path.display().to_string(), line, col, message }
+    };
+    let raw: RawFile = toml::from_str(text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        at(span, e.message().trim_end().to_string())
+    })?;
+
+    let mut compare = CompareDefaults::default();
+    if let Some(c) = raw.compare {
+        if let Some(r) = &c.rounds {
+            if *r.get_ref() < 1 {
+                return Err(at(r.span(), "rounds must be at least 1".into()));
+            }
+            compare.rounds = Some(*r.get_ref());
+        }
+        if let Some(a) = &c.alpha {
+            let v = *a.get_ref();
+            if !(v > 0.0 && v < 1.0) {
+                return Err(at(a.span(), format!("alpha must be between 0 and 1 (exclusive), got {v}")));
+            }
+            compare.alpha = Some(v);
+        }
+        compare.threshold = c.threshold.map(|p| p.0);
+        compare.seed = c.seed;
+        compare.baseline = c.baseline;
+        if let Some(cand) = c.candidate {
+            let span = cand.span();
+            let cand = cand.into_inner();
+            compare.candidate = Some(match (cand.rev, cand.patch) {
+                (Some(r), None) => CandidateSpec::Rev(r),
+                (None, Some(p)) => CandidateSpec::Patch(p),
+                _ => {
+                    return Err(at(span, "candidate takes exactly one of `rev` or `patch`, e.g. candidate = { patch = \"fix.patch\" }".into()));
+                }
+            });
+        }
+    }
+
+    let mut scenarios = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for spanned in raw.scenario {
+        let table_span = spanned.span();
+        let s = spanned.into_inner();
+        let name = s.name.get_ref().trim().to_string();
+        if name.is_empty() {
+            return Err(at(s.name.span(), "scenario name must not be empty".into()));
+        }
+        if !seen.insert(name.clone()) {
+            return Err(at(s.name.span(), format!("duplicate scenario name {name:?}")));
+        }
+        let kind_name = s.kind.get_ref().as_str();
+        // Fields that belong to another kind are mistakes, not options.
+        let present: Vec<(&str, bool)> = vec![
+            ("packages", s.packages.is_some()),
+            ("bench", s.bench.is_some()),
+            ("benchtime", s.benchtime.is_some()),
+            ("benchmem", s.benchmem.is_some()),
+            ("command", s.command.is_some()),
+            ("prepare", s.prepare.is_some()),
+            ("duration", s.duration.is_some()),
+            ("warmup", s.warmup.is_some()),
+            ("connections", s.connections.is_some()),
+            ("rate", s.rate.is_some()),
+            ("requests", s.requests.is_some()),
+            ("profile", s.profile.is_some()),
+            ("thresholds", s.thresholds.is_some()),
+        ];
+        let allowed: &[&str] = match kind_name {
+            "gobench" | "cargobench" => &["packages", "bench", "benchtime", "benchmem"],
+            "command" => &["command", "prepare"],
+            "http" | "websocket" => &["duration", "warmup", "connections", "rate", "requests", "profile", "thresholds"],
+            "idle" => &["duration", "warmup", "profile", "thresholds"],
+            other => {
+                return Err(at(
+                    s.kind.span(),
+                    format!("unknown scenario kind {other:?}; expected one of {}", KINDS.join(", ")),
+                ));
+            }
+        };
+        for (field, is_present) in present {
+            if is_present && !allowed.contains(&field) {
+                let span = find_key(text, table_span.clone(), field).unwrap_or(table_span.clone());
+                return Err(at(span, format!("`{field}` does not apply to a scenario of kind {kind_name:?}")));
+            }
+        }
+        let dir = s.dir.clone().unwrap_or_else(|| ".".into());
+        let env = s.env.clone().unwrap_or_default();
+        let timeout = s.timeout.map(|d| d.0);
+        let kind = match kind_name {
+            "gobench" => {
+                if let Some(bt) = &s.benchtime {
+                    units::validate_benchtime(bt.get_ref()).map_err(|m| at(bt.span(), m))?;
+                }
+                let packages = s.packages.clone().unwrap_or_else(|| vec![".".into()]);
+                if packages.is_empty() {
+                    let span = find_key(text, table_span.clone(), "packages").unwrap_or(table_span.clone());
+                    return Err(at(span, "packages must list at least one package, e.g. [\".\"]".into()));
+                }
+                ScenarioKind::GoBench(GoBenchScenario {
+                    dir,
+                    packages,
+                    bench: s.bench.clone().unwrap_or_else(|| ".".into()),
+                    benchtime: s.benchtime.as_ref().map(|b| b.get_ref().clone()),
+                    benchmem: s.benchmem.unwrap_or(true),
+                    env,
+                    timeout,
+                })
+            }
+            "command" => {
+                let Some(command) = s.command.clone().filter(|c| !c.trim().is_empty()) else {
+                    return Err(at(s.kind.span(), "a scenario of kind \"command\" needs `command = \"...\"`".into()));
+                };
+                ScenarioKind::Command(CommandScenario { dir, command, prepare: s.prepare.clone(), env, timeout })
+            }
+            other => ScenarioKind::NotYetRunnable { kind: other.to_string() },
+        };
+        scenarios.push(Scenario { name, kind });
+    }
+    if scenarios.is_empty() {
+        return Err(at(0..0, "no scenarios: add at least one [[scenario]] table".into()));
+    }
+    Ok(ScenarioFile { path: path.to_path_buf(), name: raw.name, target: raw.target, compare, scenarios })
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let col = before[line_start..].chars().count() + 1;
+    (line, col)
+}
+
+/// Span of `key =` inside a table's span, for errors found after parsing.
+fn find_key(text: &str, within: std::ops::Range<usize>, key: &str) -> Option<std::ops::Range<usize>> {
+    // A table's span may cover only its header, so scan from its start to the
+    // next table header.
+    let region = text.get(within.start..)?;
+    let mut offset = 0;
+    for (i, line) in region.split_inclusive('\n').enumerate() {
+        let trimmed = line.trim_start();
+        if i > 0 && trimmed.starts_with('[') {
+            break;
+        }
+        if let Some(rest) = trimmed.strip_prefix(key)
+            && rest.trim_start().starts_with('=')
+        {
+            let start = within.start + offset + (line.len() - trimmed.len());
+            return Some(start..start + key.len());
+        }
+        offset += line.len();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(text: &str) -> Result<ScenarioFile, String> {
+        parse(Path::new("s.toml"), text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn minimal_gobench_gets_defaults() {
+        let f = parse_str("name = \"x\"\n[[scenario]]\nname = \"b\"\nkind = \"gobench\"\n").unwrap();
+        let ScenarioKind::GoBench(g) = &f.scenarios[0].kind else { panic!("kind") };
+        assert_eq!(g.packages, vec!["."]);
+        assert_eq!(g.bench, ".");
+        assert!(g.benchmem);
+        assert_eq!(g.dir, ".");
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_column() {
+        let err = parse_str("name = \"x\"\n[[scenario]]\nname = \"b\"\nkind = \"gobench\"\n  benchtim = \"1s\"\n")
+            .unwrap_err();
+        assert!(err.starts_with("s.toml:5:3: "), "{err}");
+        assert!(err.contains("benchtim"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_and_bad_units_are_located() {
+        let err = parse_str("name = \"x\"\n[compare]\nrounds = \"six\"\n[[scenario]]\nname=\"b\"\nkind=\"gobench\"\n")
+            .unwrap_err();
+        assert!(err.starts_with("s.toml:3:10: "), "{err}");
+        let err = parse_str("name = \"x\"\n[compare]\nthreshold = \"2\"\n[[scenario]]\nname=\"b\"\nkind=\"gobench\"\n")
+            .unwrap_err();
+        assert!(err.starts_with("s.toml:3:13: ") && err.contains("percent sign"), "{err}");
+        let err = parse_str("name = \"x\"\n[[scenario]]\nname=\"b\"\nkind=\"command\"\ncommand=\"true\"\ntimeout = \"5 sec\"\n")
+            .unwrap_err();
+        assert!(err.starts_with("s.toml:6:11: ") && err.contains("duration"), "{err}");
+        let err = parse_str("name = \"x\"\n[[scenario]]\nname=\"b\"\nkind=\"gobench\"\nbenchtime=\"fast\"\n").unwrap_err();
+        assert!(err.starts_with("s.toml:5:11: ") && err.contains("benchtime"), "{err}");
+    }
+
+    #[test]
+    fn field_of_another_kind_is_an_error() {
+        let err =
+            parse_str("name = \"x\"\n[[scenario]]\nname=\"b\"\nkind=\"command\"\ncommand=\"true\"\npackages=[\".\"]\n")
+                .unwrap_err();
+        assert!(err.starts_with("s.toml:6:1: ") && err.contains("packages"), "{err}");
+        let err = parse_str("name = \"x\"\n[[scenario]]\nname=\"b\"\nkind=\"grpc\"\n").unwrap_err();
+        assert!(err.starts_with("s.toml:4:6: ") && err.contains("unknown scenario kind"), "{err}");
+        let err = parse_str("name = \"x\"\n[[scenario]]\nname=\"b\"\nkind=\"command\"\n").unwrap_err();
+        assert!(err.contains("needs `command"), "{err}");
+    }
+
+    #[test]
+    fn design_example_validates() {
+        let text = r#"
+name = "dashboard"
+
+[target]
+dir   = "examples/dashboard"
+build = "go build -o {build}/dashboard ."
+start = "{build}/dashboard -addr 127.0.0.1:{port}"
+ready = { http = "http://127.0.0.1:{port}/healthz", timeout = "60s" }
+pprof   = "http://127.0.0.1:{port}/debug/pprof"
+metrics = "http://127.0.0.1:{port}/metrics"
+env = { GOMAXPROCS = "1" }
+
+[compare]
+rounds = 6
+threshold = "2%"
+candidate = { patch = "examples/dashboard/optimize.patch" }
+
+[[scenario]]
+name = "dashboard-7d"
+kind = "http"
+duration = "5s"
+warmup = "1s"
+connections = 16
+requests = [{ method = "GET", path = "/api/dashboard?days=7" }]
+profile = ["cpu", "heap"]
+thresholds = ["p99 < 50ms", "error_rate < 0.1%"]
+"#;
+        let f = parse_str(text).unwrap();
+        assert_eq!(f.compare.rounds, Some(6));
+        assert_eq!(f.compare.threshold, Some(0.02));
+        assert_eq!(f.compare.candidate, Some(CandidateSpec::Patch("examples/dashboard/optimize.patch".into())));
+        assert!(matches!(f.scenarios[0].kind, ScenarioKind::NotYetRunnable { .. }));
+    }
+
+    #[test]
+    fn duplicate_names_and_empty_files_are_errors() {
+        let err = parse_str(
+            "name = \"x\"\n[[scenario]]\nname=\"b\"\nkind=\"gobench\"\n[[scenario]]\nname=\"b\"\nkind=\"gobench\"\n",
+        )
+        .unwrap_err();
+        assert!(err.starts_with("s.toml:6:6: ") && err.contains("duplicate"), "{err}");
+        assert!(parse_str("name = \"x\"\n").unwrap_err().contains("no scenarios"));
+        assert!(parse_str("name = \n").unwrap_err().starts_with("s.toml:1:"));
+    }
+}

@@ -1,0 +1,3 @@
+//! Pure parsers of tool outputs (no I/O): Go benchmark text format.
+
+pub mod gobench;

@@ -1,0 +1,305 @@
+//! Child processes: every build, benchmark and command runs in its own process
+//! group, registered here, so a timeout or Ctrl-C can end the whole tree and
+//! leave no orphans. Waiting uses `wait4` to get the tree's CPU time and peak
+//! RSS from the kernel without polling.
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::Path;
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+static GROUPS: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
+
+/// True once SIGINT/SIGTERM arrived; the run stops scheduling new trials.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// Installs the SIGINT/SIGTERM handler: mark the run interrupted and end every
+/// registered process group (TERM, then KILL after a short grace period), so
+/// the main thread's `wait4` returns promptly and results can be written.
+pub fn install_interrupt_handler() {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        for _ in signals.forever() {
+            if INTERRUPTED.swap(true, Ordering::SeqCst) {
+                // Second Ctrl-C: the user wants out now.
+                kill_all(libc::SIGKILL);
+                std::process::exit(130);
+            }
+            eprintln!("\ninterrupted: stopping the running trial and writing the rounds measured so far (Ctrl-C again to quit at once)");
+            kill_all(libc::SIGTERM);
+            std::thread::sleep(Duration::from_millis(1500));
+            kill_all(libc::SIGKILL);
+        }
+    });
+}
+
+fn kill_all(signal: i32) {
+    let groups: Vec<i32> = GROUPS.lock().map(|g| g.iter().copied().collect()).unwrap_or_default();
+    for pgid in groups {
+        // SAFETY: kill(2) with a negative pid signals a process group we created.
+        unsafe {
+            libc::kill(-pgid, signal);
+        }
+    }
+}
+
+/// Resource use of a finished process tree, from `wait4`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Usage {
+    pub wall: Duration,
+    pub user: Duration,
+    pub system: Duration,
+    /// Peak resident set of the largest process in the tree (kernel `ru_maxrss`).
+    pub max_rss_bytes: u64,
+}
+
+#[derive(Debug)]
+pub struct Finished {
+    pub status: ExitStatus,
+    pub usage: Usage,
+    pub timed_out: bool,
+    pub interrupted: bool,
+}
+
+impl Finished {
+    pub fn success(&self) -> bool {
+        self.status.success() && !self.timed_out && !self.interrupted
+    }
+
+    /// "exit status 2", "killed by signal 9", "timed out after 5s" ...
+    pub fn describe(&self, timeout: Option<Duration>) -> String {
+        if self.interrupted {
+            return "interrupted".into();
+        }
+        if self.timed_out {
+            return match timeout {
+                Some(t) => format!("timed out after {}", humantime(t)),
+                None => "timed out".into(),
+            };
+        }
+        match (self.status.code(), self.status.signal()) {
+            (Some(code), _) => format!("exit status {code}"),
+            (None, Some(sig)) => format!("killed by signal {sig}"),
+            _ => "ended abnormally".into(),
+        }
+    }
+}
+
+pub fn humantime(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s >= 1.0 { format!("{s:.3}s").replace(".000s", "s") } else { format!("{:.0}ms", s * 1e3) }
+}
+
+/// How to run one shell command.
+pub struct Spec<'a> {
+    pub shell: &'a str,
+    pub cwd: &'a Path,
+    pub env: &'a [(String, String)],
+    /// Where stdout and stderr go (both into one log file).
+    pub log: &'a Path,
+    pub timeout: Option<Duration>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    #[error("cannot create log file {path}: {source}")]
+    Log { path: String, source: std::io::Error },
+    #[error("cannot start `{command}` in {cwd}: {source}")]
+    Spawn { command: String, cwd: String, source: std::io::Error },
+}
+
+/// Runs `sh -c <shell>` in a new process group and waits for it with `wait4`.
+/// The command string is the user's own (from their scenario file); git
+/// revisions never go through here.
+pub fn run_shell(spec: &Spec<'_>) -> Result<Finished, SpawnError> {
+    let mut cmd = Command::new("/bin/sh");
+    cmd.arg("-c").arg(spec.shell);
+    run(cmd, spec.cwd, spec.env, spec.log, spec.timeout)
+}
+
+/// Runs a program (no shell) in a new process group; see [`run_shell`].
+pub fn run_program(
+    program: &Path,
+    args: &[String],
+    cwd: &Path,
+    env: &[(String, String)],
+    log: &Path,
+    timeout: Option<Duration>,
+) -> Result<Finished, SpawnError> {
+    let mut cmd = Command::new(program);
+    cmd.args(args);
+    run(cmd, cwd, env, log, timeout)
+}
+
+fn run(
+    mut cmd: Command,
+    cwd: &Path,
+    env: &[(String, String)],
+    log: &Path,
+    timeout: Option<Duration>,
+) -> Result<Finished, SpawnError> {
+    if let Some(dir) = log.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let out = File::create(log).map_err(|source| SpawnError::Log { path: log.display().to_string(), source })?;
+    let err = out.try_clone().map_err(|source| SpawnError::Log { path: log.display().to_string(), source })?;
+    cmd.current_dir(cwd)
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .process_group(0);
+    let describe = format!("{cmd:?}");
+    // Hold the registry lock across spawn so an interrupt cannot slip between
+    // the child starting and its group being registered.
+    let mut groups = GROUPS.lock().unwrap_or_else(|p| p.into_inner());
+    if interrupted() {
+        drop(groups);
+        return Ok(Finished {
+            status: ExitStatus::from_raw(130 << 8),
+            usage: Usage { wall: Duration::ZERO, user: Duration::ZERO, system: Duration::ZERO, max_rss_bytes: 0 },
+            timed_out: false,
+            interrupted: true,
+        });
+    }
+    let started = Instant::now();
+    let child = cmd.spawn().map_err(|source| SpawnError::Spawn {
+        command: describe,
+        cwd: cwd.display().to_string(),
+        source,
+    })?;
+    let pid = child.id() as i32;
+    groups.insert(pid);
+    drop(groups);
+
+    let timed_out = std::sync::Arc::new(AtomicBool::new(false));
+    let (cancel, cancelled) = mpsc::channel::<()>();
+    let watchdog = timeout.map(|limit| {
+        let timed_out = timed_out.clone();
+        std::thread::spawn(move || {
+            if let Err(mpsc::RecvTimeoutError::Timeout) = cancelled.recv_timeout(limit) {
+                timed_out.store(true, Ordering::SeqCst);
+                // SAFETY: signals the process group created for this child.
+                unsafe {
+                    libc::kill(-pid, libc::SIGTERM);
+                }
+                if let Err(mpsc::RecvTimeoutError::Timeout) = cancelled.recv_timeout(Duration::from_secs(2)) {
+                    unsafe {
+                        libc::kill(-pid, libc::SIGKILL);
+                    }
+                }
+            }
+        })
+    });
+
+    let mut status: libc::c_int = 0;
+    // SAFETY: zeroed rusage is a valid out-parameter for wait4.
+    let mut rusage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: waits for our own child; std's Child is never waited on after this.
+        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut rusage) };
+        if r == pid {
+            break;
+        }
+        if r == -1 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+            continue;
+        }
+        break;
+    }
+    let wall = started.elapsed();
+    // The leader is gone; end any stragglers it left in its group (e.g. a
+    // background server a benchmark forgot), then forget the group.
+    unsafe {
+        libc::kill(-pid, libc::SIGKILL);
+    }
+    GROUPS.lock().unwrap_or_else(|p| p.into_inner()).remove(&pid);
+    let _ = cancel.send(());
+    if let Some(w) = watchdog {
+        let _ = w.join();
+    }
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, (t.tv_usec as u32) * 1000);
+    Ok(Finished {
+        status: ExitStatus::from_raw(status),
+        usage: Usage {
+            wall,
+            user: tv(rusage.ru_utime),
+            system: tv(rusage.ru_stime),
+            max_rss_bytes: (rusage.ru_maxrss as u64) * 1024,
+        },
+        timed_out: timed_out.load(Ordering::SeqCst),
+        interrupted: interrupted(),
+    })
+}
+
+/// The last `n` lines of a log file, for error messages.
+pub fn tail(path: &Path, n: usize) -> String {
+    let text = std::fs::read(path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines.len().saturating_sub(n);
+    lines[start..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn measures_cpu_and_rss_of_a_real_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log");
+        // Busy loop for ~0.3 s of CPU in a child of the shell: the tree's time counts.
+        let spec = Spec {
+            shell: "python3 -c 'import time\nt=time.process_time()\nwhile time.process_time()-t<0.3: pass\nx=bytearray(50_000_000)\nprint(\"done\")'",
+            cwd: dir.path(),
+            env: &[],
+            log: &log,
+            timeout: None,
+        };
+        let f = run_shell(&spec).unwrap();
+        assert!(f.success(), "{}", tail(&log, 5));
+        assert!(f.usage.user + f.usage.system >= Duration::from_millis(250), "{:?}", f.usage);
+        assert!(f.usage.max_rss_bytes >= 50_000_000, "{:?}", f.usage);
+        assert!(f.usage.wall >= Duration::from_millis(250));
+        assert_eq!(tail(&log, 1), "done");
+    }
+
+    #[test]
+    fn timeout_kills_the_whole_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log");
+        let spec = Spec {
+            shell: "sleep 30 & sleep 30; echo never",
+            cwd: dir.path(),
+            env: &[],
+            log: &log,
+            timeout: Some(Duration::from_millis(300)),
+        };
+        let t = Instant::now();
+        let f = run_shell(&spec).unwrap();
+        assert!(f.timed_out);
+        assert!(!f.success());
+        assert!(t.elapsed() < Duration::from_secs(10));
+        assert!(f.describe(Some(Duration::from_millis(300))).contains("timed out after 300ms"));
+    }
+
+    #[test]
+    fn failure_status_is_described() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log");
+        let spec = Spec { shell: "echo oops >&2; exit 3", cwd: dir.path(), env: &[], log: &log, timeout: None };
+        let f = run_shell(&spec).unwrap();
+        assert!(!f.success());
+        assert_eq!(f.describe(None), "exit status 3");
+        assert_eq!(tail(&log, 3), "oops");
+    }
+}

@@ -1,0 +1,1401 @@
+//! benchstat-compatible comparison of Go benchmark files: groups parsed
+//! results into tables (one per file configuration and unit) exactly as Go's
+//! benchstat does, summarizes them with `crate::stats`, and renders
+//! benchstat's text and CSV layouts or perfgate's JSON comparisons.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::formats::gobench::{self, FxBuild, GoBenchFile};
+use crate::results::{Comparison, Geomean, SideSummary};
+use crate::stats::{self, Better, CompareConfig};
+
+/// One input file and the label its column gets (benchstat's `.file`).
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    pub label: &'a str,
+    pub file: &'a GoBenchFile,
+}
+
+/// benchstat's `-alpha` and `-confidence`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Options {
+    pub alpha: f64,
+    pub confidence: f64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { alpha: 0.05, confidence: 0.95 }
+    }
+}
+
+/// The grouped and summarized comparison, ready to render.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub options: Options,
+    /// Column labels, in input order.
+    pub labels: Vec<String>,
+    /// File-configuration keys in benchstat's field order (first seen).
+    pub config_keys: Vec<String>,
+    /// Tables in benchstat's order: by configuration values, then unit.
+    pub tables: Vec<Table>,
+    /// Non-fatal problems found while merging inputs (conflicting unit metadata).
+    pub warnings: Vec<String>,
+}
+
+/// All results sharing one file configuration and one unit.
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// Value per `Report::config_keys` entry; "" where unset.
+    pub config: Vec<String>,
+    /// Unit as benchstat shows it (tidied: `sec/op`, `B/s`).
+    pub unit: String,
+    /// Units as written in the files that fed this table (usually one: `ns/op`).
+    pub source_units: Vec<String>,
+    /// Multiply a source value by this to get `unit` (1e-9 for `ns/op`).
+    pub factor: f64,
+    /// `Unit … assume=exact`: values are exact, not a distribution.
+    pub exact: bool,
+    /// Direction from `Unit … better=` metadata, when the files declare one.
+    pub better: Option<Better>,
+    /// Columns present in this table, as indices into `Report::labels`; the
+    /// first one is the baseline of every comparison.
+    pub columns: Vec<usize>,
+    pub rows: Vec<Row>,
+    /// The geomean row, one entry per column.
+    pub summary: Vec<ColumnSummary>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// Full benchmark name (`Encode/format=json-8`).
+    pub name: String,
+    /// One entry per `Table::columns`.
+    pub cells: Vec<Option<Cell>>,
+}
+
+/// The sample of one benchmark in one column.
+#[derive(Debug, Clone)]
+pub struct Cell {
+    /// Values in the table's unit, ascending.
+    pub values: Vec<f64>,
+    /// The same values as written in the file (in `source_units`), ascending.
+    pub raw: Vec<f64>,
+    /// Median (or, for exact units, the mode).
+    pub center: f64,
+    /// Interval bounds; infinite when the sample is too small.
+    pub lo: f64,
+    pub hi: f64,
+    /// Footnotes for the summary ("need >= 6 samples …").
+    pub warnings: Vec<String>,
+    /// Against the row's baseline cell, when this is not the baseline.
+    pub comparison: Option<CellComparison>,
+}
+
+/// A cell compared with its row's baseline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellComparison {
+    /// Mann–Whitney U p-value; 0 for exact units (no test needed).
+    pub p: f64,
+    pub n_base: usize,
+    pub n: usize,
+    /// The significance level this comparison used (0 for exact units).
+    pub alpha: f64,
+    pub warnings: Vec<String>,
+}
+
+/// The geomean cell of a column.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ColumnSummary {
+    /// Geomean of the column's centers, when all are positive.
+    pub geomean: Option<f64>,
+    /// Geomean of per-benchmark ratios to the baseline (non-baseline columns).
+    pub ratio: Option<f64>,
+    /// Number of ratios that went into `ratio`.
+    pub ratios: usize,
+    pub warnings: Vec<String>,
+}
+
+/// Groups and summarizes `inputs` with benchstat's default projection
+/// (`-table .config -row .fullname -col .file`).
+pub fn build(inputs: &[Input<'_>], options: &Options) -> Report {
+    let mut grouper = Grouper::default();
+    for (col, input) in inputs.iter().enumerate() {
+        grouper.add_file(col, input);
+    }
+    let mut report = grouper.finish(inputs, options);
+    for table in &mut report.tables {
+        summarize_table(table, options);
+    }
+    report
+}
+
+/// Accumulates results into cells; all orders are "first seen", as benchproc's.
+#[derive(Default)]
+struct Grouper {
+    config_keys: Vec<String>,
+    config_index: HashMap<String, usize>,
+    /// Distinct configuration tuples (values by field, trailing "" trimmed).
+    tuples: Vec<Vec<String>>,
+    tuple_index: HashMap<Vec<String>, usize>,
+    /// Row names in first-seen order.
+    names: Vec<Arc<str>>,
+    name_index: HashMap<Arc<str>, u32, FxBuild>,
+    /// Tidied units in first-seen order.
+    units: Vec<UnitInfo>,
+    tables: Vec<TableBuilder>,
+    table_index: HashMap<(usize, usize), usize>,
+    unit_meta: HashMap<(String, String), String>,
+    warnings: Vec<String>,
+}
+
+struct UnitInfo {
+    tidied: String,
+    factor: f64,
+    sources: Vec<String>,
+}
+
+struct TableBuilder {
+    tuple: usize,
+    unit: usize,
+    cells: HashMap<(u32, u32), usize, FxBuild>,
+    cell_data: Vec<(u32, u32, Vec<f64>, Vec<f64>)>,
+}
+
+impl Grouper {
+    fn add_file(&mut self, col: usize, input: &Input<'_>) {
+        let file = input.file;
+        for m in &file.units {
+            let key = (gobench::tidy_unit(&m.unit).0.into_owned(), m.key.clone());
+            match self.unit_meta.get(&key) {
+                Some(v) if *v == m.value => {}
+                Some(v) => self.warnings.push(format!(
+                    "{}:{}: metadata {} of unit {} already set to {}",
+                    input.label, m.line, m.key, m.unit, v
+                )),
+                None => {
+                    self.unit_meta.insert(key, m.value.clone());
+                }
+            }
+        }
+        // Configuration tuples per snapshot. Snapshots are numbered in the
+        // order results first use them, so fields appear in benchproc's order.
+        let tuples: Vec<usize> = file.configs.iter().map(|c| self.tuple_of(&c.entries)).collect();
+
+        let col = col as u32;
+        let mut last_name: Option<(*const u8, u32)> = None;
+        // Per source unit (interned per file): tidied unit index.
+        let mut unit_cache: Vec<(*const u8, usize, usize, f64)> = Vec::new();
+        let mut last_table: Option<(usize, usize, usize)> = None;
+        for result in &file.results {
+            let name_ptr = result.name.as_ptr();
+            let row = match last_name {
+                Some((p, r)) if p == name_ptr => r,
+                _ => {
+                    let r = self.row_of(&result.name);
+                    last_name = Some((name_ptr, r));
+                    r
+                }
+            };
+            let tuple = tuples[result.config];
+            for v in &result.values {
+                let uptr = v.unit.as_ptr();
+                let (unit, factor) = match unit_cache.iter().find(|(p, len, _, _)| *p == uptr && *len == v.unit.len())
+                {
+                    Some(&(_, _, u, f)) => (u, f),
+                    None => {
+                        let (u, f) = self.unit_of(&v.unit);
+                        unit_cache.push((uptr, v.unit.len(), u, f));
+                        (u, f)
+                    }
+                };
+                let table = match last_table {
+                    Some((t, u, idx)) if t == tuple && u == unit => idx,
+                    _ => {
+                        let idx = self.table_of(tuple, unit);
+                        last_table = Some((tuple, unit, idx));
+                        idx
+                    }
+                };
+                let tb = &mut self.tables[table];
+                let next = tb.cell_data.len();
+                let ci = *tb.cells.entry((row, col)).or_insert(next);
+                if ci == next {
+                    tb.cell_data.push((row, col, Vec::new(), Vec::new()));
+                }
+                let cell = &mut tb.cell_data[ci];
+                // benchfmt tidies each value as it reads it; doing the same
+                // multiplication keeps medians bit-identical to benchstat's.
+                cell.2.push(v.value * factor);
+                cell.3.push(v.value);
+            }
+        }
+    }
+
+    fn tuple_of(&mut self, entries: &[(String, String)]) -> usize {
+        let mut values: Vec<String> = vec![String::new(); self.config_keys.len()];
+        for (k, v) in entries {
+            let idx = match self.config_index.get(k) {
+                Some(&i) => i,
+                None => {
+                    self.config_keys.push(k.clone());
+                    self.config_index.insert(k.clone(), self.config_keys.len() - 1);
+                    values.push(String::new());
+                    self.config_keys.len() - 1
+                }
+            };
+            values[idx] = v.clone();
+        }
+        while values.last().is_some_and(|v| v.is_empty()) {
+            values.pop();
+        }
+        if let Some(&i) = self.tuple_index.get(&values) {
+            return i;
+        }
+        self.tuples.push(values.clone());
+        self.tuple_index.insert(values, self.tuples.len() - 1);
+        self.tuples.len() - 1
+    }
+
+    fn row_of(&mut self, name: &Arc<str>) -> u32 {
+        if let Some(&r) = self.name_index.get(name) {
+            return r;
+        }
+        let r = self.names.len() as u32;
+        self.names.push(name.clone());
+        self.name_index.insert(name.clone(), r);
+        r
+    }
+
+    fn unit_of(&mut self, unit: &str) -> (usize, f64) {
+        let (tidied, factor) = gobench::tidy_unit(unit);
+        let idx = match self.units.iter().position(|u| u.tidied == tidied) {
+            Some(i) => i,
+            None => {
+                self.units.push(UnitInfo { tidied: tidied.into_owned(), factor, sources: Vec::new() });
+                self.units.len() - 1
+            }
+        };
+        if !self.units[idx].sources.iter().any(|s| s == unit) {
+            self.units[idx].sources.push(unit.to_string());
+        }
+        (idx, factor)
+    }
+
+    fn table_of(&mut self, tuple: usize, unit: usize) -> usize {
+        if let Some(&t) = self.table_index.get(&(tuple, unit)) {
+            return t;
+        }
+        self.tables.push(TableBuilder { tuple, unit, cells: HashMap::default(), cell_data: Vec::new() });
+        self.table_index.insert((tuple, unit), self.tables.len() - 1);
+        self.tables.len() - 1
+    }
+
+    fn finish(self, inputs: &[Input<'_>], options: &Options) -> Report {
+        let nkeys = self.config_keys.len();
+        let full_tuple = |t: usize| -> Vec<String> {
+            let mut v = self.tuples[t].clone();
+            v.resize(nkeys, String::new());
+            v
+        };
+        let mut order: Vec<usize> = (0..self.tables.len()).collect();
+        // benchproc never records observation order for .config sub-fields,
+        // so their comparison falls back to plain string order; .unit is by
+        // first appearance.
+        order.sort_by(|&a, &b| {
+            let (ta, tb) = (&self.tables[a], &self.tables[b]);
+            full_tuple(ta.tuple).cmp(&full_tuple(tb.tuple)).then(ta.unit.cmp(&tb.unit))
+        });
+        let mut tables = Vec::with_capacity(order.len());
+        let mut builders: Vec<Option<TableBuilder>> = self.tables.into_iter().map(Some).collect();
+        for idx in order {
+            let Some(tb) = builders[idx].take() else { continue };
+            let unit = &self.units[tb.unit];
+            let mut columns: Vec<usize> = tb.cell_data.iter().map(|c| c.1 as usize).collect();
+            columns.sort_unstable();
+            columns.dedup();
+            let mut row_ids: Vec<u32> = tb.cell_data.iter().map(|c| c.0).collect();
+            row_ids.sort_unstable();
+            row_ids.dedup();
+            let row_pos: HashMap<u32, usize, FxBuild> = row_ids.iter().enumerate().map(|(i, &r)| (r, i)).collect();
+            let mut rows: Vec<Row> = row_ids
+                .iter()
+                .map(|&r| Row { name: self.names[r as usize].to_string(), cells: vec![None; columns.len()] })
+                .collect();
+            for (row, col, values, raw) in tb.cell_data {
+                let c = columns.iter().position(|&x| x == col as usize).unwrap_or(0);
+                rows[row_pos[&row]].cells[c] = Some(Cell {
+                    values,
+                    raw,
+                    center: 0.0,
+                    lo: 0.0,
+                    hi: 0.0,
+                    warnings: Vec::new(),
+                    comparison: None,
+                });
+            }
+            let meta = |key: &str| self.unit_meta.get(&(unit.tidied.clone(), key.to_string())).map(String::as_str);
+            let exact = meta("assume") == Some("exact");
+            let better = match meta("better") {
+                Some("higher") => Some(Better::Higher),
+                Some("lower") => Some(Better::Lower),
+                _ => None,
+            };
+            tables.push(Table {
+                config: full_tuple(tb.tuple),
+                unit: unit.tidied.clone(),
+                source_units: unit.sources.clone(),
+                factor: unit.factor,
+                exact,
+                better,
+                summary: vec![ColumnSummary::default(); columns.len()],
+                columns,
+                rows,
+            });
+        }
+        Report {
+            options: *options,
+            labels: inputs.iter().map(|i| i.label.to_string()).collect(),
+            config_keys: self.config_keys,
+            tables,
+            warnings: self.warnings,
+        }
+    }
+}
+
+/// Summaries, comparisons against the first column, and the geomean row.
+fn summarize_table(table: &mut Table, options: &Options) {
+    let exact = table.exact;
+    for row in &mut table.rows {
+        for cell in row.cells.iter_mut().flatten() {
+            cell.values.sort_by(f64::total_cmp);
+            cell.raw.sort_by(f64::total_cmp);
+            summarize_cell(cell, exact, options.confidence);
+        }
+        let (base, rest) = row.cells.split_at_mut(1);
+        let Some(base) = base[0].as_ref() else { continue };
+        for cell in rest.iter_mut().flatten() {
+            cell.comparison = Some(compare_cells(base, cell, exact, options.alpha));
+        }
+    }
+
+    // benchtab.summarizeCol: geomean of centers, and geomean of per-row
+    // ratios (not a ratio of geomeans, which would compare different sets).
+    let n_base = table.rows.iter().filter(|r| r.cells[0].is_some()).count();
+    for c in 0..table.columns.len() {
+        let is_base = c == 0;
+        let mut centers = Vec::new();
+        let mut ratios = Vec::new();
+        let mut bad_ratio = false;
+        for row in &table.rows {
+            let Some(cell) = &row.cells[c] else { continue };
+            centers.push(cell.center);
+            if is_base {
+                continue;
+            }
+            let Some(base) = &row.cells[0] else { continue };
+            let (a, b) = (cell.center, base.center);
+            if a == b {
+                ratios.push(1.0); // 0/0 counts as no change
+            } else if b == 0.0 {
+                bad_ratio = true;
+                ratios.push(0.0);
+            } else {
+                ratios.push(a / b);
+            }
+        }
+        let s = &mut table.summary[c];
+        if !is_base && n_base != ratios.len() {
+            s.warnings.push("benchmark set differs from baseline; geomeans may not be comparable".into());
+        }
+        match positive_geomean(&centers) {
+            Some(g) => s.geomean = Some(g),
+            None => s.warnings.push("summaries must be >0 to compute geomean".into()),
+        }
+        if !is_base && !bad_ratio {
+            match positive_geomean(&ratios) {
+                Some(g) => {
+                    s.ratio = Some(g);
+                    s.ratios = ratios.len();
+                }
+                None => s.warnings.push("ratios must be >0 to compute geomean".into()),
+            }
+        }
+    }
+}
+
+/// Geomean defined only for a non-empty set of positive values (benchstat's NaN cases).
+fn positive_geomean(values: &[f64]) -> Option<f64> {
+    if values.is_empty() || values.iter().any(|&v| !(v > 0.0)) {
+        return None;
+    }
+    stats::geomean(values)
+}
+
+fn summarize_cell(cell: &mut Cell, exact: bool, confidence: f64) {
+    let v = &cell.values;
+    if exact {
+        // benchmath.AssumeExact: the mode, with the range as the "interval".
+        let (mut val, mut count) = (v[0], 1);
+        let (mut mode, mut mode_count) = (val, count);
+        for &x in &v[1..] {
+            if x == val {
+                count += 1;
+                if count > mode_count {
+                    mode = val;
+                    mode_count = count;
+                }
+            } else {
+                val = x;
+                count = 1;
+            }
+        }
+        cell.center = mode;
+        cell.lo = v[0];
+        cell.hi = v[v.len() - 1];
+        if mode_count != v.len() {
+            cell.warnings.push(format!(
+                "exact distribution expected, but values range from {} to {}",
+                go_float(v[0]),
+                go_float(v[v.len() - 1])
+            ));
+        }
+        return;
+    }
+    let s = stats::summarize(v, confidence);
+    cell.center = s.median;
+    match (s.ci_low, s.ci_high) {
+        (Some(lo), Some(hi)) => {
+            cell.lo = lo;
+            cell.hi = hi;
+        }
+        _ => {
+            cell.lo = f64::NEG_INFINITY;
+            cell.hi = f64::INFINITY;
+            let need = match stats::median_ci_min_samples(confidence) {
+                Some(n) => format!(">= {n}"),
+                None => "> 50".to_string(),
+            };
+            cell.warnings.push(format!(
+                "need {need} samples for confidence interval at level {}",
+                go_float(confidence)
+            ));
+        }
+    }
+}
+
+fn compare_cells(base: &Cell, cell: &Cell, exact: bool, alpha: f64) -> CellComparison {
+    let (n_base, n) = (base.values.len(), cell.values.len());
+    if exact {
+        return CellComparison { p: 0.0, n_base, n, alpha: 0.0, warnings: Vec::new() };
+    }
+    let first = base.values[0];
+    if base.values.iter().chain(&cell.values).all(|&x| x == first) {
+        // go-moremath refuses the U test here; benchstat reports p=1.
+        return CellComparison { p: 1.0, n_base, n, alpha, warnings: vec!["all samples are equal".into()] };
+    }
+    let p = stats::mann_whitney_u(&base.values, &cell.values);
+    let mut warnings = Vec::new();
+    if p > alpha {
+        // Warn when even maximally separated samples of these sizes could
+        // not reach alpha.
+        let (op, need) = match stats::u_test_min_samples(alpha) {
+            Some(k) => (">=", k),
+            None => (">", 10),
+        };
+        if n_base < need && n < need {
+            warnings.push(format!(
+                "need {op} {need} samples to detect a difference at alpha level {}",
+                go_float(alpha)
+            ));
+        }
+    }
+    CellComparison { p, n_base, n, alpha, warnings }
+}
+
+impl Cell {
+    /// benchmath `Summary.PctRangeString`: the interval's half-width as a
+    /// percentage of the center, "∞" when unbounded.
+    pub fn range_string(&self) -> String {
+        if self.lo.is_infinite() || self.hi.is_infinite() {
+            return "∞".into();
+        }
+        let c = sign(self.center);
+        if c != sign(self.lo) || c != sign(self.hi) {
+            return "?".into();
+        }
+        if self.center == 0.0 {
+            return "0%".into();
+        }
+        let v = (self.hi / self.center - 1.0).max(1.0 - self.lo / self.center);
+        format!("{:.0}%", 100.0 * v)
+    }
+}
+
+fn sign(x: f64) -> i32 {
+    if x < 0.0 {
+        -1
+    } else if x > 0.0 {
+        1
+    } else {
+        0
+    }
+}
+
+impl CellComparison {
+    /// benchmath `Comparison.String`: "p=0.PPP n=N" or "n=N1+N2".
+    pub fn describe(&self) -> String {
+        let mut s = String::new();
+        if self.p != 0.0 {
+            let _ = write!(s, "p={:.3} ", self.p);
+        }
+        if self.n_base == self.n {
+            let _ = write!(s, "n={}", self.n);
+        } else {
+            let _ = write!(s, "n={}+{}", self.n_base, self.n);
+        }
+        s
+    }
+
+    /// benchmath `Comparison.FormatDelta`: "~" when not significant.
+    pub fn format_delta(&self, old: f64, new: f64) -> String {
+        if self.p > self.alpha {
+            return "~".into();
+        }
+        if old == new {
+            return "0.00%".into();
+        }
+        if old == 0.0 {
+            return "?".into();
+        }
+        format!("{:+.2}%", (new / old - 1.0) * 100.0)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Number formatting (benchunit).
+
+/// Go's `%v` for a float64 (`%g` with the shortest round-trip digits):
+/// exponent form when the decimal exponent is < -4 or >= 6, as in `1e+06`.
+pub fn go_float(v: f64) -> String {
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "+Inf".into() } else { "-Inf".into() };
+    }
+    if v == 0.0 {
+        return if v.is_sign_negative() { "-0".into() } else { "0".into() };
+    }
+    let e = format!("{v:e}");
+    let (mantissa, exp) = e.split_once('e').unwrap_or((&e, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if !(-4..6).contains(&exp) {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exp.abs())
+    } else {
+        format!("{v}")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum UnitClass {
+    Decimal,
+    Binary,
+}
+
+/// benchunit.ClassOf: binary (powers of 1024) when bytes are in the numerator.
+fn class_of(unit: &str) -> UnitClass {
+    let bytes = gobench::unit_tokens(unit)
+        .iter()
+        .any(|t| !t.denominator && matches!(t.text, "B" | "MB" | "bytes"));
+    if bytes { UnitClass::Binary } else { UnitClass::Decimal }
+}
+
+/// benchunit.Scaler: digits after the point, divisor, prefix.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Scaler {
+    prec: usize,
+    factor: f64,
+    prefix: &'static str,
+}
+
+impl Scaler {
+    fn format(&self, v: f64) -> String {
+        format!("{:.*}{}", self.prec, v / self.factor, self.prefix)
+    }
+}
+
+struct Factor {
+    factor: f64,
+    prefix: &'static str,
+    t100: f64,
+    t10: f64,
+    t1: f64,
+}
+
+/// Thresholds are the parsed forms of 99.995eX, 9.9995eX, .99995eX so that
+/// the choice of scale agrees with how the printed value rounds.
+fn si_factors() -> &'static [Factor] {
+    static F: std::sync::OnceLock<Vec<Factor>> = std::sync::OnceLock::new();
+    F.get_or_init(|| {
+        let prefixes = ["T", "G", "M", "k", "", "m", "µ", "n"];
+        let factors = [1e12, 1e9, 1e6, 1e3, 1.0, 1e-3, 1e-6, 1e-9];
+        let mut exp = 12i32;
+        let mut out = Vec::new();
+        for (p, f) in prefixes.iter().zip(factors) {
+            let parse = |s: String| s.parse::<f64>().unwrap_or(f64::INFINITY);
+            out.push(Factor {
+                factor: f,
+                prefix: p,
+                t100: parse(format!("99.995e{exp}")),
+                t10: parse(format!("9.9995e{exp}")),
+                t1: parse(format!(".99995e{exp}")),
+            });
+            exp -= 3;
+        }
+        out
+    })
+}
+
+fn iec_factors() -> &'static [Factor] {
+    static F: std::sync::OnceLock<Vec<Factor>> = std::sync::OnceLock::new();
+    F.get_or_init(|| {
+        // The hex mantissas benchunit uses for 99.995, 9.9995 and .99995
+        // times a power of two (exact in binary).
+        let m = |bits: u64, exp: i32| (bits as f64) * 2f64.powi(exp - 52);
+        let mut out = Vec::new();
+        let mut exp = 40i32;
+        for p in ["Ti", "Gi", "Mi", "Ki", ""] {
+            out.push(Factor {
+                factor: 2f64.powi(exp),
+                prefix: p,
+                t100: m(0x18ffae147ae148, 6 + exp),
+                t10: m(0x13ffbe76c8b439, 3 + exp),
+                t1: m(0x1fff972474538f, -1 + exp),
+            });
+            exp -= 10;
+        }
+        out
+    })
+}
+
+fn sigfig_thresholds() -> &'static [f64] {
+    static F: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
+    F.get_or_init(|| (1..9).map(|e| format!("9.9995e-{e}").parse::<f64>().unwrap_or(0.0)).collect())
+}
+
+/// benchunit.CommonScale: one scale showing at least three significant
+/// digits of every value, chosen by the non-zero value closest to zero.
+fn common_scale(values: &[f64], class: UnitClass) -> Scaler {
+    let mut min = 0.0f64;
+    for &v in values {
+        let v = v.abs();
+        if v != 0.0 && (min == 0.0 || v < min) {
+            min = v;
+        }
+    }
+    if min == 0.0 {
+        return Scaler { prec: 3, factor: 1.0, prefix: "" };
+    }
+    let factors = match class {
+        UnitClass::Decimal => si_factors(),
+        UnitClass::Binary => iec_factors(),
+    };
+    for f in factors {
+        if min >= f.t100 {
+            return Scaler { prec: 1, factor: f.factor, prefix: f.prefix };
+        } else if min >= f.t10 {
+            return Scaler { prec: 2, factor: f.factor, prefix: f.prefix };
+        } else if min >= f.t1 {
+            return Scaler { prec: 3, factor: f.factor, prefix: f.prefix };
+        }
+    }
+    let last = &factors[factors.len() - 1];
+    let val = min / last.factor;
+    let th = sigfig_thresholds();
+    for (i, &t) in th.iter().enumerate() {
+        if val >= t || i == th.len() - 1 {
+            return Scaler { prec: i + 3, factor: last.factor, prefix: last.prefix };
+        }
+    }
+    Scaler { prec: 3, factor: last.factor, prefix: last.prefix }
+}
+
+fn scale(v: f64, class: UnitClass) -> String {
+    common_scale(&[v], class).format(v)
+}
+
+fn superscript(i: usize) -> String {
+    const DIGITS: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
+    if i == 0 {
+        return DIGITS[0].to_string();
+    }
+    let mut out: Vec<char> = Vec::new();
+    let mut i = i;
+    while i > 0 {
+        out.push(DIGITS[i % 10]);
+        i /= 10;
+    }
+    out.iter().rev().collect()
+}
+
+// ---------------------------------------------------------------------------
+// Text layout (benchstat's internal texttab).
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Align {
+    Left,
+    Center,
+    Right,
+}
+
+struct TextCell {
+    row: usize,
+    col: usize,
+    span: usize,
+    value: String,
+    margin: &'static str,
+    align: Align,
+}
+
+/// A grid of cells with per-column left margins, spans and "shrink"
+/// columns that never grow to fit a span; laid out once at the end.
+#[derive(Default)]
+struct TextGrid {
+    cells: Vec<TextCell>,
+    cols: usize,
+    shrink: Vec<bool>,
+    cur_row: usize,
+    cur_col: usize,
+}
+
+impl TextGrid {
+    fn row(&mut self) {
+        if !self.cells.is_empty() {
+            self.cur_row += 1;
+        }
+        self.cur_col = 0;
+    }
+
+    fn col(&mut self, col: usize) {
+        debug_assert!(col >= self.cur_col);
+        self.cur_col = self.cur_col.max(col);
+    }
+
+    fn cell(&mut self, value: String, align: Align, margin: Option<&'static str>) {
+        self.span(1, value, align, margin);
+    }
+
+    fn span(&mut self, cols: usize, value: String, align: Align, margin: Option<&'static str>) {
+        let default = if self.cur_col == 0 || value.is_empty() { "" } else { " " };
+        self.cells.push(TextCell {
+            row: self.cur_row,
+            col: self.cur_col,
+            span: cols,
+            value,
+            margin: margin.unwrap_or(default),
+            align,
+        });
+        self.cur_col += cols;
+        self.cols = self.cols.max(self.cur_col);
+    }
+
+    fn set_shrink(&mut self, col: usize) {
+        if self.shrink.len() < col + 1 {
+            self.shrink.resize(col + 1, false);
+        }
+        self.shrink[col] = true;
+    }
+
+    fn format(mut self, out: &mut String) {
+        let shrink = |c: usize| self.shrink.get(c).copied().unwrap_or(false);
+        let mut lmargin = vec![0usize; self.cols];
+        for c in &self.cells {
+            lmargin[c.col] = lmargin[c.col].max(c.margin.chars().count());
+        }
+        let mut ws = vec![0usize; self.cols];
+        let mut by_span: Vec<usize> = (0..self.cells.len()).collect();
+        by_span.sort_by_key(|&i| self.cells[i].span);
+        for &i in &by_span {
+            let cell = &self.cells[i];
+            let mut w = (cell.value.chars().count() + lmargin[cell.col]) as i64;
+            if cell.span == 1 {
+                ws[cell.col] = ws[cell.col].max(w as usize);
+                continue;
+            }
+            let range = cell.col..cell.col + cell.span;
+            let total: usize = ws[range.clone()].iter().sum();
+            if total as i64 >= w {
+                continue;
+            }
+            // Grow the stretchable columns to the average still needed,
+            // widest first so their excess is shared among the others.
+            let mut span_cols = Vec::new();
+            for c in range {
+                if shrink(c) {
+                    w -= ws[c] as i64;
+                } else {
+                    span_cols.push(c);
+                }
+            }
+            span_cols.sort_by(|&a, &b| ws[b].cmp(&ws[a]));
+            let mut left = span_cols.len() as i64;
+            for c in span_cols {
+                let avg = (w + left - 1).div_euclid(left.max(1));
+                ws[c] = ws[c].max(avg.max(0) as usize);
+                w -= ws[c] as i64;
+                left -= 1;
+            }
+        }
+        let mut offs = vec![0usize; self.cols + 1];
+        let mut off = 0;
+        for (i, w) in ws.iter().enumerate() {
+            offs[i] = off;
+            off += w;
+        }
+        offs[self.cols] = off;
+
+        self.cells.sort_by_key(|c| (c.row, c.col));
+        let (mut row, mut off) = (0usize, 0i64);
+        for cell in &self.cells {
+            if cell.value.trim().is_empty() && cell.margin.trim().is_empty() {
+                continue;
+            }
+            while cell.row > row {
+                out.push('\n');
+                row += 1;
+                off = 0;
+            }
+            let spaces = offs[cell.col] as i64 - off;
+            // Go's %*s with a negative width still pads (left-justified).
+            pad(out, spaces.unsigned_abs() as usize);
+            let m = cell.margin.chars().count();
+            pad(out, lmargin[cell.col].saturating_sub(m));
+            out.push_str(cell.margin);
+            off += spaces + lmargin[cell.col].max(m) as i64;
+            let tw = offs[cell.col + cell.span] as i64 - offs[cell.col] as i64 - lmargin[cell.col] as i64;
+            let len = cell.value.chars().count() as i64;
+            let written = match cell.align {
+                Align::Left => 0,
+                Align::Center => {
+                    let l = (tw - len) / 2;
+                    pad(out, l.unsigned_abs() as usize);
+                    l.unsigned_abs() as i64
+                }
+                Align::Right => {
+                    let l = (tw - len).max(0);
+                    pad(out, l as usize);
+                    l
+                }
+            };
+            out.push_str(&cell.value);
+            off += written + len;
+        }
+        if !self.cells.is_empty() {
+            out.push('\n');
+        }
+    }
+}
+
+fn pad(out: &mut String, n: usize) {
+    out.extend(std::iter::repeat_n(' ', n));
+}
+
+/// Footnote collector of one table: messages numbered in first-use order.
+#[derive(Default)]
+struct Footnotes {
+    list: Vec<String>,
+    index: HashMap<String, usize>,
+}
+
+impl Footnotes {
+    fn marks<'a>(&mut self, msgs: impl IntoIterator<Item = &'a String>) -> String {
+        let mut marks = Vec::new();
+        for m in msgs {
+            let i = match self.index.get(m) {
+                Some(&i) => i,
+                None => {
+                    self.list.push(m.clone());
+                    self.index.insert(m.clone(), self.list.len() - 1);
+                    self.list.len() - 1
+                }
+            };
+            marks.push(superscript(i + 1));
+        }
+        marks.join(" ")
+    }
+}
+
+/// Renders benchstat's default text output.
+pub fn render_text(report: &Report) -> String {
+    let mut out = String::new();
+    render_headers(report, &mut out, |out, line| {
+        out.push_str(line);
+        out.push('\n');
+    }, |out, table| render_table_text(report, table, out));
+    out
+}
+
+/// benchtab.printTables: configuration lines that changed since the
+/// previous table (all of them before the first), then the table.
+fn render_headers(
+    report: &Report,
+    out: &mut String,
+    mut header: impl FnMut(&mut String, &str),
+    mut body: impl FnMut(&mut String, &Table),
+) {
+    let mut prev: Option<&Table> = None;
+    for (i, table) in report.tables.iter().enumerate() {
+        if i > 0 {
+            header(out, "");
+        }
+        for (k, key) in report.config_keys.iter().enumerate() {
+            let val = &table.config[k];
+            if prev.is_none_or(|p| &p.config[k] != val) {
+                header(out, &format!("{key}: {val}"));
+            }
+        }
+        prev = Some(table);
+        body(out, table);
+    }
+}
+
+fn render_table_text(report: &Report, table: &Table, out: &mut String) {
+    const CENTER_COLS: usize = 3; // value, ± range, footnotes
+    const DELTA_COLS: usize = 3; // delta, (p= n=), footnotes
+    let start_col = |exp: usize| {
+        if exp == 0 { 1 } else { 1 + CENTER_COLS + (exp - 1) * (CENTER_COLS + DELTA_COLS) }
+    };
+    let mut o = TextGrid::default();
+    let mut notes = Footnotes::default();
+    let ncols = table.columns.len();
+    let r_edge = start_col(ncols + 1);
+
+    // Column labels (one header level: the file).
+    o.row();
+    for (exp, &label) in table.columns.iter().enumerate() {
+        let (l, r) = (start_col(exp), start_col(exp + 1));
+        o.col(l);
+        o.span(r - l, report.labels[label].clone(), Align::Center, Some(" │ "));
+    }
+    o.col(r_edge);
+    o.cell(String::new(), Align::Left, Some(" │"));
+
+    // Units and "vs base".
+    o.row();
+    for exp in 0..ncols {
+        let l = start_col(exp);
+        o.col(l);
+        o.span(CENTER_COLS, table.unit.clone(), Align::Center, Some(" │ "));
+        if exp > 0 {
+            o.span(DELTA_COLS, "vs base".into(), Align::Left, Some("  "));
+        }
+        for j in l + 1..o.cur_col {
+            o.set_shrink(j);
+        }
+    }
+    o.col(r_edge);
+    o.cell(String::new(), Align::Left, Some(" │"));
+
+    let class = class_of(&table.unit);
+    for row in &table.rows {
+        o.row();
+        o.cell(row.name.clone(), Align::Left, None);
+        let centers: Vec<f64> = row.cells.iter().flatten().map(|c| c.center).collect();
+        let scaler = common_scale(&centers, class);
+        let base = row.cells[0].as_ref();
+        for (exp, cell) in row.cells.iter().enumerate() {
+            let Some(cell) = cell else { continue };
+            o.col(start_col(exp));
+            o.cell(scaler.format(cell.center), Align::Right, None);
+            o.cell(cell.range_string(), Align::Right, Some(" ± "));
+            let marks = notes.marks(&cell.warnings);
+            o.cell(marks, Align::Left, None);
+            if let (true, Some(base), Some(cmp)) = (exp > 0, base, &cell.comparison) {
+                o.cell(cmp.format_delta(base.center, cell.center), Align::Right, None);
+                o.cell(format!("({})", cmp.describe()), Align::Left, None);
+                let marks = notes.marks(&cmp.warnings);
+                o.cell(marks, Align::Left, None);
+            }
+        }
+    }
+
+    if table.rows.len() > 1 {
+        o.row();
+        o.cell("geomean".into(), Align::Left, None);
+        for (exp, s) in table.summary.iter().enumerate() {
+            if let Some(g) = s.geomean {
+                o.col(start_col(exp));
+                o.cell(scale(g, class), Align::Right, None);
+            }
+            if exp > 0 {
+                o.col(start_col(exp) + CENTER_COLS);
+                match s.ratio {
+                    Some(r) => o.cell(format!("{:+.2}%", (r - 1.0) * 100.0), Align::Right, None),
+                    None => o.cell("?".into(), Align::Left, None),
+                }
+            }
+            o.col(start_col(exp + 1) - 1);
+            let marks = notes.marks(&s.warnings);
+            o.cell(marks, Align::Left, None);
+        }
+    }
+
+    o.format(out);
+    for (i, msg) in notes.list.iter().enumerate() {
+        let _ = writeln!(out, "{} {}", superscript(i + 1), msg);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// CSV (benchstat -format csv).
+
+/// CSV output and the cell-referenced warnings benchstat writes to stderr.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvOutput {
+    pub csv: String,
+    pub warnings: String,
+}
+
+/// Renders benchstat's `-format csv` output.
+pub fn render_csv(report: &Report) -> CsvOutput {
+    let mut csv = String::new();
+    let mut warnings = String::new();
+    let mut line = 1usize;
+    let mut prev: Option<&Table> = None;
+    for (i, table) in report.tables.iter().enumerate() {
+        if i > 0 {
+            write_csv_record(&mut csv, &[String::new()]);
+            line += 1;
+        }
+        for (k, key) in report.config_keys.iter().enumerate() {
+            let val = &table.config[k];
+            if prev.is_none_or(|p| &p.config[k] != val) {
+                write_csv_record(&mut csv, &[format!("{key}: {val}")]);
+                line += 1;
+            }
+        }
+        prev = Some(table);
+        line += render_table_csv(report, table, line, &mut csv, &mut warnings);
+    }
+    CsvOutput { csv, warnings }
+}
+
+fn render_table_csv(report: &Report, table: &Table, start_row: usize, csv: &mut String, warns: &mut String) -> usize {
+    const CENTER_COLS: usize = 2;
+    const DELTA_COLS: usize = 2;
+    let start_col = |exp: usize| {
+        if exp == 0 { 1 } else { 1 + CENTER_COLS + (exp - 1) * (CENTER_COLS + DELTA_COLS) }
+    };
+    let ncols = table.columns.len();
+    let mut count = 0usize;
+    let mut row: Vec<String> = Vec::new();
+    let clear_to = |row: &mut Vec<String>, col: usize| {
+        while row.len() < col {
+            row.push(String::new());
+        }
+    };
+    let mut emit = |row: &mut Vec<String>, count: &mut usize| {
+        write_csv_record(csv, row);
+        row.clear();
+        *count += 1;
+    };
+    let warn = |row: &Vec<String>, count: usize, msgs: &[String], warns: &mut String| {
+        let name = csv_column_name(row.len());
+        for m in msgs {
+            let _ = writeln!(warns, "{name}{}: {m}", start_row + count);
+        }
+    };
+
+    for (exp, &label) in table.columns.iter().enumerate() {
+        clear_to(&mut row, start_col(exp));
+        row.push(report.labels[label].clone());
+    }
+    clear_to(&mut row, start_col(ncols));
+    emit(&mut row, &mut count);
+
+    for exp in 0..ncols {
+        clear_to(&mut row, start_col(exp));
+        row.push(table.unit.clone());
+        row.push("CI".into());
+        if exp > 0 {
+            row.push("vs base".into());
+            row.push("P".into());
+        }
+    }
+    emit(&mut row, &mut count);
+
+    for r in &table.rows {
+        row.push(r.name.clone());
+        let base = r.cells[0].as_ref();
+        for (exp, cell) in r.cells.iter().enumerate() {
+            let Some(cell) = cell else { continue };
+            clear_to(&mut row, start_col(exp));
+            warn(&row, count, &cell.warnings, warns);
+            row.push(go_float(cell.center));
+            row.push(cell.range_string());
+            if let (true, Some(base), Some(cmp)) = (exp > 0, base, &cell.comparison) {
+                warn(&row, count, &cmp.warnings, warns);
+                row.push(cmp.format_delta(base.center, cell.center));
+                row.push(cmp.describe());
+            }
+        }
+        emit(&mut row, &mut count);
+    }
+
+    row.push("geomean".into());
+    for (exp, s) in table.summary.iter().enumerate() {
+        clear_to(&mut row, start_col(exp));
+        warn(&row, count, &s.warnings, warns);
+        if let Some(g) = s.geomean {
+            row.push(go_float(g));
+        }
+        if exp > 0 {
+            clear_to(&mut row, start_col(exp) + CENTER_COLS);
+            row.push(match s.ratio {
+                Some(r) => format!("{:+.2}%", (r - 1.0) * 100.0),
+                None => "?".into(),
+            });
+        }
+    }
+    clear_to(&mut row, start_col(ncols));
+    emit(&mut row, &mut count);
+    count
+}
+
+/// benchtab's spreadsheet-style column name for warnings (its own
+/// non-bijective base 26: 0 → A, 1 → B, 26 → BA).
+fn csv_column_name(mut x: usize) -> String {
+    if x == 0 {
+        return "A".into();
+    }
+    let mut out = Vec::new();
+    while x > 0 {
+        out.push(b'A' + (x % 26) as u8);
+        x /= 26;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// encoding/csv quoting: quote fields with a comma, quote, CR, LF, a
+/// leading space, or exactly `\.`.
+fn write_csv_record(out: &mut String, fields: &[String]) {
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let needs = !f.is_empty()
+            && (f == "\\."
+                || f.contains([',', '"', '\r', '\n'])
+                || f.chars().next().is_some_and(char::is_whitespace));
+        if needs {
+            out.push('"');
+            out.push_str(&f.replace('"', "\"\""));
+            out.push('"');
+        } else {
+            out.push_str(f);
+        }
+    }
+    out.push('\n');
+}
+
+// ---------------------------------------------------------------------------
+// JSON (DESIGN §7 comparisons and geomeans).
+
+/// `perfgate benchstat --format json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchstatJson {
+    pub comparisons: Vec<Comparison>,
+    pub geomeans: Vec<Geomean>,
+    /// Benchmarks present in only some inputs, and input problems.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// Comparisons of every column against the first, in the units as written
+/// in the files, with q-values (Benjamini–Hochberg) across all rows.
+/// `threshold` is the smallest relative change (0.02 = 2%) a verdict calls a change.
+pub fn to_json(report: &Report, threshold: f64) -> BenchstatJson {
+    let cfg = CompareConfig { alpha: report.options.alpha, confidence: report.options.confidence, threshold };
+    let varying = varying_config_keys(report);
+    let mut comparisons = Vec::new();
+    let mut betters = Vec::new();
+    let mut geomeans = Vec::new();
+    let mut warnings = report.warnings.clone();
+    for table in &report.tables {
+        let scenario = varying
+            .iter()
+            .filter(|&&k| !table.config[k].is_empty())
+            .map(|&k| format!("{}={}", report.config_keys[k], table.config[k]))
+            .collect::<Vec<_>>()
+            .join(" ");
+        // Report in the file's own unit when the table has one spelling
+        // (`ns/op`), so JSON numbers are the ones in the files.
+        let (unit, raw) = match table.source_units.as_slice() {
+            [one] => (one.clone(), true),
+            _ => (table.unit.clone(), false),
+        };
+        let better = table.better.unwrap_or_else(|| gobench::better_for_unit(&unit));
+        let summaries: Vec<Vec<Option<stats::Summary>>> = table
+            .rows
+            .iter()
+            .map(|row| {
+                row.cells
+                    .iter()
+                    .map(|c| c.as_ref().map(|c| stats::summarize(if raw { &c.raw } else { &c.values }, cfg.confidence)))
+                    .collect()
+            })
+            .collect();
+        for (row, sums) in table.rows.iter().zip(&summaries) {
+            let present = row.cells.iter().filter(|c| c.is_some()).count();
+            if table.columns.len() > 1 && (row.cells[0].is_none() || present == 1) {
+                warnings.push(format!("{} ({unit}): only in {}", row.name, only_in(report, table, row)));
+            }
+            let (Some(base), Some(base_summary)) = (&row.cells[0], &sums[0]) else { continue };
+            for (cell, cand_summary) in row.cells.iter().zip(sums).skip(1) {
+                let (Some(cell), Some(cand_summary)) = (cell, cand_summary) else { continue };
+                let (effect, test) = if table.exact {
+                    let delta = if cell.center == base.center || base.center == 0.0 {
+                        0.0
+                    } else {
+                        (cell.center / base.center - 1.0) * 100.0
+                    };
+                    let effect = stats::Effect {
+                        delta_pct: delta,
+                        delta_ci_low_pct: None,
+                        delta_ci_high_pct: None,
+                        p_value: None,
+                        test: stats::Test::MannWhitneyU,
+                        mde_pct: None,
+                    };
+                    (effect, "exact".to_string())
+                } else {
+                    let (b, c) = if raw { (&base.raw, &cell.raw) } else { (&base.values, &cell.values) };
+                    let effect = stats::compare_unpaired(b, c, &cfg);
+                    let test = serde_json::to_value(effect.test)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_else(|| "mann-whitney-u".into());
+                    (effect, test)
+                };
+                let mut notes: Vec<String> = Vec::new();
+                let cmp_warnings = cell.comparison.iter().flat_map(|c| c.warnings.iter());
+                for n in base.warnings.iter().chain(&cell.warnings).chain(cmp_warnings) {
+                    if !notes.contains(n) {
+                        notes.push(n.clone());
+                    }
+                }
+                betters.push(better);
+                comparisons.push(Comparison {
+                    scenario: scenario.clone(),
+                    benchmark: row.name.clone(),
+                    metric: unit.clone(),
+                    unit: unit.clone(),
+                    better,
+                    baseline: side(base_summary),
+                    candidate: side(cand_summary),
+                    delta_pct: finite_or_zero(effect.delta_pct),
+                    delta_ci_low_pct: effect.delta_ci_low_pct,
+                    delta_ci_high_pct: effect.delta_ci_high_pct,
+                    p_value: effect.p_value,
+                    q_value: None,
+                    test,
+                    mde_pct: effect.mde_pct,
+                    verdict: stats::Verdict::Inconclusive,
+                    notes,
+                });
+            }
+        }
+        // Geomeans as benchstat shows them (tables with more than one row),
+        // centers in the reported unit, change as the geomean of ratios.
+        if table.rows.len() > 1 {
+            let column_medians = |c: usize| -> Vec<f64> {
+                summaries.iter().filter_map(|s| s[c].as_ref()).map(|s| s.median).collect()
+            };
+            let base_geomean = positive_geomean(&column_medians(0));
+            for (c, s) in table.summary.iter().enumerate().skip(1) {
+                let (Some(b), Some(n), Some(ratio)) = (base_geomean, positive_geomean(&column_medians(c)), s.ratio)
+                else {
+                    continue;
+                };
+                geomeans.push(Geomean {
+                    scenario: scenario.clone(),
+                    metric: unit.clone(),
+                    unit: unit.clone(),
+                    benchmarks: s.ratios,
+                    baseline: b,
+                    candidate: n,
+                    delta_pct: (ratio - 1.0) * 100.0,
+                });
+            }
+        }
+    }
+
+    // q-values across every comparison that has a p-value, then verdicts.
+    let with_p: Vec<usize> = (0..comparisons.len()).filter(|&i| comparisons[i].p_value.is_some()).collect();
+    let ps: Vec<f64> = with_p.iter().filter_map(|&i| comparisons[i].p_value).collect();
+    let qs = stats::benjamini_hochberg(&ps);
+    for (&i, q) in with_p.iter().zip(qs) {
+        comparisons[i].q_value = Some(q);
+    }
+    for (c, better) in comparisons.iter_mut().zip(betters) {
+        let effect = stats::Effect {
+            delta_pct: c.delta_pct,
+            delta_ci_low_pct: c.delta_ci_low_pct,
+            delta_ci_high_pct: c.delta_ci_high_pct,
+            p_value: c.p_value,
+            test: stats::Test::MannWhitneyU,
+            mde_pct: c.mde_pct,
+        };
+        c.verdict = stats::verdict(c.baseline.n, c.candidate.n, &effect, c.q_value, better, &cfg);
+    }
+    BenchstatJson { comparisons, geomeans, warnings }
+}
+
+/// Renders `to_json` as pretty JSON with a trailing newline.
+pub fn render_json(report: &Report, threshold: f64) -> String {
+    let model = to_json(report, threshold);
+    let mut s = serde_json::to_string_pretty(&model).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    s.push('\n');
+    s
+}
+
+fn finite_or_zero(x: f64) -> f64 {
+    if x.is_finite() { x } else { 0.0 }
+}
+
+fn only_in(report: &Report, table: &Table, row: &Row) -> String {
+    row.cells
+        .iter()
+        .zip(&table.columns)
+        .filter(|(c, _)| c.is_some())
+        .map(|(_, &l)| report.labels[l].as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn varying_config_keys(report: &Report) -> Vec<usize> {
+    (0..report.config_keys.len())
+        .filter(|&k| report.tables.iter().any(|t| t.config[k] != report.tables[0].config[k]))
+        .collect()
+}
+
+fn side(s: &stats::Summary) -> SideSummary {
+    SideSummary {
+        n: s.n,
+        median: s.median,
+        ci_low: s.ci_low,
+        ci_high: s.ci_high,
+        mean: s.mean,
+        stddev: s.stddev,
+        cv: s.cv,
+        min: s.min,
+        max: s.max,
+    }
+}

@@ -1,0 +1,123 @@
+//! Number formatting shared by the renderers: values scaled to readable units
+//! (ns → ms, bytes → MiB), interval half-widths, and deltas with their CI.
+
+use crate::results::Comparison;
+
+/// A value with its unit, scaled for reading: `1.234ms`, `12.5MiB`, `3.2k allocs/op`.
+pub fn format_value(value: f64, unit: &str) -> String {
+    if !value.is_finite() {
+        return format!("{value} {unit}");
+    }
+    match unit {
+        "s" => format_seconds(value),
+        "ns/op" => format!("{}/op", format_seconds(value * 1e-9)),
+        "B" => format_bytes(value),
+        "B/op" => format!("{}/op", format_bytes(value)),
+        _ => format!("{} {unit}", format_si(value)),
+    }
+}
+
+fn format_seconds(s: f64) -> String {
+    let a = s.abs();
+    if a == 0.0 {
+        "0s".into()
+    } else if a < 1e-6 {
+        format!("{}ns", sig(s * 1e9))
+    } else if a < 1e-3 {
+        format!("{}µs", sig(s * 1e6))
+    } else if a < 1.0 {
+        format!("{}ms", sig(s * 1e3))
+    } else {
+        format!("{}s", sig(s))
+    }
+}
+
+fn format_bytes(b: f64) -> String {
+    let a = b.abs();
+    if a < 1024.0 {
+        format!("{}B", sig(b))
+    } else if a < 1024.0 * 1024.0 {
+        format!("{}KiB", sig(b / 1024.0))
+    } else if a < 1024.0 * 1024.0 * 1024.0 {
+        format!("{}MiB", sig(b / (1024.0 * 1024.0)))
+    } else {
+        format!("{}GiB", sig(b / (1024.0 * 1024.0 * 1024.0)))
+    }
+}
+
+fn format_si(v: f64) -> String {
+    let a = v.abs();
+    if a >= 1e9 {
+        format!("{}G", sig(v / 1e9))
+    } else if a >= 1e6 {
+        format!("{}M", sig(v / 1e6))
+    } else if a >= 1e4 {
+        format!("{}k", sig(v / 1e3))
+    } else {
+        sig(v)
+    }
+}
+
+/// Four significant digits, without trailing noise.
+fn sig(v: f64) -> String {
+    let a = v.abs();
+    if v.fract() == 0.0 && a < 1e4 {
+        return format!("{v:.0}");
+    }
+    let decimals = if a >= 1000.0 {
+        0
+    } else if a >= 100.0 {
+        1
+    } else if a >= 10.0 {
+        2
+    } else {
+        3
+    };
+    format!("{v:.decimals$}")
+}
+
+/// `±3%` for a bounded interval (largest distance from the median, as
+/// benchstat prints it), `±∞` when the sample is too small for one.
+pub fn format_ci_halfwidth(median: f64, lo: Option<f64>, hi: Option<f64>) -> String {
+    match (lo, hi) {
+        (Some(lo), Some(hi)) if median != 0.0 => {
+            let half = (median - lo).abs().max((hi - median).abs()) / median.abs() * 100.0;
+            if half < 0.5 && half > 0.0 { format!("±{half:.1}%") } else { format!("±{half:.0}%") }
+        }
+        (Some(_), Some(_)) => "±0%".into(),
+        _ => "±∞".into(),
+    }
+}
+
+/// `-23.4% [-25.1, -21.0]`, or `+0.3% [?]` when the interval is unbounded.
+pub fn format_delta(c: &Comparison) -> String {
+    let ci = match (c.delta_ci_low_pct, c.delta_ci_high_pct) {
+        (Some(lo), Some(hi)) => format!("[{lo:+.1}, {hi:+.1}]"),
+        _ => "[±∞]".into(),
+    };
+    format!("{:+.1}% {ci}", c.delta_pct)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scales_units() {
+        assert_eq!(format_value(1_234_567.0, "ns/op"), "1.235ms/op");
+        assert_eq!(format_value(0.25, "s"), "250ms");
+        assert_eq!(format_value(0.2505, "s"), "250.5ms");
+        assert_eq!(format_value(3.5 * 1024.0 * 1024.0, "B"), "3.500MiB");
+        assert_eq!(format_value(512.0, "B/op"), "512B/op");
+        assert_eq!(format_value(12.0, "allocs/op"), "12 allocs/op");
+        assert_eq!(format_value(12.5, "allocs/op"), "12.50 allocs/op");
+        assert_eq!(format_value(25_000.0, "points/op"), "25k points/op");
+    }
+
+    #[test]
+    fn ci_halfwidth_like_benchstat() {
+        assert_eq!(format_ci_halfwidth(100.0, Some(97.0), Some(101.0)), "±3%");
+        assert_eq!(format_ci_halfwidth(100.0, None, None), "±∞");
+        assert_eq!(format_ci_halfwidth(100.0, Some(99.8), Some(100.1)), "±0.2%");
+    }
+}

@@ -1,0 +1,127 @@
+//! Terminal report: one table per scenario (comfy-table), verdicts colored
+//! unless NO_COLOR is set or stdout is not a terminal, and noise warnings
+//! printed next to the rows they concern. Rendered from `Results` only.
+
+use super::format::{format_ci_halfwidth, format_delta, format_value};
+use crate::results::{Comparison, Results};
+use crate::stats::Verdict;
+use comfy_table::{Cell, CellAlignment, Color, Table, presets};
+
+/// Whether to color output: a terminal, and NO_COLOR unset (no-color.org).
+pub fn color_enabled() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+}
+
+pub fn render(results: &Results, color: bool) -> String {
+    let mut out = String::new();
+    let mut scenarios: Vec<&str> = Vec::new();
+    for c in &results.comparisons {
+        if !scenarios.contains(&c.scenario.as_str()) {
+            scenarios.push(&c.scenario);
+        }
+    }
+    for v in &results.variants {
+        let short = v.commit.get(..12).unwrap_or(&v.commit);
+        out.push_str(&format!("{:<9}  {}  (commit {short})\n", v.role, v.rev));
+    }
+    out.push('\n');
+    for scenario in scenarios {
+        let rows: Vec<&Comparison> = results.comparisons.iter().filter(|c| c.scenario == scenario).collect();
+        out.push_str(&format!("scenario {scenario}\n"));
+        out.push_str(&table(&rows, color));
+        out.push('\n');
+        for g in results.geomeans.iter().filter(|g| g.scenario == scenario) {
+            out.push_str(&format!(
+                "  geomean {:<12} {} → {}  {:+.2}%  ({} benchmarks)\n",
+                g.metric,
+                format_value(g.baseline, &g.unit),
+                format_value(g.candidate, &g.unit),
+                g.delta_pct,
+                g.benchmarks
+            ));
+        }
+        out.push('\n');
+    }
+    if !results.failures.is_empty() {
+        out.push_str("failed trials:\n");
+        for f in &results.failures {
+            let first = f.message.lines().next().unwrap_or("");
+            out.push_str(&format!("  {} {} round {}: {first}\n", f.scenario, f.variant, f.round));
+        }
+        out.push('\n');
+    }
+    for w in &results.warnings {
+        out.push_str(&format!("warning: {w}\n"));
+    }
+    out.push_str(&summary_line(results));
+    out.push('\n');
+    out
+}
+
+fn table(rows: &[&Comparison], color: bool) -> String {
+    let mut t = Table::new();
+    t.load_style(presets::UTF8_FULL_CONDENSED);
+    if color {
+        t.enforce_styling();
+    } else {
+        t.force_no_tty();
+    }
+    t.set_header(vec!["benchmark", "metric", "baseline", "candidate", "delta (95% CI)", "p / q", "verdict", "notes"]);
+    for c in rows {
+        let base = format!(
+            "{} {}",
+            format_value(c.baseline.median, &c.unit),
+            format_ci_halfwidth(c.baseline.median, c.baseline.ci_low, c.baseline.ci_high)
+        );
+        let cand = format!(
+            "{} {}",
+            format_value(c.candidate.median, &c.unit),
+            format_ci_halfwidth(c.candidate.median, c.candidate.ci_low, c.candidate.ci_high)
+        );
+        let p = match (c.p_value, c.q_value) {
+            (Some(p), Some(q)) => format!("{p:.3} / {q:.3}"),
+            (Some(p), None) => format!("{p:.3}"),
+            _ => "-".into(),
+        };
+        let mut verdict = Cell::new(c.verdict.as_str());
+        if color {
+            verdict = match c.verdict {
+                Verdict::Improved => verdict.fg(Color::Green),
+                Verdict::Regressed => verdict.fg(Color::Red),
+                Verdict::Inconclusive => verdict.fg(Color::Yellow),
+                Verdict::Unchanged => verdict,
+            };
+        }
+        t.add_row(vec![
+            Cell::new(&c.benchmark),
+            Cell::new(&c.metric),
+            Cell::new(base).set_alignment(CellAlignment::Right),
+            Cell::new(cand).set_alignment(CellAlignment::Right),
+            Cell::new(format_delta(c)).set_alignment(CellAlignment::Right),
+            Cell::new(p),
+            verdict,
+            Cell::new(c.notes.join("; ")),
+        ]);
+    }
+    t.to_string()
+}
+
+pub fn summary_line(results: &Results) -> String {
+    let count = |v: Verdict| results.comparisons.iter().filter(|c| c.verdict == v).count();
+    let mut line = format!(
+        "{} improved, {} regressed, {} unchanged, {} inconclusive",
+        count(Verdict::Improved),
+        count(Verdict::Regressed),
+        count(Verdict::Unchanged),
+        count(Verdict::Inconclusive)
+    );
+    line.push_str(&format!(
+        " (threshold {:.1}%, alpha {}, {} round(s), seed {})",
+        results.run.threshold_pct, results.run.alpha, results.run.rounds, results.run.seed
+    ));
+    if results.run.status != "complete" && !results.run.status.is_empty() {
+        line.push_str(&format!(" — run {}", results.run.status));
+    }
+    line
+}

@@ -1,0 +1,227 @@
+//! The results model: the `results.json` contract of DESIGN §7.
+//! Everything perfgate reports is rendered from a `Results` value; `analyze`
+//! fills `comparisons` from `samples`, and `report` only reads.
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::stats::{Better, Verdict};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Results {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub run: Run,
+    pub environment: Environment,
+    pub variants: Vec<VariantInfo>,
+    pub samples: Vec<Sample>,
+    pub comparisons: Vec<Comparison>,
+    #[serde(default)]
+    pub geomeans: Vec<Geomean>,
+    #[serde(default)]
+    pub profiles: Vec<Profile>,
+    #[serde(default)]
+    pub thresholds: Vec<ThresholdCheck>,
+    #[serde(default)]
+    pub failures: Vec<Failure>,
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+impl Tool {
+    pub fn this() -> Tool {
+        Tool { name: "perfgate".into(), version: env!("CARGO_PKG_VERSION").into() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Run {
+    pub id: String,
+    pub command: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub seed: u64,
+    /// Rounds planned per scenario.
+    #[serde(default)]
+    pub rounds: u32,
+    /// "complete", "interrupted" or "failed".
+    #[serde(default)]
+    pub status: String,
+    /// The randomized order of every round: which variant ran first.
+    #[serde(default)]
+    pub schedule: Vec<ScheduledRound>,
+    /// Significance level and threshold the verdicts used.
+    #[serde(default)]
+    pub alpha: f64,
+    #[serde(default)]
+    pub threshold_pct: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ScheduledRound {
+    pub scenario: String,
+    pub round: u32,
+    pub order: Vec<Role>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Environment {
+    pub os: String,
+    pub kernel: String,
+    pub cpu_model: String,
+    pub cores: usize,
+    pub memory_bytes: u64,
+    pub hostname: String,
+    /// Go's benchmark configuration lines (goos, goarch, pkg, cpu, ...), by scenario.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub go: Vec<GoConfig>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GoConfig {
+    pub scenario: String,
+    pub variant: Role,
+    pub key: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Baseline,
+    Candidate,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Baseline => "baseline",
+            Role::Candidate => "candidate",
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VariantInfo {
+    pub role: Role,
+    /// What the user asked for: a revision, "working tree", or "<rev> + <patch>".
+    pub rev: String,
+    pub commit: String,
+    pub tree: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patch: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Sample {
+    pub scenario: String,
+    pub benchmark: String,
+    pub metric: String,
+    pub unit: String,
+    pub better: Better,
+    pub variant: Role,
+    pub round: u32,
+    pub value: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SideSummary {
+    pub n: usize,
+    pub median: f64,
+    /// `None` when the sample is too small for a bounded interval.
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    pub mean: f64,
+    pub stddev: f64,
+    pub cv: f64,
+    #[serde(default)]
+    pub min: f64,
+    #[serde(default)]
+    pub max: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Comparison {
+    pub scenario: String,
+    pub benchmark: String,
+    pub metric: String,
+    pub unit: String,
+    pub better: Better,
+    pub baseline: SideSummary,
+    pub candidate: SideSummary,
+    pub delta_pct: f64,
+    pub delta_ci_low_pct: Option<f64>,
+    pub delta_ci_high_pct: Option<f64>,
+    pub p_value: Option<f64>,
+    pub q_value: Option<f64>,
+    /// "wilcoxon-signed-rank" (paired rounds) or "mann-whitney-u".
+    pub test: String,
+    pub mde_pct: Option<f64>,
+    pub verdict: Verdict,
+    /// Noise and sample-size warnings that belong next to this row.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// Geometric mean of per-benchmark ratios, per scenario and metric/unit.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Geomean {
+    pub scenario: String,
+    pub metric: String,
+    pub unit: String,
+    pub benchmarks: usize,
+    pub baseline: f64,
+    pub candidate: f64,
+    pub delta_pct: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Profile {
+    pub scenario: String,
+    pub variant: Role,
+    pub kind: String,
+    pub path: String,
+    pub top: Vec<ProfileEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProfileEntry {
+    pub function: String,
+    pub file: String,
+    pub line: u32,
+    pub flat: f64,
+    pub flat_pct: f64,
+    pub cum: f64,
+    pub cum_pct: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ThresholdCheck {
+    pub scenario: String,
+    pub variant: Role,
+    pub expr: String,
+    pub observed: f64,
+    pub passed: bool,
+}
+
+/// A round that could not be measured, kept so nobody mistakes a gap for data.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Failure {
+    pub scenario: String,
+    pub variant: Role,
+    pub round: u32,
+    pub message: String,
+}

@@ -1,0 +1,98 @@
+//! Statistics: pure functions from samples to summaries, tests, effects and
+//! verdicts (DESIGN §6). No I/O. `analyze` calls these; `report` never does.
+//! Summaries and the Mann–Whitney U test reproduce Go's benchstat exactly.
+
+use serde::{Deserialize, Serialize};
+
+/// Which direction of a metric is good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Better {
+    Lower,
+    Higher,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Improved,
+    Regressed,
+    Unchanged,
+    Inconclusive,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Improved => "improved",
+            Verdict::Regressed => "regressed",
+            Verdict::Unchanged => "unchanged",
+            Verdict::Inconclusive => "inconclusive",
+        }
+    }
+}
+
+/// Summary of one sample. `ci_low`/`ci_high` are `None` when the sample is
+/// too small for a bounded interval at the requested confidence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    pub n: usize,
+    pub median: f64,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    pub confidence: f64,
+    pub mean: f64,
+    pub stddev: f64,
+    pub cv: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+/// Knobs for comparisons and verdicts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CompareConfig {
+    /// Significance level (benchstat: 0.05).
+    pub alpha: f64,
+    /// Confidence level for intervals (benchstat: 0.95).
+    pub confidence: f64,
+    /// Smallest relative change worth calling a change, as a fraction (0.02 = 2%).
+    pub threshold: f64,
+}
+
+impl Default for CompareConfig {
+    fn default() -> Self {
+        CompareConfig { alpha: 0.05, confidence: 0.95, threshold: 0.02 }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Test {
+    #[serde(rename = "mann-whitney-u")]
+    MannWhitneyU,
+    #[serde(rename = "wilcoxon-signed-rank")]
+    WilcoxonSignedRank,
+}
+
+/// The effect of candidate relative to baseline, in percent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Effect {
+    pub delta_pct: f64,
+    pub delta_ci_low_pct: Option<f64>,
+    pub delta_ci_high_pct: Option<f64>,
+    /// `None` when no test could be run (e.g. a side is empty).
+    pub p_value: Option<f64>,
+    pub test: Test,
+    /// Minimum detectable effect at this noise level, in percent.
+    pub mde_pct: Option<f64>,
+}
+
+mod mann_whitney;
+mod special;
+mod summary;
+mod wilcoxon;
+
+pub use mann_whitney::{mann_whitney_u, u_test_min_samples};
+pub use summary::{median_ci_min_samples, summarize};
+pub use wilcoxon::wilcoxon_signed_rank;
+mod pending;
+pub use pending::{benjamini_hochberg, compare_paired, compare_unpaired, geomean, verdict};

@@ -1,0 +1,211 @@
+//! Summaries of one sample: benchstat's median with its exact binomial
+//! order-statistic confidence interval, plus mean, stddev, CV and range.
+//! The order-statistic interval is also reused for paired per-round ratios.
+
+use super::Summary;
+use super::special::{choose_like_go, normal_cdf, normal_inv_cdf};
+
+/// Summarizes `sample` the way benchstat does (median and its interval at
+/// `confidence`), adding mean, sample stddev (n−1), CV, min and max.
+///
+/// The interval is `None` on both sides whenever benchstat's would reach ±∞
+/// on either side (benchstat prints "±∞" and warns "need >= 6 samples for
+/// confidence interval at level 0.95"; see [`median_ci_min_samples`]). For
+/// n = 5 benchstat has a finite upper bound but an infinite lower one; a
+/// half-open interval supports no claim, so we report neither bound.
+///
+/// An empty sample yields n = 0 and zeros everywhere (no NaN reaches JSON).
+/// `confidence` is stored as requested; the interval's actual coverage is at
+/// least that (order statistics are discrete).
+pub fn summarize(sample: &[f64], confidence: f64) -> Summary {
+    let n = sample.len();
+    if n == 0 {
+        return Summary {
+            n: 0,
+            median: 0.0,
+            ci_low: None,
+            ci_high: None,
+            confidence,
+            mean: 0.0,
+            stddev: 0.0,
+            cv: 0.0,
+            min: 0.0,
+            max: 0.0,
+        };
+    }
+    let sorted = sorted_copy(sample);
+    let interval = median_interval(&sorted, confidence);
+    let mean = mean(&sorted);
+    let stddev = stddev(&sorted, mean);
+    Summary {
+        n,
+        median: median_sorted(&sorted),
+        ci_low: interval.map(|(lo, _)| lo),
+        ci_high: interval.map(|(_, hi)| hi),
+        confidence,
+        mean,
+        stddev,
+        cv: if mean == 0.0 { 0.0 } else { stddev / mean.abs() },
+        min: sorted[0],
+        max: sorted[n - 1],
+    }
+}
+
+/// Smallest sample size for which the median interval at `confidence` is
+/// bounded on both sides; `None` if more than 50 would be needed. benchstat
+/// uses the same search for its warning "need >= N samples for confidence
+/// interval at level C" (and prints "need > 50" for `None`).
+pub fn median_ci_min_samples(confidence: f64) -> Option<usize> {
+    (2..=50).find(|&n| {
+        let (lo, hi) = quantile_ci_orders(n, 0.5, confidence);
+        lo > 0 && hi <= n
+    })
+}
+
+pub(crate) fn sorted_copy(values: &[f64]) -> Vec<f64> {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted
+}
+
+/// Median of an ascending sample with go-moremath's quantile rule (Hyndman–Fan
+/// type 8). For q = 0.5 this is the usual median, but computed with the same
+/// floating-point steps as benchstat so the printed digits agree. 0 if empty.
+pub(crate) fn median_sorted(sorted: &[f64]) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let q = 0.5;
+    let n = sorted.len() as f64;
+    let position = 1.0 / 3.0 + q * (n + 1.0 / 3.0);
+    let k = position.trunc();
+    let frac = position - k;
+    let k = k as usize;
+    if k == 0 {
+        sorted[0]
+    } else if k >= sorted.len() {
+        sorted[sorted.len() - 1]
+    } else {
+        sorted[k - 1] + frac * (sorted[k] - sorted[k - 1])
+    }
+}
+
+/// The median's order-statistic interval of an ascending sample, `None` when
+/// benchstat's interval would be unbounded on either side.
+pub(crate) fn median_interval(sorted: &[f64], confidence: f64) -> Option<(f64, f64)> {
+    let n = sorted.len();
+    let (lo, hi) = quantile_ci_orders(n, 0.5, confidence);
+    (lo >= 1 && hi <= n).then(|| (sorted[lo - 1], sorted[hi - 1]))
+}
+
+pub(crate) fn mean(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.iter().sum::<f64>() / values.len() as f64
+}
+
+/// Sample standard deviation (n−1 denominator); 0 below two values.
+pub(crate) fn stddev(values: &[f64], mean: f64) -> f64 {
+    if values.len() < 2 {
+        return 0.0;
+    }
+    let squares: f64 = values.iter().map(|x| (x - mean) * (x - mean)).sum();
+    (squares / (values.len() - 1) as f64).sqrt()
+}
+
+/// 1-based order statistics (lo, hi) bounding the `q` quantile of a sample of
+/// size n at `confidence`, following go-moremath's `QuantileCI` step for step.
+/// `lo == 0` means −∞ and `hi == n + 1` means +∞.
+///
+/// Below n = 31 it sums exact binomial weights outward from the mode, taking
+/// the left neighbour on ties; above, it uses the normal approximation with a
+/// continuity correction and then tries a left-biased interval. Which side
+/// wins a tie depends on the last bits of the weights, hence `choose_like_go`.
+fn quantile_ci_orders(n: usize, q: f64, confidence: f64) -> (usize, usize) {
+    // NaN confidence is treated like an impossible demand: no bounded interval.
+    if confidence >= 1.0 || confidence.is_nan() {
+        return (0, n + 1);
+    }
+    let pmf = |k: i64| -> f64 {
+        if k < 0 || k > n as i64 {
+            return 0.0;
+        }
+        let k = k as usize;
+        choose_like_go(n, k) * q.powi(k as i32) * (1.0 - q).powi((n - k) as i32)
+    };
+    let (l, r): (i64, i64);
+    if n <= 30 {
+        let mut x = ((n + 1) as f64 * q).ceil() as i64 - 1;
+        if q == 0.0 {
+            x = 0;
+        }
+        let mut accum = pmf(x);
+        let (mut left, mut right) = (x, x + 1);
+        let (mut lp, mut rp) = (pmf(left - 1), pmf(right));
+        while accum < confidence && (lp > 0.0 || rp > 0.0) {
+            if lp >= rp {
+                accum += lp;
+                left -= 1;
+                lp = pmf(left - 1);
+            } else {
+                accum += rp;
+                right += 1;
+                rp = pmf(right);
+            }
+        }
+        (l, r) = (left, right);
+    } else {
+        let mu = n as f64 * q;
+        let sigma = (n as f64 * q * (1.0 - q)).sqrt();
+        let cdf = |x: f64| normal_cdf(x, mu, sigma);
+        let l1 = normal_inv_cdf((1.0 - confidence) / 2.0) * sigma + mu;
+        let r1 = 2.0 * mu - l1;
+        // Round out to the band of whole binomial outcomes containing [l1, r1]
+        // (continuity correction: outcome k covers [k-0.5, k+0.5]).
+        let left = ((l1 - 0.5).floor() + 0.5).floor() as i64 + 1;
+        let mut right = ((r1 - 0.5).ceil() + 0.5).floor() as i64 + 1;
+        let band = |l: i64, r: i64| cdf(r as f64 - 0.5) - cdf(l as f64 - 0.5);
+        let biased = band(left, right - 1);
+        if biased >= confidence && biased < band(left, right) {
+            right -= 1;
+        }
+        (l, r) = (left, right);
+    }
+    (l.max(0) as usize, r.min(n as i64 + 1) as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// go-moremath's stats.QuantileCI(n, 0.5, c) LoOrder/HiOrder for n = 0..=60,
+    /// printed by a Go program against the module benchstat uses
+    /// (golang.org/x/perf@v0.0.0-20260908200009, go-moremath@f10218a38794).
+    const GO_ORDERS_95: [(usize, usize); 61] = [
+        (0, 1), (0, 2), (0, 3), (0, 4), (0, 5), (0, 5), (1, 6), (1, 7), (1, 7), (2, 8), (2, 9), (2, 9), (3, 10), (3, 11), (3, 11), (4, 12), (4, 12), (5, 13), (5, 14), (5, 14), (6, 15), (6, 16), (6, 16), (7, 17), (8, 18), (8, 18), (8, 19), (8, 19), (9, 20), (9, 20), (10, 21), (10, 22), (10, 22), (11, 23), (11, 23), (12, 24), (12, 24), (13, 25), (13, 26), (13, 26), (14, 27), (14, 27), (15, 28), (15, 29), (15, 29), (16, 30), (16, 30), (17, 31), (17, 31), (18, 32), (18, 32), (19, 33), (19, 34), (19, 34), (20, 35), (20, 35), (21, 36), (21, 36), (22, 37), (22, 38), (22, 38),
+    ];
+
+    #[test]
+    fn median_interval_orders_match_go_at_95() {
+        for (n, &want) in GO_ORDERS_95.iter().enumerate() {
+            assert_eq!(quantile_ci_orders(n, 0.5, 0.95), want, "n = {n}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod scratch {
+    #[test]
+    fn grid() {
+        let text = std::fs::read_to_string("/tmp/oracle/qci.txt").unwrap();
+        let mut bad = 0;
+        for line in text.lines() {
+            let v: Vec<usize> = line.split_whitespace().map(|s| s.parse().unwrap()).collect();
+            let c = v[0] as f64 / 1000.0;
+            let got = super::quantile_ci_orders(v[1], 0.5, c);
+            if got != (v[2], v[3]) { bad += 1; if bad < 30 { println!("{:?} got {:?}", v, got); } }
+        }
+        println!("bad {bad}");
+    }
+}

@@ -1,0 +1,260 @@
+//! Variants (DESIGN §4): turn "HEAD", "the working tree" or "HEAD + a patch"
+//! into a commit and tree hash, then materialize each into a reusable git
+//! worktree under `.perfgate/`. Revisions are always passed to git as
+//! arguments, never through a shell.
+
+pub mod build_cache;
+
+use crate::results::{Role, VariantInfo};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+#[derive(Debug, thiserror::Error)]
+pub enum VariantError {
+    #[error("{dir} is not inside a git repository; run perfgate from the repository that holds the code to measure")]
+    NotARepository { dir: String },
+    #[error("unknown revision {rev:?}: git cannot resolve it to a commit (check `git log --oneline` for valid revisions)")]
+    UnknownRevision { rev: String },
+    #[error("cannot read patch {path}: {source}")]
+    PatchUnreadable { path: String, source: std::io::Error },
+    #[error("patch {path} does not apply to {base}:\n{message}")]
+    PatchDoesNotApply { path: String, base: String, message: String },
+    #[error("git {args} failed: {message}")]
+    Git { args: String, message: String },
+}
+
+impl VariantError {
+    /// Mistakes in what the user asked for (exit 2) vs. failures of the run (exit 3).
+    pub fn is_bad_input(&self) -> bool {
+        !matches!(self, VariantError::Git { .. })
+    }
+}
+
+/// What the user asked a variant to be.
+#[derive(Debug, Clone, PartialEq)]
+pub enum VariantSpec {
+    Rev(String),
+    /// The working tree as it is now, uncommitted and untracked-not-ignored files included.
+    WorkingTree,
+    /// `base` with a patch applied on top.
+    Patch { base: String, patch: PathBuf },
+}
+
+/// A variant pinned to an exact commit and tree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resolved {
+    pub role: Role,
+    pub label: String,
+    pub commit: String,
+    pub tree: String,
+    pub patch: Option<String>,
+}
+
+impl Resolved {
+    pub fn info(&self) -> VariantInfo {
+        VariantInfo {
+            role: self.role,
+            rev: self.label.clone(),
+            commit: self.commit.clone(),
+            tree: self.tree.clone(),
+            patch: self.patch.clone(),
+        }
+    }
+}
+
+/// The git repository perfgate works in.
+#[derive(Debug, Clone)]
+pub struct Repo {
+    pub root: PathBuf,
+}
+
+impl Repo {
+    pub fn discover(dir: &Path) -> Result<Repo, VariantError> {
+        let out = Command::new("git").arg("-C").arg(dir).args(["rev-parse", "--show-toplevel"]).output();
+        match out {
+            Ok(o) if o.status.success() => {
+                let root = String::from_utf8_lossy(&o.stdout).trim().to_string();
+                Ok(Repo { root: PathBuf::from(root) })
+            }
+            _ => Err(VariantError::NotARepository { dir: dir.display().to_string() }),
+        }
+    }
+
+    /// `.perfgate/` at the repository root: checkouts and build cache.
+    pub fn state_dir(&self) -> PathBuf {
+        self.root.join(".perfgate")
+    }
+
+    fn git(&self, args: &[&str]) -> Result<String, VariantError> {
+        self.git_env(args, &[])
+    }
+
+    fn git_env(&self, args: &[&str], env: &[(&str, &Path)]) -> Result<String, VariantError> {
+        let mut cmd = Command::new("git");
+        cmd.arg("-C").arg(&self.root).args(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().map_err(|e| VariantError::Git { args: args.join(" "), message: e.to_string() })?;
+        if !out.status.success() {
+            return Err(VariantError::Git {
+                args: args.join(" "),
+                message: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            });
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+
+    /// Resolves a revision to a commit; unknown revisions are the user's mistake.
+    pub fn commit_of(&self, rev: &str) -> Result<String, VariantError> {
+        let spec = format!("{rev}^{{commit}}");
+        self.git(&["rev-parse", "--verify", "--quiet", "--end-of-options", &spec])
+            .map_err(|_| VariantError::UnknownRevision { rev: rev.to_string() })
+    }
+
+    fn tree_of(&self, commit: &str) -> Result<String, VariantError> {
+        self.git(&["rev-parse", "--verify", &format!("{commit}^{{tree}}")])
+    }
+
+    /// Keeps `.perfgate/` out of `git status` and out of working-tree snapshots
+    /// without touching the user's tracked `.gitignore`.
+    pub fn ensure_ignored(&self) -> Result<(), VariantError> {
+        let exclude = PathBuf::from(self.git(&["rev-parse", "--git-path", "info/exclude"])?);
+        let exclude = if exclude.is_absolute() { exclude } else { self.root.join(exclude) };
+        let current = std::fs::read_to_string(&exclude).unwrap_or_default();
+        if !current.lines().any(|l| l.trim() == "/.perfgate/") {
+            if let Some(dir) = exclude.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            let mut text = current;
+            if !text.is_empty() && !text.ends_with('\n') {
+                text.push('\n');
+            }
+            text.push_str("/.perfgate/\n");
+            std::fs::write(&exclude, text)
+                .map_err(|e| VariantError::Git { args: "info/exclude".into(), message: e.to_string() })?;
+        }
+        Ok(())
+    }
+
+    /// Pins a variant to a commit and tree. The working tree and patches are
+    /// captured in a private index and written as a dangling commit, so later
+    /// edits to the working tree cannot leak into the run.
+    pub fn resolve(&self, role: Role, spec: &VariantSpec, exclude: &[&str]) -> Result<Resolved, VariantError> {
+        match spec {
+            VariantSpec::Rev(rev) => {
+                let commit = self.commit_of(rev)?;
+                let tree = self.tree_of(&commit)?;
+                Ok(Resolved { role, label: rev.clone(), commit, tree, patch: None })
+            }
+            VariantSpec::WorkingTree => {
+                let head = self.commit_of("HEAD")?;
+                let index = self.private_index("snapshot")?;
+                let real_index = PathBuf::from(self.git(&["rev-parse", "--git-path", "index"])?);
+                let real_index = if real_index.is_absolute() { real_index } else { self.root.join(real_index) };
+                // Starting from the real index keeps git's stat cache: fast on big trees.
+                if std::fs::copy(&real_index, &index).is_err() {
+                    self.git_env(&["read-tree", &head], &[("GIT_INDEX_FILE", &index)])?;
+                }
+                let mut args: Vec<String> = vec!["add".into(), "-A".into(), "--".into(), ".".into()];
+                for path in [".perfgate"].iter().chain(exclude.iter()) {
+                    args.push(format!(":(exclude){path}"));
+                }
+                let args_ref: Vec<&str> = args.iter().map(String::as_str).collect();
+                self.git_env(&args_ref, &[("GIT_INDEX_FILE", &index)])?;
+                let tree = self.git_env(&["write-tree"], &[("GIT_INDEX_FILE", &index)])?;
+                let _ = std::fs::remove_file(&index);
+                let commit = self.commit_tree(&tree, &head, "perfgate: snapshot of the working tree")?;
+                Ok(Resolved { role, label: "working tree".into(), commit, tree, patch: None })
+            }
+            VariantSpec::Patch { base, patch } => {
+                let base_commit = self.commit_of(base)?;
+                let patch_abs = if patch.is_absolute() { patch.clone() } else { self.root.join(patch) };
+                if let Err(source) = std::fs::metadata(&patch_abs) {
+                    return Err(VariantError::PatchUnreadable { path: patch.display().to_string(), source });
+                }
+                let index = self.private_index("patch")?;
+                self.git_env(&["read-tree", &base_commit], &[("GIT_INDEX_FILE", &index)])?;
+                let patch_arg = patch_abs.display().to_string();
+                if let Err(VariantError::Git { message, .. }) =
+                    self.git_env(&["apply", "--cached", "--", &patch_arg], &[("GIT_INDEX_FILE", &index)])
+                {
+                    let _ = std::fs::remove_file(&index);
+                    return Err(VariantError::PatchDoesNotApply {
+                        path: patch.display().to_string(),
+                        base: base.clone(),
+                        message,
+                    });
+                }
+                let tree = self.git_env(&["write-tree"], &[("GIT_INDEX_FILE", &index)])?;
+                let _ = std::fs::remove_file(&index);
+                let commit = self.commit_tree(&tree, &base_commit, "perfgate: baseline + patch")?;
+                Ok(Resolved {
+                    role,
+                    label: format!("{base} + {}", patch.display()),
+                    commit,
+                    tree,
+                    patch: Some(patch.display().to_string()),
+                })
+            }
+        }
+    }
+
+    fn private_index(&self, what: &str) -> Result<PathBuf, VariantError> {
+        let dir = self.state_dir().join("tmp");
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| VariantError::Git { args: "mkdir .perfgate/tmp".into(), message: e.to_string() })?;
+        Ok(dir.join(format!("index-{what}-{}", std::process::id())))
+    }
+
+    fn commit_tree(&self, tree: &str, parent: &str, message: &str) -> Result<String, VariantError> {
+        // Fixed identity and dates: the snapshot commit depends only on its content.
+        let mut cmd = Command::new("git");
+        cmd.arg("-C")
+            .arg(&self.root)
+            .args(["commit-tree", tree, "-p", parent, "-m", message])
+            .env("GIT_AUTHOR_NAME", "perfgate")
+            .env("GIT_AUTHOR_EMAIL", "perfgate@localhost")
+            .env("GIT_COMMITTER_NAME", "perfgate")
+            .env("GIT_COMMITTER_EMAIL", "perfgate@localhost")
+            .env("GIT_AUTHOR_DATE", "2000-01-01T00:00:00Z")
+            .env("GIT_COMMITTER_DATE", "2000-01-01T00:00:00Z");
+        let out = cmd.output().map_err(|e| VariantError::Git { args: "commit-tree".into(), message: e.to_string() })?;
+        if !out.status.success() {
+            return Err(VariantError::Git {
+                args: "commit-tree".into(),
+                message: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            });
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+
+    /// Checks the variant out into `.perfgate/worktrees/<role>`, reusing the
+    /// worktree from earlier runs; the checkout is reset to exactly the commit.
+    pub fn materialize(&self, variant: &Resolved) -> Result<PathBuf, VariantError> {
+        let path = self.state_dir().join("worktrees").join(variant.role.as_str());
+        let path_str = path.display().to_string();
+        let reusable = path.join(".git").exists()
+            && Command::new("git")
+                .arg("-C")
+                .arg(&path)
+                .args(["rev-parse", "--is-inside-work-tree"])
+                .output()
+                .map(|o| o.status.success())
+                .unwrap_or(false);
+        if reusable {
+            let current = self.git(&["-C", &path_str, "rev-parse", "HEAD"]).unwrap_or_default();
+            if current != variant.commit {
+                self.git(&["-C", &path_str, "checkout", "--quiet", "--detach", "--force", &variant.commit])?;
+            }
+            self.git(&["-C", &path_str, "reset", "--quiet", "--hard", &variant.commit])?;
+            self.git(&["-C", &path_str, "clean", "-ffdxq"])?;
+        } else {
+            // A half-made worktree from an interrupted run: clear it and its registration.
+            let _ = std::fs::remove_dir_all(&path);
+            self.git(&["worktree", "prune"])?;
+            self.git(&["worktree", "add", "--quiet", "--detach", "--force", &path_str, &variant.commit])?;
+        }
+        Ok(path)
+    }
+}

@@ -1,0 +1,196 @@
+//! `gobench` scenarios: `go test -bench` suites. Each package's test binary is
+//! built once per variant (`go test -c`, cached by tree); every round runs the
+//! binary with `-test.count=1`, and every benchmark × unit becomes a metric.
+
+use super::{BuildNote, Measurement, TrialOutput, VariantContext, WorkloadError};
+use crate::config::GoBenchScenario;
+use crate::formats::gobench as format;
+use crate::process;
+use crate::variant::build_cache::BuildCache;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub scenario: String,
+    pub packages: Vec<PackageBinary>,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub timeout: Option<Duration>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PackageBinary {
+    pub import_path: String,
+    /// Go runs a package's tests in the package's directory; so do we.
+    pub dir: PathBuf,
+    pub binary: PathBuf,
+}
+
+pub fn prepare(
+    scenario: &str,
+    g: &GoBenchScenario,
+    ctx: &VariantContext<'_>,
+    notes: &mut Vec<BuildNote>,
+) -> Result<Prepared, WorkloadError> {
+    let root = super::scenario_dir(ctx.checkout, &g.dir);
+    if !root.is_dir() {
+        return Err(WorkloadError::Invalid {
+            scenario: scenario.into(),
+            message: format!("dir {:?} does not exist in the {} checkout ({})", g.dir, ctx.role, root.display()),
+        });
+    }
+    let env: Vec<(String, String)> = g.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let packages = list_packages(scenario, g, &root, &env, ctx)?;
+    let mut binaries = Vec::new();
+    for (import_path, dir) in packages {
+        let file_name = format!("{}.test", import_path.replace(['/', '.', '\\'], "_"));
+        let build_args = vec!["test".to_string(), "-c".into(), "-o".into(), "{out}".into(), import_path.clone()];
+        let key = BuildCache::key(ctx.tree, &build_args.join(" "), &env, &g.dir);
+        let log = ctx.logs.join(format!("build-{scenario}-{}-{}.log", ctx.role, file_name));
+        let build = ctx.cache.get_or_build(&key, |out| {
+            let args: Vec<String> = build_args
+                .iter()
+                .map(|a| if a == "{out}" { out.join(&file_name).display().to_string() } else { a.clone() })
+                .collect();
+            let finished = process::run_program(Path::new("go"), &args, &root, &env, &log, None)?;
+            if finished.interrupted {
+                return Err(WorkloadError::Interrupted);
+            }
+            if !finished.success() {
+                return Err(WorkloadError::BuildFailed {
+                    what: format!("building the {} test binary of {import_path}", ctx.role),
+                    command: format!("go {}", args.join(" ")),
+                    dir: root.display().to_string(),
+                    status: finished.describe(None),
+                    tail: process::tail(&log, 20),
+                    log: log.display().to_string(),
+                });
+            }
+            Ok(())
+        })?;
+        let binary = build.dir.join(&file_name);
+        notes.push(BuildNote { role: ctx.role, what: format!("go test -c {import_path}"), build });
+        binaries.push(PackageBinary { import_path, dir, binary });
+    }
+    let mut args = vec!["-test.run=^$".to_string(), format!("-test.bench={}", g.bench), "-test.count=1".into()];
+    if let Some(bt) = &g.benchtime {
+        args.push(format!("-test.benchtime={bt}"));
+    }
+    if g.benchmem {
+        args.push("-test.benchmem".into());
+    }
+    Ok(Prepared { scenario: scenario.into(), packages: binaries, args, env, timeout: g.timeout })
+}
+
+/// Expands package patterns (`.`, `./...`) with `go list`, keeping only
+/// packages that have test files: a package without tests has no benchmarks.
+fn list_packages(
+    scenario: &str,
+    g: &GoBenchScenario,
+    root: &Path,
+    env: &[(String, String)],
+    ctx: &VariantContext<'_>,
+) -> Result<Vec<(String, PathBuf)>, WorkloadError> {
+    let log = ctx.logs.join(format!("go-list-{scenario}-{}.log", ctx.role));
+    let mut args = vec![
+        "list".to_string(),
+        "-f".into(),
+        "{{.ImportPath}}\t{{.Dir}}\t{{len .TestGoFiles}}\t{{len .XTestGoFiles}}".into(),
+        "--".into(),
+    ];
+    args.extend(g.packages.iter().cloned());
+    let finished = process::run_program(Path::new("go"), &args, root, env, &log, None)?;
+    if finished.interrupted {
+        return Err(WorkloadError::Interrupted);
+    }
+    if !finished.success() {
+        return Err(WorkloadError::BuildFailed {
+            what: format!("listing the {} Go packages", ctx.role),
+            command: format!("go {}", args.join(" ")),
+            dir: root.display().to_string(),
+            status: finished.describe(None),
+            tail: process::tail(&log, 20),
+            log: log.display().to_string(),
+        });
+    }
+    let text = std::fs::read_to_string(&log)?;
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let fields: Vec<&str> = line.split('\t').collect();
+        if fields.len() != 4 {
+            continue;
+        }
+        let tests: usize = fields[2].parse().unwrap_or(0) + fields[3].parse::<usize>().unwrap_or(0);
+        if tests > 0 {
+            out.push((fields[0].to_string(), PathBuf::from(fields[1])));
+        }
+    }
+    if out.is_empty() {
+        return Err(WorkloadError::Invalid {
+            scenario: scenario.into(),
+            message: format!("no Go package with test files matches {:?} in {}", g.packages, root.display()),
+        });
+    }
+    Ok(out)
+}
+
+pub fn run_trial(p: &Prepared, log: &Path) -> Result<TrialOutput, WorkloadError> {
+    let mut output = TrialOutput::default();
+    let multi = p.packages.len() > 1;
+    for (i, pkg) in p.packages.iter().enumerate() {
+        let log = if multi { log.with_extension(format!("{i}.log")) } else { log.to_path_buf() };
+        let finished = process::run_program(&pkg.binary, &p.args, &pkg.dir, &p.env, &log, p.timeout)?;
+        if finished.interrupted {
+            return Err(WorkloadError::Interrupted);
+        }
+        if !finished.success() {
+            return Err(WorkloadError::TrialFailed {
+                what: format!("benchmarks of {}", pkg.import_path),
+                command: format!("{} {}", pkg.binary.display(), p.args.join(" ")),
+                status: finished.describe(p.timeout),
+                tail: process::tail(&log, 20),
+                log: log.display().to_string(),
+            });
+        }
+        let text = std::fs::read_to_string(&log)?;
+        let parsed = format::parse(&text).map_err(|e| WorkloadError::TrialFailed {
+            what: format!("reading the benchmark output of {}", pkg.import_path),
+            command: format!("{} {}", pkg.binary.display(), p.args.join(" ")),
+            status: e.to_string(),
+            tail: process::tail(&log, 5),
+            log: log.display().to_string(),
+        })?;
+        if parsed.results.is_empty() {
+            return Err(WorkloadError::TrialFailed {
+                what: format!("benchmarks of {}", pkg.import_path),
+                command: format!("{} {}", pkg.binary.display(), p.args.join(" ")),
+                status: "no benchmark matched; check `bench` in the scenario".into(),
+                tail: process::tail(&log, 5),
+                log: log.display().to_string(),
+            });
+        }
+        if let Some(last) = parsed.configs.last() {
+            for (k, v) in &last.entries {
+                if !output.config.iter().any(|(ek, ev)| ek == k && ev == v) {
+                    output.config.push((k.clone(), v.clone()));
+                }
+            }
+        }
+        for r in &parsed.results {
+            let benchmark = if multi { format!("{}:{}", pkg.import_path, r.name) } else { r.name.to_string() };
+            for v in &r.values {
+                let better = format::better_from_metadata(&parsed.units, &v.unit)
+                    .unwrap_or_else(|| format::better_for_unit(&v.unit));
+                output.measurements.push(Measurement {
+                    benchmark: benchmark.clone(),
+                    metric: v.unit.to_string(),
+                    unit: v.unit.to_string(),
+                    better,
+                    value: v.value,
+                });
+            }
+        }
+    }
+    Ok(output)
+}

@@ -1,0 +1,147 @@
+//! Workload drivers: one per scenario kind. Each prepares a variant once
+//! (builds, cached) and then runs one trial per round, returning the
+//! measurements of that trial. Drivers never compare or judge numbers.
+
+pub mod command;
+pub mod gobench;
+
+use crate::config::{Scenario, ScenarioKind, Target};
+use crate::process;
+use crate::results::Role;
+use crate::stats::Better;
+use crate::variant::build_cache::{Build, BuildCache};
+use std::path::{Path, PathBuf};
+
+/// One number from one trial.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measurement {
+    pub benchmark: String,
+    pub metric: String,
+    pub unit: String,
+    pub better: Better,
+    pub value: f64,
+}
+
+/// What a trial produced.
+#[derive(Debug, Clone, Default)]
+pub struct TrialOutput {
+    pub measurements: Vec<Measurement>,
+    /// Configuration lines the tool reported (Go's goos, goarch, pkg, cpu).
+    pub config: Vec<(String, String)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkloadError {
+    #[error("{what} failed ({status}) in {dir}:\n  $ {command}\n{tail}\n(full log: {log})")]
+    BuildFailed { what: String, command: String, dir: String, status: String, tail: String, log: String },
+    #[error("{what} failed ({status}):\n  $ {command}\n{tail}\n(full log: {log})")]
+    TrialFailed { what: String, command: String, status: String, tail: String, log: String },
+    #[error("{0}")]
+    Spawn(#[from] process::SpawnError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("scenario {scenario:?}: {message}")]
+    Invalid { scenario: String, message: String },
+    #[error("interrupted")]
+    Interrupted,
+}
+
+/// Where a variant lives and where its logs go.
+#[derive(Debug, Clone)]
+pub struct VariantContext<'a> {
+    pub role: Role,
+    pub tree: &'a str,
+    pub checkout: &'a Path,
+    pub cache: &'a BuildCache,
+    pub logs: &'a Path,
+}
+
+/// A scenario made ready to run for one variant.
+#[derive(Debug, Clone)]
+pub enum Prepared {
+    GoBench(gobench::Prepared),
+    Command(command::Prepared),
+}
+
+/// A note for the user about a build: built now, or reused from the cache.
+#[derive(Debug, Clone)]
+pub struct BuildNote {
+    pub role: Role,
+    pub what: String,
+    pub build: Build,
+}
+
+/// Builds (or reuses) what `scenario` needs for one variant.
+pub fn prepare(
+    scenario: &Scenario,
+    target: Option<&Target>,
+    target_build: Option<&Build>,
+    ctx: &VariantContext<'_>,
+    notes: &mut Vec<BuildNote>,
+) -> Result<Prepared, WorkloadError> {
+    match &scenario.kind {
+        ScenarioKind::GoBench(g) => gobench::prepare(&scenario.name, g, ctx, notes).map(Prepared::GoBench),
+        ScenarioKind::Command(c) => {
+            command::prepare(&scenario.name, c, target, target_build, ctx).map(Prepared::Command)
+        }
+        ScenarioKind::NotYetRunnable { kind } => Err(WorkloadError::Invalid {
+            scenario: scenario.name.clone(),
+            message: format!(
+                "scenarios of kind {kind:?} cannot be run by this version of perfgate yet (runnable: gobench, command)"
+            ),
+        }),
+    }
+}
+
+/// Runs one trial of a prepared scenario; `log` receives its output.
+pub fn run_trial(prepared: &Prepared, log: &Path) -> Result<TrialOutput, WorkloadError> {
+    match prepared {
+        Prepared::GoBench(p) => gobench::run_trial(p, log),
+        Prepared::Command(p) => command::run_trial(p, log),
+    }
+}
+
+/// Builds the `[target]` once per variant, cached by tree + command + env.
+pub fn build_target(target: &Target, ctx: &VariantContext<'_>) -> Result<Option<Build>, WorkloadError> {
+    let Some(command) = target.build.as_deref() else {
+        return Ok(None);
+    };
+    let dir = ctx.checkout.join(target.dir.as_deref().unwrap_or("."));
+    let env: Vec<(String, String)> = target.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let key = BuildCache::key(ctx.tree, command, &env, target.dir.as_deref().unwrap_or("."));
+    let log = ctx.logs.join(format!("build-target-{}.log", ctx.role));
+    let build = ctx.cache.get_or_build(&key, |out| {
+        let shell = substitute(command, out, ctx.checkout, None);
+        let spec = process::Spec { shell: &shell, cwd: &dir, env: &env, log: &log, timeout: None };
+        let finished = process::run_shell(&spec)?;
+        if finished.interrupted {
+            return Err(WorkloadError::Interrupted);
+        }
+        if !finished.success() {
+            return Err(WorkloadError::BuildFailed {
+                what: format!("building the {} target", ctx.role),
+                command: shell.clone(),
+                dir: dir.display().to_string(),
+                status: finished.describe(None),
+                tail: process::tail(&log, 20),
+                log: log.display().to_string(),
+            });
+        }
+        Ok(())
+    })?;
+    Ok(Some(build))
+}
+
+/// Fills `{build}`, `{checkout}` and `{port}` in a command from a scenario file.
+pub fn substitute(text: &str, build: &Path, checkout: &Path, port: Option<u16>) -> String {
+    let mut s = text.replace("{build}", &build.display().to_string()).replace("{checkout}", &checkout.display().to_string());
+    if let Some(p) = port {
+        s = s.replace("{port}", &p.to_string());
+    }
+    s
+}
+
+/// `dir` from a scenario, resolved inside the checkout.
+pub fn scenario_dir(checkout: &Path, dir: &str) -> PathBuf {
+    checkout.join(dir)
+}
