@@ -433,7 +433,14 @@ fn positive_geomean(values: &[f64]) -> Option<f64> {
     if values.is_empty() || values.iter().any(|&v| !(v > 0.0)) {
         return None;
     }
-    stats::geomean(values)
+    stats::geomean(values).or_else(|| {
+        // TEMPORARY until stats::geomean lands.
+        let mut m = 0.0;
+        for (i, &x) in values.iter().enumerate() {
+            m += (x.ln() - m) / (i + 1) as f64;
+        }
+        Some(m.exp())
+    })
 }
 
 fn summarize_cell(cell: &mut Cell, exact: bool, confidence: f64) {

@@ -86,13 +86,21 @@ pub struct Effect {
     pub mde_pct: Option<f64>,
 }
 
+mod effect;
+mod geomean;
 mod mann_whitney;
+mod mde;
+mod multiple;
+mod shift_interval;
 mod special;
 mod summary;
+mod verdict;
 mod wilcoxon;
 
+pub use effect::{compare_paired, compare_unpaired};
+pub use geomean::geomean;
 pub use mann_whitney::{mann_whitney_u, u_test_min_samples};
+pub use multiple::benjamini_hochberg;
 pub use summary::{median_ci_min_samples, summarize};
+pub use verdict::verdict;
 pub use wilcoxon::wilcoxon_signed_rank;
-mod pending;
-pub use pending::{benjamini_hochberg, compare_paired, compare_unpaired, geomean, verdict};

@@ -144,15 +144,34 @@ mod tests {
 
     #[test]
     fn critical_ranks() {
-        // R: qwilcox(0.025, m, n) is the largest u with P(U <= u) <= ... no:
-        // R's wilcox.test uses qwilcox(alpha/2, m, n) as k - 1 when the
-        // interval is exact. Reference values from R 4.x / scipy's exact U
-        // CDF (scipy.stats.mannwhitneyu distribution):
-        // 4+4 → P(U<=0) = 1/70 <= .025 < P(U<=1) = 2/70 → k = 1.
-        assert_eq!(critical_rank(4, 4, 0.95), 1);
-        // 3+3: P(U<=0) = 1/20 > .025 → k = 0 (unbounded).
-        assert_eq!(critical_rank(3, 3, 0.95), 0);
-        // 10+10: P(U<=23) = 0.0216, P(U<=24) = 0.0262 → k = 24.
+        // Expected k from the exact U distribution counted in Python with
+        // Mann & Whitney's recursion f(m,n,u) = f(m-1,n,u-n) + f(m,n-1,u);
+        // they match printed two-sided 5% tables of critical U (= k − 1):
+        // 10+10 → 23, 5+7 → 5.
+        assert_eq!(critical_rank(4, 4, 0.95), 1); // P(U<=0) = 1/70 <= .025
+        assert_eq!(critical_rank(3, 3, 0.95), 0); // P(U<=0) = 1/20 > .025
         assert_eq!(critical_rank(10, 10, 0.95), 24);
+        assert_eq!(critical_rank(5, 7, 0.95), 6);
+        assert_eq!(critical_rank(20, 30, 0.95), 201);
+        assert_eq!(critical_rank(50, 50, 0.95), 966);
+        // Normal approximation beyond 50; the exact Python count gives the
+        // same k for these sizes (60+60 → 1427, 51+80 → 1625).
+        assert_eq!(critical_rank(60, 60, 0.95), 1427);
+        assert_eq!(critical_rank(51, 80, 0.95), 1625);
+        assert_eq!(critical_rank(5, 5, 1.0), 0);
+    }
+
+    #[test]
+    fn interval_bounds() {
+        // 4+4 at 95%: k = 1, so the interval spans the smallest to largest
+        // pairwise difference: [10 − 4, 13 − 1] = [6, 12].
+        let base = [1.0, 2.0, 3.0, 4.0];
+        let cand = [10.0, 11.0, 12.0, 13.0];
+        assert_eq!(shift_interval(&base, &cand, 0.95), Some((6.0, 12.0)));
+        assert_eq!(shift_interval(&base[..3], &cand[..3], 0.95), None);
+        assert_eq!(shift_interval(&[], &cand, 0.95), None);
+        // Identical samples: every difference of equal values is 0 but the
+        // extremes are not; k = 1 → [1 − 4, 4 − 1].
+        assert_eq!(shift_interval(&base, &base, 0.95), Some((-3.0, 3.0)));
     }
 }

@@ -156,9 +156,21 @@ impl Repo {
                 if std::fs::copy(&real_index, &index).is_err() {
                     self.git_env(&["read-tree", &head], &[("GIT_INDEX_FILE", &index)])?;
                 }
+                // `.perfgate/` is ignored via info/exclude. Other paths to leave
+                // out (the report directory) are excluded unless git ignores
+                // them already: naming an ignored path makes `git add` fail.
                 let mut args: Vec<String> = vec!["add".into(), "-A".into(), "--".into(), ".".into()];
-                for path in [".perfgate"].iter().chain(exclude.iter()) {
-                    args.push(format!(":(exclude){path}"));
+                for path in exclude {
+                    let ignored = Command::new("git")
+                        .arg("-C")
+                        .arg(&self.root)
+                        .args(["check-ignore", "-q", "--", path])
+                        .status()
+                        .map(|s| s.success())
+                        .unwrap_or(false);
+                    if !ignored {
+                        args.push(format!(":(exclude){path}"));
+                    }
                 }
                 let args_ref: Vec<&str> = args.iter().map(String::as_str).collect();
                 self.git_env(&args_ref, &[("GIT_INDEX_FILE", &index)])?;
@@ -170,6 +182,8 @@ impl Repo {
             VariantSpec::Patch { base, patch } => {
                 let base_commit = self.commit_of(base)?;
                 let patch_abs = if patch.is_absolute() { patch.clone() } else { self.root.join(patch) };
+                // Recorded relative to the repository, so results read the same on every machine.
+                let patch = &patch_abs.strip_prefix(&self.root).map(Path::to_path_buf).unwrap_or(patch_abs.clone());
                 if let Err(source) = std::fs::metadata(&patch_abs) {
                     return Err(VariantError::PatchUnreadable { path: patch.display().to_string(), source });
                 }

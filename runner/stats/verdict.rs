@@ -1,0 +1,110 @@
+//! Verdicts: one word per metric (improved, regressed, unchanged,
+//! inconclusive) from an effect, its p- or q-value and the metric's
+//! direction, following the rules of DESIGN §6.
+
+use super::{Better, CompareConfig, Effect, Verdict};
+
+/// Fewest values per side before any verdict other than inconclusive.
+const MIN_SAMPLES: usize = 4;
+
+/// Decides the verdict for one metric.
+///
+/// 1. `Inconclusive` if either side has fewer than 4 values.
+/// 2. `Improved`/`Regressed` if the q-value (the p-value when `q_value` is
+///    `None`) is ≤ α and |delta| ≥ threshold; the sign of delta and `better`
+///    give the direction (`Lower`: a negative delta is an improvement).
+/// 3. `Unchanged` if the delta interval is present on both sides and lies
+///    within ±threshold, significant or not: the change, whatever it is, is
+///    too small to matter.
+/// 4. Otherwise `Inconclusive`: neither a real change nor its absence is
+///    established; more rounds would tell.
+///
+/// `cfg.threshold` is a fraction (0.02 = 2%), the effect is in percent.
+pub fn verdict(
+    baseline_n: usize,
+    candidate_n: usize,
+    effect: &Effect,
+    q_value: Option<f64>,
+    better: Better,
+    cfg: &CompareConfig,
+) -> Verdict {
+    if baseline_n < MIN_SAMPLES || candidate_n < MIN_SAMPLES {
+        return Verdict::Inconclusive;
+    }
+    let threshold_pct = cfg.threshold.abs() * 100.0;
+    let delta = effect.delta_pct;
+    let significant = q_value.or(effect.p_value).is_some_and(|p| p <= cfg.alpha);
+    if significant && delta != 0.0 && delta.abs() >= threshold_pct {
+        let got_lower = delta < 0.0;
+        let improved = got_lower == (better == Better::Lower);
+        return if improved { Verdict::Improved } else { Verdict::Regressed };
+    }
+    if let (Some(lo), Some(hi)) = (effect.delta_ci_low_pct, effect.delta_ci_high_pct)
+        && lo >= -threshold_pct
+        && hi <= threshold_pct
+    {
+        return Verdict::Unchanged;
+    }
+    Verdict::Inconclusive
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::Test;
+
+    fn effect(delta: f64, ci: Option<(f64, f64)>, p: Option<f64>) -> Effect {
+        Effect {
+            delta_pct: delta,
+            delta_ci_low_pct: ci.map(|c| c.0),
+            delta_ci_high_pct: ci.map(|c| c.1),
+            p_value: p,
+            test: Test::MannWhitneyU,
+            mde_pct: None,
+        }
+    }
+
+    #[test]
+    fn verdict_table() {
+        // Cases worked out by hand from the rules in DESIGN §6, with
+        // α = 0.05 and threshold 2%.
+        let cfg = CompareConfig::default();
+        use Better::{Higher, Lower};
+        use Verdict::*;
+        let cases: &[(usize, usize, Effect, Option<f64>, Better, Verdict)] = &[
+            // Significant and big: direction from `better`.
+            (10, 10, effect(-5.0, Some((-7.0, -3.0)), Some(0.001)), None, Lower, Improved),
+            (10, 10, effect(-5.0, Some((-7.0, -3.0)), Some(0.001)), None, Higher, Regressed),
+            (10, 10, effect(5.0, Some((3.0, 7.0)), Some(0.001)), None, Lower, Regressed),
+            (10, 10, effect(5.0, None, Some(0.001)), None, Higher, Improved),
+            // Exactly at the threshold and at α counts.
+            (10, 10, effect(2.0, Some((1.0, 3.0)), Some(0.05)), None, Lower, Regressed),
+            // Too few values on either side.
+            (3, 10, effect(-50.0, Some((-60.0, -40.0)), Some(0.0001)), None, Lower, Inconclusive),
+            (10, 3, effect(0.0, Some((-0.1, 0.1)), Some(1.0)), None, Lower, Inconclusive),
+            // Not significant, interval within ±2%.
+            (10, 10, effect(0.5, Some((-1.5, 1.9)), Some(0.4)), None, Lower, Unchanged),
+            // Significant but small, interval within ±2%.
+            (10, 10, effect(1.0, Some((0.5, 1.5)), Some(0.001)), None, Lower, Unchanged),
+            // Significant but small, interval reaching past 2%.
+            (10, 10, effect(1.0, Some((0.5, 2.5)), Some(0.001)), None, Lower, Inconclusive),
+            // Not significant, interval too wide or missing.
+            (10, 10, effect(3.0, Some((-1.0, 6.0)), Some(0.2)), None, Lower, Inconclusive),
+            (10, 10, effect(0.1, None, Some(0.9)), None, Lower, Inconclusive),
+            (10, 10, effect(0.1, Some((-1.0, 1.0)), None), None, Lower, Unchanged),
+            // q overrides p: significant p, FDR-adjusted q not.
+            (10, 10, effect(-5.0, Some((-9.0, 1.0)), Some(0.01)), Some(0.2), Lower, Inconclusive),
+            // q overrides p: q significant.
+            (10, 10, effect(-5.0, Some((-9.0, -1.0)), Some(0.2)), Some(0.01), Lower, Improved),
+            // Zero delta is never a direction, even with threshold 0.
+        ];
+        for (i, (nb, nc, e, q, better, want)) in cases.iter().enumerate() {
+            assert_eq!(verdict(*nb, *nc, e, *q, *better, &cfg), *want, "case {i}");
+        }
+        let zero = CompareConfig { threshold: 0.0, ..cfg };
+        let e = effect(0.0, Some((-1.0, 1.0)), Some(0.01));
+        assert_eq!(verdict(10, 10, &e, None, Lower, &zero), Inconclusive);
+        let e = effect(0.0, Some((0.0, 0.0)), Some(0.01));
+        assert_eq!(verdict(10, 10, &e, None, Lower, &zero), Unchanged);
+    }
+}

@@ -1,0 +1,102 @@
+//! Shared helpers for integration tests: real git repositories in temp dirs,
+//! a small real Go module, and running the real perfgate binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct Repo {
+    pub dir: tempfile::TempDir,
+}
+
+impl Repo {
+    pub fn new() -> Repo {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let r = Repo { dir };
+        r.git(&["init", "-q", "-b", "main"]);
+        r.git(&["config", "user.name", "perfgate-test"]);
+        r.git(&["config", "user.email", "test@perfgate.local"]);
+        r.git(&["config", "commit.gpgsign", "false"]);
+        r
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, rel: &str, text: &str) {
+        let p = self.path().join(rel);
+        if let Some(d) = p.parent() {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        std::fs::write(p, text).unwrap();
+    }
+
+    pub fn git(&self, args: &[&str]) -> String {
+        let out = Command::new("git").arg("-C").arg(self.path()).args(args).output().expect("git");
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    pub fn commit_all(&self, message: &str) {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "-m", message]);
+    }
+
+    pub fn perfgate(&self, args: &[&str]) -> Output {
+        perfgate_cmd(self.path(), args).output().expect("run perfgate")
+    }
+
+    pub fn worktrees(&self) -> String {
+        self.git(&["worktree", "list", "--porcelain"])
+    }
+}
+
+pub fn perfgate_cmd(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_perfgate"));
+    cmd.current_dir(dir).args(args).env("NO_COLOR", "1");
+    cmd
+}
+
+pub fn text(out: &Output) -> String {
+    format!(
+        "exit: {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A Go module whose benchmark does `size` units of deterministic CPU work,
+/// so a change of `size` is a known change of ns/op.
+pub fn write_go_module(repo: &Repo, size: u64) {
+    repo.write("go.mod", "module example.com/work\n\ngo 1.26\n");
+    repo.write(
+        "work.go",
+        &format!(
+            "package work\n\n// Work burns a fixed amount of CPU.\nfunc Work(n int) uint64 {{\n\tvar x uint64 = 1\n\tfor i := 0; i < n; i++ {{\n\t\tx = x*6364136223846793005 + 1442695040888963407\n\t}}\n\treturn x\n}}\n\nconst Size = {size}\n"
+        ),
+    );
+    repo.write(
+        "work_test.go",
+        "package work\n\nimport \"testing\"\n\nvar sink uint64\n\nfunc BenchmarkWork(b *testing.B) {\n\tfor i := 0; i < b.N; i++ {\n\t\tsink = Work(Size)\n\t}\n}\n",
+    );
+}
+
+pub fn read_results(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    serde_json::from_str(&text).expect("results.json is JSON")
+}
+
+pub fn comparison<'a>(results: &'a serde_json::Value, benchmark: &str, metric: &str) -> &'a serde_json::Value {
+    results["comparisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["benchmark"].as_str().unwrap().starts_with(benchmark) && c["metric"] == metric)
+        .unwrap_or_else(|| panic!("no comparison {benchmark} {metric} in {results:#}"))
+}
+
+pub fn out_dir(repo: &Repo, name: &str) -> PathBuf {
+    repo.path().join("out").join(name)
+}
