@@ -1,0 +1,38 @@
+# perfgate recipes: thin wrappers over the CLI (`just --list`).
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+perfgate := "cargo run --quiet --release --"
+
+# The demo: HEAD vs HEAD + examples/dashboard/optimize.patch.
+demo *ARGS:
+    {{perfgate}} compare --scenario scenarios/demo.toml {{ARGS}}
+
+# Compare the working tree (or --candidate/--patch) against HEAD on the given scenario.
+bench-compare scenario="scenarios/demo.toml" *ARGS:
+    {{perfgate}} compare --scenario {{scenario}} {{ARGS}}
+
+# Check scenario files without running them.
+validate *FILES="scenarios/*.toml":
+    {{perfgate}} validate {{FILES}}
+
+# Compare two Go benchmark files like benchstat.
+benchstat old new *ARGS:
+    {{perfgate}} benchstat {{old}} {{new}} {{ARGS}}
+
+# The test suite (what CI runs).
+test:
+    cargo test
+
+# Criterion benchmarks of perfgate's own hot paths.
+bench:
+    cargo bench --bench benchstat
+
+# perfgate benchstat vs the real benchstat on a large input, side by side.
+bench-vs-benchstat:
+    bash scripts/bench-vs-benchstat.sh
+
+# Format and lint.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --all-targets -- -D warnings
