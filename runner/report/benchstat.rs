@@ -433,14 +433,7 @@ fn positive_geomean(values: &[f64]) -> Option<f64> {
     if values.is_empty() || values.iter().any(|&v| !(v > 0.0)) {
         return None;
     }
-    stats::geomean(values).or_else(|| {
-        // TEMPORARY until stats::geomean lands.
-        let mut m = 0.0;
-        for (i, &x) in values.iter().enumerate() {
-            m += (x.ln() - m) / (i + 1) as f64;
-        }
-        Some(m.exp())
-    })
+    stats::geomean(values)
 }
 
 fn summarize_cell(cell: &mut Cell, exact: bool, confidence: f64) {
@@ -538,8 +531,11 @@ impl Cell {
         if self.center == 0.0 {
             return "0%".into();
         }
-        let v = (self.hi / self.center - 1.0).max(1.0 - self.lo / self.center);
-        format!("{:.0}%", 100.0 * v)
+        let (a, b) = (self.hi / self.center - 1.0, 1.0 - self.lo / self.center);
+        // Go's math.Max propagates NaN where f64::max would drop it.
+        let v = if a.is_nan() || b.is_nan() { f64::NAN } else { a.max(b) };
+        let pct = 100.0 * v;
+        if pct.is_finite() { format!("{pct:.0}%") } else { format!("{}%", go_float(pct)) }
     }
 }
 
@@ -633,7 +629,13 @@ struct Scaler {
 
 impl Scaler {
     fn format(&self, v: f64) -> String {
-        format!("{:.*}{}", self.prec, v / self.factor, self.prefix)
+        let x = v / self.factor;
+        if x.is_finite() {
+            format!("{:.*}{}", self.prec, x, self.prefix)
+        } else {
+            // strconv spells these "+Inf", "-Inf", "NaN".
+            format!("{}{}", go_float(x), self.prefix)
+        }
     }
 }
 

@@ -13,7 +13,8 @@ use super::{CompareConfig, Effect, Test};
 ///
 /// - `delta_pct` = (median(candidate)/median(baseline) − 1)·100, benchstat's
 ///   delta (see [`relative_change_pct`] for a zero or negative baseline).
-/// - `p_value` from [`mann_whitney_u`], identical to benchstat's.
+/// - `p_value` from [`mann_whitney_u`], identical to benchstat's except that
+///   it is capped at 1 (benchstat can report p > 1 with some ties).
 /// - The interval is the Hodges–Lehmann/Moses interval of the shift in log
 ///   space (pairwise differences of logs, ranks from the exact U
 ///   distribution), i.e. for the ratio of typical values, as a percentage.
@@ -103,7 +104,8 @@ pub fn compare_paired(pairs: &[(f64, f64)], cfg: &CompareConfig) -> Effect {
     let diff_median = median_sorted(&sorted);
     let scale = base_median.abs();
     let interval = if scale > 0.0 {
-        median_interval(&sorted, cfg.confidence).map(|(lo, hi)| (lo / scale * 100.0, hi / scale * 100.0))
+        median_interval(&sorted, cfg.confidence)
+            .map(|(lo, hi)| (lo / scale * 100.0, hi / scale * 100.0))
     } else {
         None
     };
@@ -158,16 +160,238 @@ fn no_data(test: Test) -> Effect {
     }
 }
 
-/// Keeps results JSON-safe: extreme but finite inputs can still overflow
-/// a ratio, and JSON has no infinities.
+/// Keeps results JSON-safe and in range: extreme but finite inputs can still
+/// overflow a ratio, JSON has no infinities, and a p-value is at most 1.
 fn finish(effect: Effect) -> Effect {
-    let clamp = |x: f64| if x.is_nan() { 0.0 } else { x.clamp(f64::MIN, f64::MAX) };
+    let clamp = |x: f64| {
+        if x.is_nan() {
+            0.0
+        } else {
+            x.clamp(f64::MIN, f64::MAX)
+        }
+    };
     Effect {
         delta_pct: clamp(effect.delta_pct),
         delta_ci_low_pct: effect.delta_ci_low_pct.map(clamp),
         delta_ci_high_pct: effect.delta_ci_high_pct.map(clamp),
-        p_value: effect.p_value.map(|p| if p.is_nan() { 1.0 } else { p }),
+        p_value: effect
+            .p_value
+            .map(|p| if p.is_nan() { 1.0 } else { p.clamp(0.0, 1.0) }),
         mde_pct: effect.mde_pct.map(clamp),
         ..effect
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg() -> CompareConfig {
+        CompareConfig::default()
+    }
+
+    fn close(got: Option<f64>, want: f64) {
+        let got = got.expect("value present");
+        assert!(
+            (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+            "got {got}, want {want}"
+        );
+    }
+
+    #[test]
+    fn unpaired_separated_samples() {
+        // benchstat prints +166.67% (p=0.008 n=5) for these. The interval:
+        // numpy over the 25 differences ln(c) − ln(b), k = 3 from the exact
+        // U distribution (P(U<=2) = 4/252 <= .025 < P(U<=3) = 7/252):
+        // expm1(d[2]) = 50%, expm1(d[22]) = 700%.
+        let e = compare_unpaired(
+            &[1.0, 2.0, 3.0, 4.0, 5.0],
+            &[6.0, 7.0, 8.0, 9.0, 10.0],
+            &cfg(),
+        );
+        assert!((e.delta_pct - 166.66666666666669).abs() < 1e-9);
+        close(e.p_value, 0.007936507936507938);
+        close(e.delta_ci_low_pct, 50.0);
+        close(e.delta_ci_high_pct, 700.0);
+        assert_eq!(e.test, Test::MannWhitneyU);
+        assert!(e.mde_pct.is_some());
+    }
+
+    #[test]
+    fn unpaired_with_a_zero_falls_back_to_differences() {
+        // A zero rules out logs: Moses interval on raw differences (numpy:
+        // sorted c − b, k = 3 → 2 and 8), divided by median(baseline) = 3.
+        let e = compare_unpaired(
+            &[0.0, 2.0, 3.0, 4.0, 5.0],
+            &[6.0, 7.0, 8.0, 9.0, 10.0],
+            &cfg(),
+        );
+        close(e.delta_ci_low_pct, 66.66666666666666);
+        close(e.delta_ci_high_pct, 266.66666666666663);
+        // Baseline median 0: delta is the documented ±100%, no interval.
+        let e = compare_unpaired(&[0.0, 0.0, 0.0, 1.0], &[2.0, 3.0, 4.0, 5.0], &cfg());
+        assert_eq!((e.delta_pct, e.delta_ci_low_pct), (100.0, None));
+        let e = compare_unpaired(&[0.0; 4], &[0.0; 4], &cfg());
+        assert_eq!((e.delta_pct, e.p_value), (0.0, Some(1.0)));
+    }
+
+    #[test]
+    fn unpaired_small_and_empty() {
+        // 3 + 3: benchstat p = 0.100; no bounded 95% interval; no MDE.
+        let e = compare_unpaired(&[1.0, 2.0, 3.0], &[6.0, 7.0, 8.0], &cfg());
+        close(e.p_value, 0.1);
+        assert_eq!(
+            (e.delta_ci_low_pct, e.delta_ci_high_pct, e.mde_pct),
+            (None, None, None)
+        );
+        // benchstat's p = 1.2 for these (see mann_whitney.rs) is capped.
+        let e = compare_unpaired(&[1.0, 1.0, 1.0, 2.0], &[1.0, 2.0], &cfg());
+        assert_eq!(e.p_value, Some(1.0));
+        let e = compare_unpaired(&[], &[1.0], &cfg());
+        assert_eq!(e.p_value, None);
+        assert_eq!(
+            (e.delta_pct, e.delta_ci_low_pct, e.mde_pct),
+            (0.0, None, None)
+        );
+    }
+
+    #[test]
+    fn paired_consistent_slowdown() {
+        // numpy: ratios cand/base, median ratio − 1 = 4.48904%, n = 8 order
+        // statistics 1 and 7 (go-moremath QuantileCI) → 3.48259% .. 5.10204%;
+        // scipy.stats.wilcoxon(log ratios, method="exact") = 0.0078125.
+        let base = [100.0, 102.0, 98.0, 101.0, 99.0, 100.5, 103.0, 97.0];
+        let cand = [105.0, 106.0, 103.0, 107.0, 103.0, 104.0, 108.0, 101.0];
+        let pairs: Vec<(f64, f64)> = base.into_iter().zip(cand).collect();
+        let e = compare_paired(&pairs, &cfg());
+        assert!((e.delta_pct - 4.489040136122524).abs() < 1e-9);
+        close(e.delta_ci_low_pct, 3.482587064676612);
+        close(e.delta_ci_high_pct, 5.102040816326525);
+        assert_eq!(e.p_value, Some(0.0078125));
+        assert_eq!(e.test, Test::WilcoxonSignedRank);
+        assert!(e.mde_pct.is_some_and(|m| m > 0.0 && m < 5.0));
+    }
+
+    #[test]
+    fn paired_mixed_signs() {
+        // numpy as above for 10 rounds: median 0.35%, orders 2 and 9 →
+        // −0.5% .. 1.1111%. Rounds 1 and 2 (101/100 and 100/101) have log
+        // ratios of equal magnitude, so the p-value is the exact conditional
+        // one, from enumerating all 1024 sign patterns over
+        // scipy.stats.rankdata mid-ranks in Python: 0.16796875. (scipy's
+        // wilcoxon(method="exact") ignores the tie and says 0.193359375.)
+        let base = [
+            100.0, 101.0, 99.0, 100.0, 102.0, 98.0, 100.0, 101.0, 99.0, 100.0,
+        ];
+        let cand = [
+            101.0, 100.0, 100.5, 99.5, 103.0, 98.2, 100.4, 100.9, 100.1, 100.3,
+        ];
+        let pairs: Vec<(f64, f64)> = base.into_iter().zip(cand).collect();
+        let e = compare_paired(&pairs, &cfg());
+        assert!((e.delta_pct - 0.35).abs() < 1e-9);
+        close(e.delta_ci_low_pct, -0.5);
+        close(e.delta_ci_high_pct, 1.1111111111111072);
+        close(e.p_value, 0.16796875);
+    }
+
+    #[test]
+    fn paired_edge_cases() {
+        // Five rounds: no bounded interval (n < 6 at 95%) and no MDE (best
+        // possible p = 2/2^5 > 0.05).
+        let pairs = [(1.0, 1.1), (1.0, 1.2), (1.0, 1.1), (1.0, 1.3), (1.0, 1.1)];
+        let e = compare_paired(&pairs, &cfg());
+        assert_eq!((e.delta_ci_low_pct, e.mde_pct), (None, None));
+        assert!((e.delta_pct - 10.0).abs() < 1e-9);
+        assert_eq!(e.p_value, Some(0.0625));
+        // 0/0 rounds are ratio 1 (zero log ratio, dropped by the test).
+        let e = compare_paired(&[(0.0, 0.0); 6], &cfg());
+        assert_eq!((e.delta_pct, e.p_value), (0.0, Some(1.0)));
+        // A zero on one side only: differences; baseline median 2, median
+        // difference 1 → +50%.
+        let pairs = [(0.0, 1.0), (2.0, 3.0), (2.0, 3.0), (3.0, 4.0)];
+        let e = compare_paired(&pairs, &cfg());
+        assert_eq!(e.delta_pct, 50.0);
+        // All baselines 0: ±100% by the sign of the median difference.
+        let e = compare_paired(&[(0.0, 1.0), (0.0, 2.0), (0.0, 0.5), (0.0, 1.0)], &cfg());
+        assert_eq!(
+            (e.delta_pct, e.delta_ci_low_pct, e.mde_pct),
+            (100.0, None, None)
+        );
+        let e = compare_paired(&[], &cfg());
+        assert_eq!((e.delta_pct, e.p_value), (0.0, None));
+    }
+
+    #[test]
+    fn extreme_inputs_stay_finite() {
+        let huge = [f64::MAX, f64::MAX / 2.0, f64::MAX / 3.0, f64::MAX / 4.0];
+        let tiny = [f64::MIN_POSITIVE, 5e-324, 1e-300, 1e-310];
+        for e in [
+            compare_unpaired(&tiny, &huge, &cfg()),
+            compare_unpaired(&huge, &tiny, &cfg()),
+            compare_unpaired(&[-f64::MAX, f64::MAX, 0.0, 1.0], &huge, &cfg()),
+            compare_paired(&tiny.into_iter().zip(huge).collect::<Vec<_>>(), &cfg()),
+            compare_paired(&[(-f64::MAX, f64::MAX); 8], &cfg()),
+        ] {
+            let values = [
+                e.delta_pct,
+                e.delta_ci_low_pct.unwrap_or(0.0),
+                e.delta_ci_high_pct.unwrap_or(0.0),
+            ];
+            assert!(values.iter().all(|v| v.is_finite()), "{e:?}");
+            assert!(e.mde_pct.is_none_or(f64::is_finite), "{e:?}");
+            assert!(e.p_value.is_some_and(|p| (0.0..=1.0).contains(&p)), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn relative_change_conventions() {
+        assert_eq!(relative_change_pct(4.0, 5.0), 25.0);
+        assert_eq!(relative_change_pct(0.0, 0.0), 0.0);
+        assert_eq!(relative_change_pct(0.0, -3.0), -100.0);
+        assert_eq!(relative_change_pct(-4.0, -2.0), 50.0);
+    }
+
+    #[test]
+    fn never_panics_on_odd_samples() {
+        // A deterministic sweep over sizes 0..=12 with ties, zeros, negatives
+        // and wide magnitudes; every output must be finite and in range.
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            state >> 33
+        };
+        let palette = [0.0, -1.0, 1.0, 2.5, 1e-300, 1e300, -7.25, 3.0, 3.0, 42.0];
+        for round in 0..400 {
+            let nb = (next() % 13) as usize;
+            let nc = (next() % 13) as usize;
+            let mut pick = |n: usize| -> Vec<f64> {
+                (0..n)
+                    .map(|_| {
+                        palette[(next() % palette.len() as u64) as usize] * (1 + round % 3) as f64
+                    })
+                    .collect()
+            };
+            let base = pick(nb);
+            let cand = pick(nc);
+            let pairs: Vec<(f64, f64)> = base.iter().copied().zip(cand.iter().copied()).collect();
+            for e in [
+                compare_unpaired(&base, &cand, &cfg()),
+                compare_paired(&pairs, &cfg()),
+            ] {
+                let bounds = [e.delta_ci_low_pct, e.delta_ci_high_pct, e.mde_pct];
+                assert!(
+                    e.delta_pct.is_finite() && bounds.iter().flatten().all(|v| v.is_finite()),
+                    "{e:?}"
+                );
+                assert!(
+                    e.p_value.is_none_or(|p| (0.0..=1.0).contains(&p)),
+                    "{e:?} {base:?} {cand:?}"
+                );
+            }
+            let s = crate::stats::summarize(&base, 0.95);
+            assert_eq!(s.n, nb);
+        }
     }
 }

@@ -14,7 +14,7 @@ pub fn geomean(values: &[f64]) -> Option<f64> {
     }
     let mut mean_log = 0.0;
     for (i, &x) in values.iter().enumerate() {
-        if !(x > 0.0) {
+        if x.is_nan() || x <= 0.0 {
             return None;
         }
         mean_log += (ln_like_go(x) - mean_log) / (i + 1) as f64;
@@ -36,5 +36,21 @@ mod tests {
         assert_eq!(geomean(&[1.0, 0.0]), None);
         assert_eq!(geomean(&[1.0, -2.0]), None);
         assert_eq!(geomean(&[f64::NAN]), None);
+    }
+
+    #[test]
+    fn matches_benchstat_summary_row() {
+        // The real benchstat on a 7-benchmark file pair prints
+        // "geomean 4.682n 6.651n +42.04%": the geomean of old medians, of
+        // new medians, and of the per-benchmark ratios (equal medians → 1).
+        let old = [3.0, 2.0, 3.0, 4.5, 6.0, 10.05, 10.1];
+        let new = [8.0, 7.0, 3.0, 4.5, 7.5, 10.05, 10.1];
+        let ratios: Vec<f64> = old.iter().zip(&new).map(|(o, n)| n / o).collect();
+        assert_eq!(format!("{:.3}", geomean(&old).unwrap()), "4.682");
+        assert_eq!(format!("{:.3}", geomean(&new).unwrap()), "6.651");
+        assert_eq!(
+            format!("{:+.2}", (geomean(&ratios).unwrap() - 1.0) * 100.0),
+            "+42.04"
+        );
     }
 }

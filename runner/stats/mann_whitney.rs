@@ -22,6 +22,14 @@ const EXACT_LIMIT_WITH_TIES: usize = 25;
 ///
 /// n < 4 per side is allowed; the p-value then simply cannot get small (two
 /// samples of 3 never go below p = 0.1), which [`u_test_min_samples`] explains.
+///
+/// With ties the U distribution is not symmetric, and benchstat's
+/// "twice the smaller tail" can exceed 1 (1,1,1,2 vs 1,2 gives p = 1.2;
+/// benchstat prints "p=1.200"). This function returns that value unchanged
+/// so `perfgate benchstat` can reproduce it; [`compare_unpaired`] caps it
+/// at 1 for results.
+///
+/// [`compare_unpaired`]: super::compare_unpaired
 pub fn mann_whitney_u(a: &[f64], b: &[f64]) -> f64 {
     let (n1, n2) = (a.len(), b.len());
     if n1 == 0 || n2 == 0 {
@@ -32,7 +40,11 @@ pub fn mann_whitney_u(a: &[f64], b: &[f64]) -> f64 {
     let u2 = (n1 * n2) as f64 - u1;
     let u_small = u1.min(u2);
     let has_ties = ranks.ties.iter().any(|&t| t > 1);
-    let limit = if has_ties { EXACT_LIMIT_WITH_TIES } else { EXACT_LIMIT };
+    let limit = if has_ties {
+        EXACT_LIMIT_WITH_TIES
+    } else {
+        EXACT_LIMIT
+    };
 
     if n1 <= limit && n2 <= limit {
         if ranks.ties.len() == 1 || u1 == u2 {
@@ -212,23 +224,84 @@ mod tests {
         let counts = u_null_counts(2, 2, &[1, 2, 1], 8);
         assert_eq!(counts, vec![0, 2, 0, 0, 2, 0, 0, 2, 0]);
     }
-}
-#[cfg(test)]
-mod scratch {
+
+    fn close(got: f64, want: f64) {
+        // Our exact counts are integers; Go sums float probabilities. They
+        // agree to ~1e-14 relative (checked over 3000 random cases).
+        assert!((got - want).abs() <= 1e-12 * want, "got {got}, want {want}");
+    }
+
     #[test]
-    fn grid() {
-        let text = std::fs::read_to_string("/tmp/oracle/mw.txt").unwrap();
-        let mut bad = 0; let mut maxrel: f64 = 0.0;
-        for line in text.lines() {
-            let parts: Vec<&str> = line.split(';').collect();
-            let a: Vec<f64> = parts[0].split(',').map(|s| s.parse().unwrap()).collect();
-            let b: Vec<f64> = parts[1].split(',').map(|s| s.parse().unwrap()).collect();
-            let want: f64 = parts[2].parse().unwrap();
-            let got = super::mann_whitney_u(&a, &b);
-            let rel = ((got - want) / want).abs();
-            if rel > maxrel { maxrel = rel; }
-            if rel > 1e-9 { bad += 1; if bad < 10 { println!("{} {} {} got {got} want {want}", a.len(), b.len(), line.len()); } }
-        }
-        println!("bad {bad} maxrel {maxrel:e}");
+    fn p_values_match_benchstat() {
+        // Expected: benchmath.AssumeNothing.Compare(a, b).P printed by Go
+        // (golang.org/x/perf@v0.0.0-20260908200009). The real benchstat binary
+        // on the same numbers prints p=0.008, 0.100, 1.000, 1.000 and 0.031.
+        close(
+            mann_whitney_u(&[1.0, 2.0, 3.0, 4.0, 5.0], &[6.0, 7.0, 8.0, 9.0, 10.0]),
+            0.007936507936507938,
+        );
+        close(
+            mann_whitney_u(&[1.0, 2.0, 3.0], &[6.0, 7.0, 8.0]),
+            0.10000000000000002,
+        );
+        // All values equal: benchstat warns "all samples are equal", p = 1.
+        assert_eq!(mann_whitney_u(&[3.0; 4], &[3.0; 4]), 1.0);
+        // U exactly at the centre of its distribution.
+        assert_eq!(
+            mann_whitney_u(&[1.0, 4.0, 5.0, 8.0], &[2.0, 3.0, 6.0, 7.0]),
+            1.0
+        );
+        // Exact distribution with ties (benchstat: +25.00% p=0.031 n=8).
+        let a = [5.0, 7.0, 5.0, 6.0, 7.0, 6.0, 5.0, 7.0];
+        let b = [6.0, 8.0, 7.0, 7.0, 8.0, 6.0, 8.0, 9.0];
+        close(mann_whitney_u(&a, &b), 0.030924630924630925);
+        close(
+            mann_whitney_u(
+                &[7.0, 8.0, 5.0, 8.0, 0.0, 6.0, 1.0, 8.0, 6.0, 8.0, 5.0, 19.0],
+                &[17.0, 3.0, 5.0, 9.0, 15.0, 16.0, 9.0],
+            ),
+            0.13288878304358182,
+        );
+        // Asymmetric tie distribution: Go's p (and the binary's "p=1.200").
+        close(mann_whitney_u(&[1.0, 1.0, 1.0, 2.0], &[1.0, 2.0]), 1.2);
+        close(
+            mann_whitney_u(
+                &[
+                    -14.5, 6.0, 6.0, -14.5, 2e300, 0.0, 0.0, 0.0, 2e-300, -14.5, 2e-300, 2e300,
+                ],
+                &[-14.5, 2e300],
+            ),
+            1.054945054945055,
+        );
+        // Empty side: benchstat reports p = 1 ("sample is too small").
+        assert_eq!(mann_whitney_u(&[], &[1.0, 2.0]), 1.0);
+    }
+
+    #[test]
+    fn exact_and_normal_regimes_match_benchstat() {
+        // Go as above. 30 + 30 with ties → normal approximation (ties limit
+        // is 25); 60 + 55 without ties → normal; 50 + 50 without ties → exact.
+        let a: Vec<f64> = (0..30).map(|i| (i % 7) as f64).collect();
+        let b: Vec<f64> = (0..30).map(|i| (i % 7 + i % 3) as f64).collect();
+        close(mann_whitney_u(&a, &b), 0.09203825950367868);
+        let a: Vec<f64> = (0..60).map(|i| ((i * 31) % 60) as f64 + 0.25).collect();
+        let b: Vec<f64> = (0..55).map(|i| ((i * 29) % 55) as f64 + 5.5).collect();
+        close(mann_whitney_u(&a, &b), 0.3570383247916089);
+        let a: Vec<f64> = (0..50).map(|i| ((i * 31) % 50) as f64 + 0.25).collect();
+        let b: Vec<f64> = (0..50).map(|i| ((i * 29) % 50) as f64 + 8.5).collect();
+        close(mann_whitney_u(&a, &b), 0.007021899371388311);
+    }
+
+    #[test]
+    fn smallest_p_values() {
+        // benchstat's uTestMinP table (benchmath/anone.go, generated by its
+        // mktables.go) and its warning "need >= 4 samples to detect a
+        // difference at alpha level 0.05".
+        assert_eq!(min_two_sided_p(3, 3), 0.1);
+        close(min_two_sided_p(4, 4), 0.02857142857142857);
+        close(min_two_sided_p(9, 9), 4.113533525298231e-05);
+        assert_eq!(u_test_min_samples(0.05), Some(4));
+        assert_eq!(u_test_min_samples(0.01), Some(5));
+        assert_eq!(u_test_min_samples(1e-9), None);
     }
 }

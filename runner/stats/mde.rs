@@ -64,8 +64,7 @@ pub(crate) fn unpaired_mde_pct(baseline: &[f64], candidate: &[f64], alpha: f64) 
     let var_b = stddev(baseline, mean_b).powi(2) / nb as f64;
     let var_c = stddev(candidate, mean(candidate)).powi(2) / nc as f64;
     let se = (var_b + var_c).sqrt();
-    let welch_df_denominator =
-        var_b * var_b / (nb - 1) as f64 + var_c * var_c / (nc - 1) as f64;
+    let welch_df_denominator = var_b * var_b / (nb - 1) as f64 + var_c * var_c / (nc - 1) as f64;
     let df = if welch_df_denominator > 0.0 {
         (var_b + var_c).powi(2) / welch_df_denominator
     } else {

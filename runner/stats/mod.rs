@@ -61,7 +61,11 @@ pub struct CompareConfig {
 
 impl Default for CompareConfig {
     fn default() -> Self {
-        CompareConfig { alpha: 0.05, confidence: 0.95, threshold: 0.02 }
+        CompareConfig {
+            alpha: 0.05,
+            confidence: 0.95,
+            threshold: 0.02,
+        }
     }
 }
 

@@ -37,7 +37,11 @@ pub fn verdict(
     if significant && delta != 0.0 && delta.abs() >= threshold_pct {
         let got_lower = delta < 0.0;
         let improved = got_lower == (better == Better::Lower);
-        return if improved { Verdict::Improved } else { Verdict::Regressed };
+        return if improved {
+            Verdict::Improved
+        } else {
+            Verdict::Regressed
+        };
     }
     if let (Some(lo), Some(hi)) = (effect.delta_ci_low_pct, effect.delta_ci_high_pct)
         && lo >= -threshold_pct
@@ -65,46 +69,65 @@ mod tests {
     }
 
     #[test]
+    #[rustfmt::skip]
     fn verdict_table() {
-        // Cases worked out by hand from the rules in DESIGN §6, with
-        // α = 0.05 and threshold 2%.
-        let cfg = CompareConfig::default();
+        // Expected verdicts worked out by hand from the rules of DESIGN §6,
+        // with α = 0.05 and threshold 2%.
         use Better::{Higher, Lower};
         use Verdict::*;
-        let cases: &[(usize, usize, Effect, Option<f64>, Better, Verdict)] = &[
+        let cfg = CompareConfig::default();
+        type Case = (usize, usize, f64, Option<(f64, f64)>, Option<f64>, Option<f64>, Better, Verdict);
+        let cases: &[Case] = &[
+            // n_b, n_c, delta, interval, p, q, better → verdict
             // Significant and big: direction from `better`.
-            (10, 10, effect(-5.0, Some((-7.0, -3.0)), Some(0.001)), None, Lower, Improved),
-            (10, 10, effect(-5.0, Some((-7.0, -3.0)), Some(0.001)), None, Higher, Regressed),
-            (10, 10, effect(5.0, Some((3.0, 7.0)), Some(0.001)), None, Lower, Regressed),
-            (10, 10, effect(5.0, None, Some(0.001)), None, Higher, Improved),
-            // Exactly at the threshold and at α counts.
-            (10, 10, effect(2.0, Some((1.0, 3.0)), Some(0.05)), None, Lower, Regressed),
-            // Too few values on either side.
-            (3, 10, effect(-50.0, Some((-60.0, -40.0)), Some(0.0001)), None, Lower, Inconclusive),
-            (10, 3, effect(0.0, Some((-0.1, 0.1)), Some(1.0)), None, Lower, Inconclusive),
+            (10, 10, -5.0, Some((-7.0, -3.0)), Some(0.001), None, Lower, Improved),
+            (10, 10, -5.0, Some((-7.0, -3.0)), Some(0.001), None, Higher, Regressed),
+            (10, 10, 5.0, Some((3.0, 7.0)), Some(0.001), None, Lower, Regressed),
+            (10, 10, 5.0, None, Some(0.001), None, Higher, Improved),
+            // Exactly at the threshold and exactly at α still count.
+            (10, 10, 2.0, Some((1.0, 3.0)), Some(0.05), None, Lower, Regressed),
+            // Fewer than 4 values on either side, however clear the data.
+            (3, 10, -50.0, Some((-60.0, -40.0)), Some(0.0001), None, Lower, Inconclusive),
+            (10, 3, 0.0, Some((-0.1, 0.1)), Some(1.0), None, Lower, Inconclusive),
+            (4, 4, -50.0, Some((-60.0, -40.0)), Some(0.03), None, Lower, Improved),
             // Not significant, interval within ±2%.
-            (10, 10, effect(0.5, Some((-1.5, 1.9)), Some(0.4)), None, Lower, Unchanged),
+            (10, 10, 0.5, Some((-1.5, 1.9)), Some(0.4), None, Lower, Unchanged),
             // Significant but small, interval within ±2%.
-            (10, 10, effect(1.0, Some((0.5, 1.5)), Some(0.001)), None, Lower, Unchanged),
+            (10, 10, 1.0, Some((0.5, 1.5)), Some(0.001), None, Lower, Unchanged),
             // Significant but small, interval reaching past 2%.
-            (10, 10, effect(1.0, Some((0.5, 2.5)), Some(0.001)), None, Lower, Inconclusive),
+            (10, 10, 1.0, Some((0.5, 2.5)), Some(0.001), None, Lower, Inconclusive),
             // Not significant, interval too wide or missing.
-            (10, 10, effect(3.0, Some((-1.0, 6.0)), Some(0.2)), None, Lower, Inconclusive),
-            (10, 10, effect(0.1, None, Some(0.9)), None, Lower, Inconclusive),
-            (10, 10, effect(0.1, Some((-1.0, 1.0)), None), None, Lower, Unchanged),
-            // q overrides p: significant p, FDR-adjusted q not.
-            (10, 10, effect(-5.0, Some((-9.0, 1.0)), Some(0.01)), Some(0.2), Lower, Inconclusive),
-            // q overrides p: q significant.
-            (10, 10, effect(-5.0, Some((-9.0, -1.0)), Some(0.2)), Some(0.01), Lower, Improved),
-            // Zero delta is never a direction, even with threshold 0.
+            (10, 10, 3.0, Some((-1.0, 6.0)), Some(0.2), None, Lower, Inconclusive),
+            (10, 10, 0.1, None, Some(0.9), None, Lower, Inconclusive),
+            // No test at all, but a tight interval.
+            (10, 10, 0.1, Some((-1.0, 1.0)), None, None, Lower, Unchanged),
+            // q replaces p: significant p, FDR-adjusted q not...
+            (10, 10, -5.0, Some((-9.0, 1.0)), Some(0.01), Some(0.2), Lower, Inconclusive),
+            // ...and the other way round.
+            (10, 10, -5.0, Some((-9.0, -1.0)), Some(0.2), Some(0.01), Lower, Improved),
         ];
-        for (i, (nb, nc, e, q, better, want)) in cases.iter().enumerate() {
-            assert_eq!(verdict(*nb, *nc, e, *q, *better, &cfg), *want, "case {i}");
+        for (i, &(nb, nc, delta, ci, p, q, better, want)) in cases.iter().enumerate() {
+            assert_eq!(verdict(nb, nc, &effect(delta, ci, p), q, better, &cfg), want, "case {i}");
         }
-        let zero = CompareConfig { threshold: 0.0, ..cfg };
+    }
+
+    #[test]
+    fn zero_delta_has_no_direction() {
+        // With threshold 0, a significant p and a zero delta: no direction
+        // to call, so the interval decides.
+        let cfg = CompareConfig {
+            threshold: 0.0,
+            ..CompareConfig::default()
+        };
         let e = effect(0.0, Some((-1.0, 1.0)), Some(0.01));
-        assert_eq!(verdict(10, 10, &e, None, Lower, &zero), Inconclusive);
+        assert_eq!(
+            verdict(10, 10, &e, None, Better::Lower, &cfg),
+            Verdict::Inconclusive
+        );
         let e = effect(0.0, Some((0.0, 0.0)), Some(0.01));
-        assert_eq!(verdict(10, 10, &e, None, Lower, &zero), Unchanged);
+        assert_eq!(
+            verdict(10, 10, &e, None, Better::Lower, &cfg),
+            Verdict::Unchanged
+        );
     }
 }

@@ -27,7 +27,11 @@ const EXACT_LIMIT: usize = 50;
 /// and a continuity correction of ½. p = 1 when no non-zero difference is
 /// left.
 pub fn wilcoxon_signed_rank(diffs: &[f64]) -> f64 {
-    let mut nonzero: Vec<f64> = diffs.iter().copied().filter(|d| *d != 0.0 && !d.is_nan()).collect();
+    let mut nonzero: Vec<f64> = diffs
+        .iter()
+        .copied()
+        .filter(|d| *d != 0.0 && !d.is_nan())
+        .collect();
     let n = nonzero.len();
     if n == 0 {
         return 1.0;
@@ -102,7 +106,10 @@ mod tests {
     use super::*;
 
     fn close(got: f64, want: f64) {
-        assert!((got - want).abs() <= 1e-12 * want.max(1e-300), "got {got}, want {want}");
+        assert!(
+            (got - want).abs() <= 1e-12 * want.max(1e-300),
+            "got {got}, want {want}"
+        );
     }
 
     #[test]
@@ -110,13 +117,18 @@ mod tests {
         // Exact: only one of 2^n sign patterns is this extreme in each
         // direction, p = 2 / 2^n. n = 8 → 0.0078125 (scipy.stats.wilcoxon
         // with method="exact" agrees).
-        assert_eq!(wilcoxon_signed_rank(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]), 0.0078125);
+        assert_eq!(
+            wilcoxon_signed_rank(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]),
+            0.0078125
+        );
         assert_eq!(wilcoxon_signed_rank(&[0.1, 0.2, 0.3, 0.4, 0.5]), 0.0625);
         assert_eq!(wilcoxon_signed_rank(&[-3.0]), 1.0);
     }
 
     #[test]
+    #[allow(clippy::approx_constant)] // 3.14 is a measurement in the data set
     fn exact_mixed_signs() {
+        // The depression-scale pairs from R's ?wilcox.test example;
         // scipy 1.17: wilcoxon([1.83, 0.50, 1.62, 2.48, 1.68, 1.88, 1.55, 3.06, 1.30],
         //                      [0.878, 0.647, 0.598, 2.05, 1.06, 1.29, 1.06, 3.14, 1.29],
         //                      method="exact").pvalue == 0.0390625
@@ -144,14 +156,19 @@ mod tests {
         // scipy 1.17, wilcoxon(d, method="exact").pvalue with
         // d = [(-i if i % 3 == 0 else i) * 0.5 for i in range(1, 51)] and the
         // same with i % 4 over range(1, 13).
-        let d: Vec<f64> = (1..=50).map(|i| if i % 3 == 0 { -i as f64 } else { i as f64 } * 0.5).collect();
+        let d: Vec<f64> = (1..=50)
+            .map(|i| if i % 3 == 0 { -i as f64 } else { i as f64 } * 0.5)
+            .collect();
         close(wilcoxon_signed_rank(&d), 0.02616696817119646);
-        let d: Vec<f64> = (1..=12).map(|i| if i % 4 == 0 { -i as f64 } else { i as f64 } * 0.5).collect();
+        let d: Vec<f64> = (1..=12)
+            .map(|i| if i % 4 == 0 { -i as f64 } else { i as f64 } * 0.5)
+            .collect();
         close(wilcoxon_signed_rank(&d), 0.26611328125);
     }
 
     #[test]
     fn normal_approximation_with_ties() {
+        // The depression-scale pairs from R's ?wilcox.test example;
         // scipy 1.17: wilcoxon(d, method="approx", correction=True,
         // zero_method="wilcox").pvalue, which applies the same tie and
         // continuity corrections. 62 and 75 non-zero values, many ties.
