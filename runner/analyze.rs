@@ -26,7 +26,11 @@ pub fn analyze(samples: &[Sample], cfg: &CompareConfig) -> (Vec<Comparison>, Vec
         let group = &groups[key];
         let first = group[0];
         let side = |role: Role| -> BTreeMap<u32, f64> {
-            group.iter().filter(|s| s.variant == role).map(|s| (s.round, s.value)).collect()
+            group
+                .iter()
+                .filter(|s| s.variant == role)
+                .map(|s| (s.round, s.value))
+                .collect()
         };
         let base = side(Role::Baseline);
         let cand = side(Role::Candidate);
@@ -35,8 +39,10 @@ pub fn analyze(samples: &[Sample], cfg: &CompareConfig) -> (Vec<Comparison>, Vec
         }
         let base_values: Vec<f64> = base.values().copied().collect();
         let cand_values: Vec<f64> = cand.values().copied().collect();
-        let pairs: Vec<(f64, f64)> =
-            base.iter().filter_map(|(round, b)| cand.get(round).map(|c| (*b, *c))).collect();
+        let pairs: Vec<(f64, f64)> = base
+            .iter()
+            .filter_map(|(round, b)| cand.get(round).map(|c| (*b, *c)))
+            .collect();
         // Samples from the same interleaved rounds share the machine's drift:
         // pairing removes it. Fall back to the unpaired test when rounds don't match up.
         let effect = if pairs.len() >= 2 {
@@ -67,8 +73,13 @@ pub fn analyze(samples: &[Sample], cfg: &CompareConfig) -> (Vec<Comparison>, Vec
     }
 
     // One family per run: every p-value is corrected against all the others.
-    let tested: Vec<usize> = (0..comparisons.len()).filter(|&i| comparisons[i].p_value.is_some()).collect();
-    let ps: Vec<f64> = tested.iter().map(|&i| comparisons[i].p_value.unwrap_or(1.0)).collect();
+    let tested: Vec<usize> = (0..comparisons.len())
+        .filter(|&i| comparisons[i].p_value.is_some())
+        .collect();
+    let ps: Vec<f64> = tested
+        .iter()
+        .map(|&i| comparisons[i].p_value.unwrap_or(1.0))
+        .collect();
     for (&i, q) in tested.iter().zip(stats::benjamini_hochberg(&ps)) {
         comparisons[i].q_value = Some(q);
     }
@@ -85,7 +96,14 @@ pub fn analyze(samples: &[Sample], cfg: &CompareConfig) -> (Vec<Comparison>, Vec
             },
             mde_pct: c.mde_pct,
         };
-        c.verdict = stats::verdict(c.baseline.n, c.candidate.n, &effect, c.q_value, c.better, cfg);
+        c.verdict = stats::verdict(
+            c.baseline.n,
+            c.candidate.n,
+            &effect,
+            c.q_value,
+            c.better,
+            cfg,
+        );
         c.notes = notes(c, cfg);
     }
     let geomeans = geomeans(&comparisons);
@@ -151,8 +169,10 @@ fn geomeans(comparisons: &[Comparison]) -> Vec<Geomean> {
     let mut out = Vec::new();
     for key in order {
         let group = &groups[&key];
-        let usable: Vec<&&Comparison> =
-            group.iter().filter(|c| c.baseline.median > 0.0 && c.candidate.median > 0.0).collect();
+        let usable: Vec<&&Comparison> = group
+            .iter()
+            .filter(|c| c.baseline.median > 0.0 && c.candidate.median > 0.0)
+            .collect();
         if usable.len() < 2 {
             continue;
         }

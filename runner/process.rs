@@ -35,7 +35,9 @@ pub fn install_interrupt_handler() {
                 kill_all(libc::SIGKILL);
                 std::process::exit(130);
             }
-            eprintln!("\ninterrupted: stopping the running trial and writing the rounds measured so far (Ctrl-C again to quit at once)");
+            eprintln!(
+                "\ninterrupted: stopping the running trial and writing the rounds measured so far (Ctrl-C again to quit at once)"
+            );
             kill_all(libc::SIGTERM);
             std::thread::sleep(Duration::from_millis(1500));
             kill_all(libc::SIGKILL);
@@ -44,7 +46,10 @@ pub fn install_interrupt_handler() {
 }
 
 fn kill_all(signal: i32) {
-    let groups: Vec<i32> = GROUPS.lock().map(|g| g.iter().copied().collect()).unwrap_or_default();
+    let groups: Vec<i32> = GROUPS
+        .lock()
+        .map(|g| g.iter().copied().collect())
+        .unwrap_or_default();
     for pgid in groups {
         // SAFETY: kill(2) with a negative pid signals a process group we created.
         unsafe {
@@ -97,7 +102,11 @@ impl Finished {
 
 pub fn humantime(d: Duration) -> String {
     let s = d.as_secs_f64();
-    if s >= 1.0 { format!("{s:.3}s").replace(".000s", "s") } else { format!("{:.0}ms", s * 1e3) }
+    if s >= 1.0 {
+        format!("{s:.3}s").replace(".000s", "s")
+    } else {
+        format!("{:.0}ms", s * 1e3)
+    }
 }
 
 /// How to run one shell command.
@@ -113,9 +122,16 @@ pub struct Spec<'a> {
 #[derive(Debug, thiserror::Error)]
 pub enum SpawnError {
     #[error("cannot create log file {path}: {source}")]
-    Log { path: String, source: std::io::Error },
+    Log {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot start `{command}` in {cwd}: {source}")]
-    Spawn { command: String, cwd: String, source: std::io::Error },
+    Spawn {
+        command: String,
+        cwd: String,
+        source: std::io::Error,
+    },
 }
 
 /// Runs `sh -c <shell>` in a new process group and waits for it with `wait4`.
@@ -151,8 +167,14 @@ fn run(
     if let Some(dir) = log.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    let out = File::create(log).map_err(|source| SpawnError::Log { path: log.display().to_string(), source })?;
-    let err = out.try_clone().map_err(|source| SpawnError::Log { path: log.display().to_string(), source })?;
+    let out = File::create(log).map_err(|source| SpawnError::Log {
+        path: log.display().to_string(),
+        source,
+    })?;
+    let err = out.try_clone().map_err(|source| SpawnError::Log {
+        path: log.display().to_string(),
+        source,
+    })?;
     cmd.current_dir(cwd)
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .stdin(Stdio::null())
@@ -167,7 +189,12 @@ fn run(
         drop(groups);
         return Ok(Finished {
             status: ExitStatus::from_raw(130 << 8),
-            usage: Usage { wall: Duration::ZERO, user: Duration::ZERO, system: Duration::ZERO, max_rss_bytes: 0 },
+            usage: Usage {
+                wall: Duration::ZERO,
+                user: Duration::ZERO,
+                system: Duration::ZERO,
+                max_rss_bytes: 0,
+            },
             timed_out: false,
             interrupted: true,
         });
@@ -193,7 +220,9 @@ fn run(
                 unsafe {
                     libc::kill(-pid, libc::SIGTERM);
                 }
-                if let Err(mpsc::RecvTimeoutError::Timeout) = cancelled.recv_timeout(Duration::from_secs(2)) {
+                if let Err(mpsc::RecvTimeoutError::Timeout) =
+                    cancelled.recv_timeout(Duration::from_secs(2))
+                {
                     unsafe {
                         libc::kill(-pid, libc::SIGKILL);
                     }
@@ -222,7 +251,10 @@ fn run(
     unsafe {
         libc::kill(-pid, libc::SIGKILL);
     }
-    GROUPS.lock().unwrap_or_else(|p| p.into_inner()).remove(&pid);
+    GROUPS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(&pid);
     let _ = cancel.send(());
     if let Some(w) = watchdog {
         let _ = w.join();
@@ -243,7 +275,9 @@ fn run(
 
 /// The last `n` lines of a log file, for error messages.
 pub fn tail(path: &Path, n: usize) -> String {
-    let text = std::fs::read(path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    let text = std::fs::read(path)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     let start = lines.len().saturating_sub(n);
     lines[start..].join("\n")
@@ -267,7 +301,11 @@ mod tests {
         };
         let f = run_shell(&spec).unwrap();
         assert!(f.success(), "{}", tail(&log, 5));
-        assert!(f.usage.user + f.usage.system >= Duration::from_millis(250), "{:?}", f.usage);
+        assert!(
+            f.usage.user + f.usage.system >= Duration::from_millis(250),
+            "{:?}",
+            f.usage
+        );
         assert!(f.usage.max_rss_bytes >= 50_000_000, "{:?}", f.usage);
         assert!(f.usage.wall >= Duration::from_millis(250));
         assert_eq!(tail(&log, 1), "done");
@@ -289,14 +327,23 @@ mod tests {
         assert!(f.timed_out);
         assert!(!f.success());
         assert!(t.elapsed() < Duration::from_secs(10));
-        assert!(f.describe(Some(Duration::from_millis(300))).contains("timed out after 300ms"));
+        assert!(
+            f.describe(Some(Duration::from_millis(300)))
+                .contains("timed out after 300ms")
+        );
     }
 
     #[test]
     fn failure_status_is_described() {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("log");
-        let spec = Spec { shell: "echo oops >&2; exit 3", cwd: dir.path(), env: &[], log: &log, timeout: None };
+        let spec = Spec {
+            shell: "echo oops >&2; exit 3",
+            cwd: dir.path(),
+            env: &[],
+            log: &log,
+            timeout: None,
+        };
         let f = run_shell(&spec).unwrap();
         assert!(!f.success());
         assert_eq!(f.describe(None), "exit status 3");

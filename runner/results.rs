@@ -37,7 +37,10 @@ pub struct Tool {
 
 impl Tool {
     pub fn this() -> Tool {
-        Tool { name: "perfgate".into(), version: env!("CARGO_PKG_VERSION").into() }
+        Tool {
+            name: "perfgate".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
     }
 }
 

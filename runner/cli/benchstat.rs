@@ -42,21 +42,35 @@ pub struct BenchstatArgs {
 
 pub fn run(args: BenchstatArgs) -> Result<i32, CliError> {
     if !(0.0..=1.0).contains(&args.alpha) {
-        return Err(CliError::bad_input(anyhow!("--alpha must be in range [0, 1], got {}", args.alpha)));
+        return Err(CliError::bad_input(anyhow!(
+            "--alpha must be in range [0, 1], got {}",
+            args.alpha
+        )));
     }
     if !(0.0..=1.0).contains(&args.confidence) {
-        return Err(CliError::bad_input(anyhow!("--confidence must be in range [0, 1], got {}", args.confidence)));
+        return Err(CliError::bad_input(anyhow!(
+            "--confidence must be in range [0, 1], got {}",
+            args.confidence
+        )));
     }
 
+    let t0 = std::time::Instant::now();
     let specs = labels_and_paths(&[args.old.as_str(), args.new.as_str()]);
     let mut files = Vec::with_capacity(specs.len());
     for (label, path) in &specs {
         let text = std::fs::read(path)
-            .with_context(|| format!("cannot read {}; pass the output of `go test -bench`", path.display()))
+            .with_context(|| {
+                format!(
+                    "cannot read {}; pass the output of `go test -bench`",
+                    path.display()
+                )
+            })
             .map_err(CliError::bad_input)?;
         // Invalid UTF-8 (a stray byte in test output) must not reject the file.
         let text = String::from_utf8_lossy(&text);
+        eprintln!("T read {:?}", t0.elapsed());
         let (file, errors) = gobench::parse_lenient(&text);
+        eprintln!("T parsed {:?}", t0.elapsed());
         // Like benchstat, malformed lines are reported and skipped.
         for e in &errors {
             eprintln!("{}:{e}", path.display());
@@ -74,9 +88,17 @@ pub fn run(args: BenchstatArgs) -> Result<i32, CliError> {
         files.push((label.clone(), file));
     }
 
-    let inputs: Vec<Input<'_>> = files.iter().map(|(label, file)| Input { label, file }).collect();
-    let options = Options { alpha: args.alpha, confidence: args.confidence };
+    let inputs: Vec<Input<'_>> = files
+        .iter()
+        .map(|(label, file)| Input { label, file })
+        .collect();
+    let options = Options {
+        alpha: args.alpha,
+        confidence: args.confidence,
+    };
+    eprintln!("T parse {:?}", t0.elapsed());
     let report = render::build(&inputs, &options);
+    eprintln!("T build {:?}", t0.elapsed());
     for w in &report.warnings {
         eprintln!("{w}");
     }
@@ -95,6 +117,7 @@ pub fn run(args: BenchstatArgs) -> Result<i32, CliError> {
             out.write_all(render::render_json(&report, threshold).as_bytes())
         }
     };
+    eprintln!("T render {:?}", t0.elapsed());
     match written.and_then(|()| out.flush()) {
         Ok(()) => Ok(EXIT_OK),
         // A closed pipe (`| head`) is the reader's choice, not a failure.
@@ -113,7 +136,9 @@ fn labels_and_paths(args: &[&str]) -> Vec<(String, PathBuf)> {
             None => (a.to_string(), PathBuf::from(a), false),
         })
         .collect();
-    let unlabeled = |p: &PathBuf, specs: &[(String, PathBuf, bool)]| specs.iter().filter(|s| !s.2 && &s.1 == p).count();
+    let unlabeled = |p: &PathBuf, specs: &[(String, PathBuf, bool)]| {
+        specs.iter().filter(|s| !s.2 && &s.1 == p).count()
+    };
     let mut seen: Vec<(PathBuf, usize)> = Vec::new();
     for i in 0..specs.len() {
         if specs[i].2 || unlabeled(&specs[i].1, &specs) < 2 {
@@ -142,7 +167,13 @@ mod tests {
     #[test]
     fn labels_like_benchstat() {
         let got = labels_and_paths(&["O=old.txt", "new.txt"]);
-        assert_eq!(got, vec![("O".into(), PathBuf::from("old.txt")), ("new.txt".into(), PathBuf::from("new.txt"))]);
+        assert_eq!(
+            got,
+            vec![
+                ("O".into(), PathBuf::from("old.txt")),
+                ("new.txt".into(), PathBuf::from("new.txt"))
+            ]
+        );
         let got = labels_and_paths(&["a.txt", "a.txt"]);
         assert_eq!(got[0].0, "a.txt#0");
         assert_eq!(got[1].0, "a.txt#1");

@@ -46,7 +46,11 @@ impl std::fmt::Display for CliError {
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "perfgate", version, about = "Benchmark-and-profile harness: baseline vs candidate, with statistics you can trust")]
+#[command(
+    name = "perfgate",
+    version,
+    about = "Benchmark-and-profile harness: baseline vs candidate, with statistics you can trust"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -22,11 +22,16 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             .map(|(i, _)| i)
             .unwrap_or(rest.len());
         if num_len == 0 {
-            return Err(format!("invalid duration {text:?}: expected a number before {rest:?}; write e.g. \"5s\" or \"250ms\""));
+            return Err(format!(
+                "invalid duration {text:?}: expected a number before {rest:?}; write e.g. \"5s\" or \"250ms\""
+            ));
         }
-        let number: f64 = rest[..num_len]
-            .parse()
-            .map_err(|_| format!("invalid duration {text:?}: {:?} is not a number", &rest[..num_len]))?;
+        let number: f64 = rest[..num_len].parse().map_err(|_| {
+            format!(
+                "invalid duration {text:?}: {:?} is not a number",
+                &rest[..num_len]
+            )
+        })?;
         rest = &rest[num_len..];
         let unit_len = rest
             .char_indices()
@@ -42,10 +47,14 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             "m" => 60.0,
             "h" => 3600.0,
             "" => {
-                return Err(format!("invalid duration {text:?}: missing unit; write e.g. \"{number}s\" or \"{number}ms\""));
+                return Err(format!(
+                    "invalid duration {text:?}: missing unit; write e.g. \"{number}s\" or \"{number}ms\""
+                ));
             }
             other => {
-                return Err(format!("invalid duration {text:?}: unknown unit {other:?} (use ns, us, ms, s, m, h)"));
+                return Err(format!(
+                    "invalid duration {text:?}: unknown unit {other:?} (use ns, us, ms, s, m, h)"
+                ));
             }
         };
         total += number * seconds;
@@ -61,14 +70,18 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 pub fn parse_percent(text: &str) -> Result<f64, String> {
     let s = text.trim();
     let Some(number) = s.strip_suffix('%') else {
-        return Err(format!("invalid percentage {text:?}: write it with a percent sign, e.g. \"2%\""));
+        return Err(format!(
+            "invalid percentage {text:?}: write it with a percent sign, e.g. \"2%\""
+        ));
     };
     let value: f64 = number
         .trim()
         .parse()
         .map_err(|_| format!("invalid percentage {text:?}: {number:?} is not a number"))?;
     if !value.is_finite() || value < 0.0 {
-        return Err(format!("invalid percentage {text:?}: must be a non-negative number"));
+        return Err(format!(
+            "invalid percentage {text:?}: must be a non-negative number"
+        ));
     }
     Ok(value / 100.0)
 }
@@ -80,7 +93,9 @@ pub struct HumanDuration(pub Duration);
 impl<'de> Deserialize<'de> for HumanDuration {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        parse_duration(&s).map(HumanDuration).map_err(serde::de::Error::custom)
+        parse_duration(&s)
+            .map(HumanDuration)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -91,7 +106,9 @@ pub struct Percent(pub f64);
 impl<'de> Deserialize<'de> for Percent {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        parse_percent(&s).map(Percent).map_err(serde::de::Error::custom)
+        parse_percent(&s)
+            .map(Percent)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -100,10 +117,14 @@ pub fn validate_benchtime(text: &str) -> Result<(), String> {
     if let Some(count) = text.strip_suffix('x') {
         return match count.parse::<u64>() {
             Ok(n) if n > 0 => Ok(()),
-            _ => Err(format!("invalid benchtime {text:?}: an iteration count is a positive integer followed by x, e.g. \"100x\"")),
+            _ => Err(format!(
+                "invalid benchtime {text:?}: an iteration count is a positive integer followed by x, e.g. \"100x\""
+            )),
         };
     }
-    parse_duration(text).map(|_| ()).map_err(|e| format!("invalid benchtime: {e}"))
+    parse_duration(text)
+        .map(|_| ())
+        .map_err(|e| format!("invalid benchtime: {e}"))
 }
 
 #[cfg(test)]

@@ -29,7 +29,10 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { alpha: 0.05, confidence: 0.95 }
+        Options {
+            alpha: 0.05,
+            confidence: 0.95,
+        }
     }
 }
 
@@ -184,7 +187,11 @@ impl Grouper {
         }
         // Configuration tuples per snapshot. Snapshots are numbered in the
         // order results first use them, so fields appear in benchproc's order.
-        let tuples: Vec<usize> = file.configs.iter().map(|c| self.tuple_of(&c.entries)).collect();
+        let tuples: Vec<usize> = file
+            .configs
+            .iter()
+            .map(|c| self.tuple_of(&c.entries))
+            .collect();
 
         let col = col as u32;
         let mut last_name: Option<(*const u8, u32)> = None;
@@ -204,7 +211,9 @@ impl Grouper {
             let tuple = tuples[result.config];
             for v in &result.values {
                 let uptr = v.unit.as_ptr();
-                let (unit, factor) = match unit_cache.iter().find(|(p, len, _, _)| *p == uptr && *len == v.unit.len())
+                let (unit, factor) = match unit_cache
+                    .iter()
+                    .find(|(p, len, _, _)| *p == uptr && *len == v.unit.len())
                 {
                     Some(&(_, _, u, f)) => (u, f),
                     None => {
@@ -243,7 +252,8 @@ impl Grouper {
                 Some(&i) => i,
                 None => {
                     self.config_keys.push(k.clone());
-                    self.config_index.insert(k.clone(), self.config_keys.len() - 1);
+                    self.config_index
+                        .insert(k.clone(), self.config_keys.len() - 1);
                     values.push(String::new());
                     self.config_keys.len() - 1
                 }
@@ -276,7 +286,11 @@ impl Grouper {
         let idx = match self.units.iter().position(|u| u.tidied == tidied) {
             Some(i) => i,
             None => {
-                self.units.push(UnitInfo { tidied: tidied.into_owned(), factor, sources: Vec::new() });
+                self.units.push(UnitInfo {
+                    tidied: tidied.into_owned(),
+                    factor,
+                    sources: Vec::new(),
+                });
                 self.units.len() - 1
             }
         };
@@ -290,8 +304,14 @@ impl Grouper {
         if let Some(&t) = self.table_index.get(&(tuple, unit)) {
             return t;
         }
-        self.tables.push(TableBuilder { tuple, unit, cells: HashMap::default(), cell_data: Vec::new() });
-        self.table_index.insert((tuple, unit), self.tables.len() - 1);
+        self.tables.push(TableBuilder {
+            tuple,
+            unit,
+            cells: HashMap::default(),
+            cell_data: Vec::new(),
+        });
+        self.table_index
+            .insert((tuple, unit), self.tables.len() - 1);
         self.tables.len() - 1
     }
 
@@ -308,12 +328,16 @@ impl Grouper {
         // first appearance.
         order.sort_by(|&a, &b| {
             let (ta, tb) = (&self.tables[a], &self.tables[b]);
-            full_tuple(ta.tuple).cmp(&full_tuple(tb.tuple)).then(ta.unit.cmp(&tb.unit))
+            full_tuple(ta.tuple)
+                .cmp(&full_tuple(tb.tuple))
+                .then(ta.unit.cmp(&tb.unit))
         });
         let mut tables = Vec::with_capacity(order.len());
         let mut builders: Vec<Option<TableBuilder>> = self.tables.into_iter().map(Some).collect();
         for idx in order {
-            let Some(tb) = builders[idx].take() else { continue };
+            let Some(tb) = builders[idx].take() else {
+                continue;
+            };
             let unit = &self.units[tb.unit];
             let mut columns: Vec<usize> = tb.cell_data.iter().map(|c| c.1 as usize).collect();
             columns.sort_unstable();
@@ -321,10 +345,14 @@ impl Grouper {
             let mut row_ids: Vec<u32> = tb.cell_data.iter().map(|c| c.0).collect();
             row_ids.sort_unstable();
             row_ids.dedup();
-            let row_pos: HashMap<u32, usize, FxBuild> = row_ids.iter().enumerate().map(|(i, &r)| (r, i)).collect();
+            let row_pos: HashMap<u32, usize, FxBuild> =
+                row_ids.iter().enumerate().map(|(i, &r)| (r, i)).collect();
             let mut rows: Vec<Row> = row_ids
                 .iter()
-                .map(|&r| Row { name: self.names[r as usize].to_string(), cells: vec![None; columns.len()] })
+                .map(|&r| Row {
+                    name: self.names[r as usize].to_string(),
+                    cells: vec![None; columns.len()],
+                })
                 .collect();
             for (row, col, values, raw) in tb.cell_data {
                 let c = columns.iter().position(|&x| x == col as usize).unwrap_or(0);
@@ -338,7 +366,11 @@ impl Grouper {
                     comparison: None,
                 });
             }
-            let meta = |key: &str| self.unit_meta.get(&(unit.tidied.clone(), key.to_string())).map(String::as_str);
+            let meta = |key: &str| {
+                self.unit_meta
+                    .get(&(unit.tidied.clone(), key.to_string()))
+                    .map(String::as_str)
+            };
             let exact = meta("assume") == Some("exact");
             let better = match meta("better") {
                 Some("higher") => Some(Better::Higher),
@@ -377,7 +409,9 @@ fn summarize_table(table: &mut Table, options: &Options) {
             summarize_cell(cell, exact, options.confidence);
         }
         let (base, rest) = row.cells.split_at_mut(1);
-        let Some(base) = base[0].as_ref() else { continue };
+        let Some(base) = base[0].as_ref() else {
+            continue;
+        };
         for cell in rest.iter_mut().flatten() {
             cell.comparison = Some(compare_cells(base, cell, exact, options.alpha));
         }
@@ -410,11 +444,14 @@ fn summarize_table(table: &mut Table, options: &Options) {
         }
         let s = &mut table.summary[c];
         if !is_base && n_base != ratios.len() {
-            s.warnings.push("benchmark set differs from baseline; geomeans may not be comparable".into());
+            s.warnings
+                .push("benchmark set differs from baseline; geomeans may not be comparable".into());
         }
         match positive_geomean(&centers) {
             Some(g) => s.geomean = Some(g),
-            None => s.warnings.push("summaries must be >0 to compute geomean".into()),
+            None => s
+                .warnings
+                .push("summaries must be >0 to compute geomean".into()),
         }
         if !is_base && !bad_ratio {
             match positive_geomean(&ratios) {
@@ -422,7 +459,9 @@ fn summarize_table(table: &mut Table, options: &Options) {
                     s.ratio = Some(g);
                     s.ratios = ratios.len();
                 }
-                None => s.warnings.push("ratios must be >0 to compute geomean".into()),
+                None => s
+                    .warnings
+                    .push("ratios must be >0 to compute geomean".into()),
             }
         }
     }
@@ -491,12 +530,24 @@ fn summarize_cell(cell: &mut Cell, exact: bool, confidence: f64) {
 fn compare_cells(base: &Cell, cell: &Cell, exact: bool, alpha: f64) -> CellComparison {
     let (n_base, n) = (base.values.len(), cell.values.len());
     if exact {
-        return CellComparison { p: 0.0, n_base, n, alpha: 0.0, warnings: Vec::new() };
+        return CellComparison {
+            p: 0.0,
+            n_base,
+            n,
+            alpha: 0.0,
+            warnings: Vec::new(),
+        };
     }
     let first = base.values[0];
     if base.values.iter().chain(&cell.values).all(|&x| x == first) {
         // go-moremath refuses the U test here; benchstat reports p=1.
-        return CellComparison { p: 1.0, n_base, n, alpha, warnings: vec!["all samples are equal".into()] };
+        return CellComparison {
+            p: 1.0,
+            n_base,
+            n,
+            alpha,
+            warnings: vec!["all samples are equal".into()],
+        };
     }
     let p = stats::mann_whitney_u(&base.values, &cell.values);
     let mut warnings = Vec::new();
@@ -514,7 +565,13 @@ fn compare_cells(base: &Cell, cell: &Cell, exact: bool, alpha: f64) -> CellCompa
             ));
         }
     }
-    CellComparison { p, n_base, n, alpha, warnings }
+    CellComparison {
+        p,
+        n_base,
+        n,
+        alpha,
+        warnings,
+    }
 }
 
 impl Cell {
@@ -533,9 +590,17 @@ impl Cell {
         }
         let (a, b) = (self.hi / self.center - 1.0, 1.0 - self.lo / self.center);
         // Go's math.Max propagates NaN where f64::max would drop it.
-        let v = if a.is_nan() || b.is_nan() { f64::NAN } else { a.max(b) };
+        let v = if a.is_nan() || b.is_nan() {
+            f64::NAN
+        } else {
+            a.max(b)
+        };
         let pct = 100.0 * v;
-        if pct.is_finite() { format!("{pct:.0}%") } else { format!("{}%", go_float(pct)) }
+        if pct.is_finite() {
+            format!("{pct:.0}%")
+        } else {
+            format!("{}%", go_float(pct))
+        }
     }
 }
 
@@ -589,10 +654,18 @@ pub fn go_float(v: f64) -> String {
         return "NaN".into();
     }
     if v.is_infinite() {
-        return if v > 0.0 { "+Inf".into() } else { "-Inf".into() };
+        return if v > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
     }
     if v == 0.0 {
-        return if v.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if v.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     let e = format!("{v:e}");
     let (mantissa, exp) = e.split_once('e').unwrap_or((&e, "0"));
@@ -616,7 +689,11 @@ fn class_of(unit: &str) -> UnitClass {
     let bytes = gobench::unit_tokens(unit)
         .iter()
         .any(|t| !t.denominator && matches!(t.text, "B" | "MB" | "bytes"));
-    if bytes { UnitClass::Binary } else { UnitClass::Decimal }
+    if bytes {
+        UnitClass::Binary
+    } else {
+        UnitClass::Decimal
+    }
 }
 
 /// benchunit.Scaler: digits after the point, divisor, prefix.
@@ -695,7 +772,11 @@ fn iec_factors() -> &'static [Factor] {
 
 fn sigfig_thresholds() -> &'static [f64] {
     static F: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
-    F.get_or_init(|| (1..9).map(|e| format!("9.9995e-{e}").parse::<f64>().unwrap_or(0.0)).collect())
+    F.get_or_init(|| {
+        (1..9)
+            .map(|e| format!("9.9995e-{e}").parse::<f64>().unwrap_or(0.0))
+            .collect()
+    })
 }
 
 /// benchunit.CommonScale: one scale showing at least three significant
@@ -709,7 +790,11 @@ fn common_scale(values: &[f64], class: UnitClass) -> Scaler {
         }
     }
     if min == 0.0 {
-        return Scaler { prec: 3, factor: 1.0, prefix: "" };
+        return Scaler {
+            prec: 3,
+            factor: 1.0,
+            prefix: "",
+        };
     }
     let factors = match class {
         UnitClass::Decimal => si_factors(),
@@ -717,11 +802,23 @@ fn common_scale(values: &[f64], class: UnitClass) -> Scaler {
     };
     for f in factors {
         if min >= f.t100 {
-            return Scaler { prec: 1, factor: f.factor, prefix: f.prefix };
+            return Scaler {
+                prec: 1,
+                factor: f.factor,
+                prefix: f.prefix,
+            };
         } else if min >= f.t10 {
-            return Scaler { prec: 2, factor: f.factor, prefix: f.prefix };
+            return Scaler {
+                prec: 2,
+                factor: f.factor,
+                prefix: f.prefix,
+            };
         } else if min >= f.t1 {
-            return Scaler { prec: 3, factor: f.factor, prefix: f.prefix };
+            return Scaler {
+                prec: 3,
+                factor: f.factor,
+                prefix: f.prefix,
+            };
         }
     }
     let last = &factors[factors.len() - 1];
@@ -729,10 +826,18 @@ fn common_scale(values: &[f64], class: UnitClass) -> Scaler {
     let th = sigfig_thresholds();
     for (i, &t) in th.iter().enumerate() {
         if val >= t || i == th.len() - 1 {
-            return Scaler { prec: i + 3, factor: last.factor, prefix: last.prefix };
+            return Scaler {
+                prec: i + 3,
+                factor: last.factor,
+                prefix: last.prefix,
+            };
         }
     }
-    Scaler { prec: 3, factor: last.factor, prefix: last.prefix }
+    Scaler {
+        prec: 3,
+        factor: last.factor,
+        prefix: last.prefix,
+    }
 }
 
 fn scale(v: f64, class: UnitClass) -> String {
@@ -801,7 +906,11 @@ impl TextGrid {
     }
 
     fn span(&mut self, cols: usize, value: String, align: Align, margin: Option<&'static str>) {
-        let default = if self.cur_col == 0 || value.is_empty() { "" } else { " " };
+        let default = if self.cur_col == 0 || value.is_empty() {
+            ""
+        } else {
+            " "
+        };
         self.cells.push(TextCell {
             row: self.cur_row,
             col: self.cur_col,
@@ -887,7 +996,9 @@ impl TextGrid {
             pad(out, lmargin[cell.col].saturating_sub(m));
             out.push_str(cell.margin);
             off += spaces + lmargin[cell.col].max(m) as i64;
-            let tw = offs[cell.col + cell.span] as i64 - offs[cell.col] as i64 - lmargin[cell.col] as i64;
+            let tw = offs[cell.col + cell.span] as i64
+                - offs[cell.col] as i64
+                - lmargin[cell.col] as i64;
             let len = cell.value.chars().count() as i64;
             let written = match cell.align {
                 Align::Left => 0,
@@ -943,10 +1054,15 @@ impl Footnotes {
 /// Renders benchstat's default text output.
 pub fn render_text(report: &Report) -> String {
     let mut out = String::new();
-    render_headers(report, &mut out, |out, line| {
-        out.push_str(line);
-        out.push('\n');
-    }, |out, table| render_table_text(report, table, out));
+    render_headers(
+        report,
+        &mut out,
+        |out, line| {
+            out.push_str(line);
+            out.push('\n');
+        },
+        |out, table| render_table_text(report, table, out),
+    );
     out
 }
 
@@ -978,7 +1094,11 @@ fn render_table_text(report: &Report, table: &Table, out: &mut String) {
     const CENTER_COLS: usize = 3; // value, ± range, footnotes
     const DELTA_COLS: usize = 3; // delta, (p= n=), footnotes
     let start_col = |exp: usize| {
-        if exp == 0 { 1 } else { 1 + CENTER_COLS + (exp - 1) * (CENTER_COLS + DELTA_COLS) }
+        if exp == 0 {
+            1
+        } else {
+            1 + CENTER_COLS + (exp - 1) * (CENTER_COLS + DELTA_COLS)
+        }
     };
     let mut o = TextGrid::default();
     let mut notes = Footnotes::default();
@@ -990,7 +1110,12 @@ fn render_table_text(report: &Report, table: &Table, out: &mut String) {
     for (exp, &label) in table.columns.iter().enumerate() {
         let (l, r) = (start_col(exp), start_col(exp + 1));
         o.col(l);
-        o.span(r - l, report.labels[label].clone(), Align::Center, Some(" │ "));
+        o.span(
+            r - l,
+            report.labels[label].clone(),
+            Align::Center,
+            Some(" │ "),
+        );
     }
     o.col(r_edge);
     o.cell(String::new(), Align::Left, Some(" │"));
@@ -1026,7 +1151,11 @@ fn render_table_text(report: &Report, table: &Table, out: &mut String) {
             let marks = notes.marks(&cell.warnings);
             o.cell(marks, Align::Left, None);
             if let (true, Some(base), Some(cmp)) = (exp > 0, base, &cell.comparison) {
-                o.cell(cmp.format_delta(base.center, cell.center), Align::Right, None);
+                o.cell(
+                    cmp.format_delta(base.center, cell.center),
+                    Align::Right,
+                    None,
+                );
                 o.cell(format!("({})", cmp.describe()), Align::Left, None);
                 let marks = notes.marks(&cmp.warnings);
                 o.cell(marks, Align::Left, None);
@@ -1095,11 +1224,21 @@ pub fn render_csv(report: &Report) -> CsvOutput {
     CsvOutput { csv, warnings }
 }
 
-fn render_table_csv(report: &Report, table: &Table, start_row: usize, csv: &mut String, warns: &mut String) -> usize {
+fn render_table_csv(
+    report: &Report,
+    table: &Table,
+    start_row: usize,
+    csv: &mut String,
+    warns: &mut String,
+) -> usize {
     const CENTER_COLS: usize = 2;
     const DELTA_COLS: usize = 2;
     let start_col = |exp: usize| {
-        if exp == 0 { 1 } else { 1 + CENTER_COLS + (exp - 1) * (CENTER_COLS + DELTA_COLS) }
+        if exp == 0 {
+            1
+        } else {
+            1 + CENTER_COLS + (exp - 1) * (CENTER_COLS + DELTA_COLS)
+        }
     };
     let ncols = table.columns.len();
     let mut count = 0usize;
@@ -1231,7 +1370,11 @@ pub struct BenchstatJson {
 /// in the files, with q-values (Benjamini–Hochberg) across all rows.
 /// `threshold` is the smallest relative change (0.02 = 2%) a verdict calls a change.
 pub fn to_json(report: &Report, threshold: f64) -> BenchstatJson {
-    let cfg = CompareConfig { alpha: report.options.alpha, confidence: report.options.confidence, threshold };
+    let cfg = CompareConfig {
+        alpha: report.options.alpha,
+        confidence: report.options.confidence,
+        threshold,
+    };
     let varying = varying_config_keys(report);
     let mut comparisons = Vec::new();
     let mut betters = Vec::new();
@@ -1250,25 +1393,39 @@ pub fn to_json(report: &Report, threshold: f64) -> BenchstatJson {
             [one] => (one.clone(), true),
             _ => (table.unit.clone(), false),
         };
-        let better = table.better.unwrap_or_else(|| gobench::better_for_unit(&unit));
+        let better = table
+            .better
+            .unwrap_or_else(|| gobench::better_for_unit(&unit));
         let summaries: Vec<Vec<Option<stats::Summary>>> = table
             .rows
             .iter()
             .map(|row| {
                 row.cells
                     .iter()
-                    .map(|c| c.as_ref().map(|c| stats::summarize(if raw { &c.raw } else { &c.values }, cfg.confidence)))
+                    .map(|c| {
+                        c.as_ref().map(|c| {
+                            stats::summarize(if raw { &c.raw } else { &c.values }, cfg.confidence)
+                        })
+                    })
                     .collect()
             })
             .collect();
         for (row, sums) in table.rows.iter().zip(&summaries) {
             let present = row.cells.iter().filter(|c| c.is_some()).count();
             if table.columns.len() > 1 && (row.cells[0].is_none() || present == 1) {
-                warnings.push(format!("{} ({unit}): only in {}", row.name, only_in(report, table, row)));
+                warnings.push(format!(
+                    "{} ({unit}): only in {}",
+                    row.name,
+                    only_in(report, table, row)
+                ));
             }
-            let (Some(base), Some(base_summary)) = (&row.cells[0], &sums[0]) else { continue };
+            let (Some(base), Some(base_summary)) = (&row.cells[0], &sums[0]) else {
+                continue;
+            };
             for (cell, cand_summary) in row.cells.iter().zip(sums).skip(1) {
-                let (Some(cell), Some(cand_summary)) = (cell, cand_summary) else { continue };
+                let (Some(cell), Some(cand_summary)) = (cell, cand_summary) else {
+                    continue;
+                };
                 let (effect, test) = if table.exact {
                     let delta = if cell.center == base.center || base.center == 0.0 {
                         0.0
@@ -1285,7 +1442,11 @@ pub fn to_json(report: &Report, threshold: f64) -> BenchstatJson {
                     };
                     (effect, "exact".to_string())
                 } else {
-                    let (b, c) = if raw { (&base.raw, &cell.raw) } else { (&base.values, &cell.values) };
+                    let (b, c) = if raw {
+                        (&base.raw, &cell.raw)
+                    } else {
+                        (&base.values, &cell.values)
+                    };
                     let effect = stats::compare_unpaired(b, c, &cfg);
                     let test = serde_json::to_value(effect.test)
                         .ok()
@@ -1295,7 +1456,12 @@ pub fn to_json(report: &Report, threshold: f64) -> BenchstatJson {
                 };
                 let mut notes: Vec<String> = Vec::new();
                 let cmp_warnings = cell.comparison.iter().flat_map(|c| c.warnings.iter());
-                for n in base.warnings.iter().chain(&cell.warnings).chain(cmp_warnings) {
+                for n in base
+                    .warnings
+                    .iter()
+                    .chain(&cell.warnings)
+                    .chain(cmp_warnings)
+                {
                     if !notes.contains(n) {
                         notes.push(n.clone());
                     }
@@ -1325,11 +1491,16 @@ pub fn to_json(report: &Report, threshold: f64) -> BenchstatJson {
         // centers in the reported unit, change as the geomean of ratios.
         if table.rows.len() > 1 {
             let column_medians = |c: usize| -> Vec<f64> {
-                summaries.iter().filter_map(|s| s[c].as_ref()).map(|s| s.median).collect()
+                summaries
+                    .iter()
+                    .filter_map(|s| s[c].as_ref())
+                    .map(|s| s.median)
+                    .collect()
             };
             let base_geomean = positive_geomean(&column_medians(0));
             for (c, s) in table.summary.iter().enumerate().skip(1) {
-                let (Some(b), Some(n), Some(ratio)) = (base_geomean, positive_geomean(&column_medians(c)), s.ratio)
+                let (Some(b), Some(n), Some(ratio)) =
+                    (base_geomean, positive_geomean(&column_medians(c)), s.ratio)
                 else {
                     continue;
                 };
@@ -1347,8 +1518,13 @@ pub fn to_json(report: &Report, threshold: f64) -> BenchstatJson {
     }
 
     // q-values across every comparison that has a p-value, then verdicts.
-    let with_p: Vec<usize> = (0..comparisons.len()).filter(|&i| comparisons[i].p_value.is_some()).collect();
-    let ps: Vec<f64> = with_p.iter().filter_map(|&i| comparisons[i].p_value).collect();
+    let with_p: Vec<usize> = (0..comparisons.len())
+        .filter(|&i| comparisons[i].p_value.is_some())
+        .collect();
+    let ps: Vec<f64> = with_p
+        .iter()
+        .filter_map(|&i| comparisons[i].p_value)
+        .collect();
     let qs = stats::benjamini_hochberg(&ps);
     for (&i, q) in with_p.iter().zip(qs) {
         comparisons[i].q_value = Some(q);
@@ -1362,15 +1538,27 @@ pub fn to_json(report: &Report, threshold: f64) -> BenchstatJson {
             test: stats::Test::MannWhitneyU,
             mde_pct: c.mde_pct,
         };
-        c.verdict = stats::verdict(c.baseline.n, c.candidate.n, &effect, c.q_value, better, &cfg);
+        c.verdict = stats::verdict(
+            c.baseline.n,
+            c.candidate.n,
+            &effect,
+            c.q_value,
+            better,
+            &cfg,
+        );
     }
-    BenchstatJson { comparisons, geomeans, warnings }
+    BenchstatJson {
+        comparisons,
+        geomeans,
+        warnings,
+    }
 }
 
 /// Renders `to_json` as pretty JSON with a trailing newline.
 pub fn render_json(report: &Report, threshold: f64) -> String {
     let model = to_json(report, threshold);
-    let mut s = serde_json::to_string_pretty(&model).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut s =
+        serde_json::to_string_pretty(&model).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     s.push('\n');
     s
 }
@@ -1391,7 +1579,12 @@ fn only_in(report: &Report, table: &Table, row: &Row) -> String {
 
 fn varying_config_keys(report: &Report) -> Vec<usize> {
     (0..report.config_keys.len())
-        .filter(|&k| report.tables.iter().any(|t| t.config[k] != report.tables[0].config[k]))
+        .filter(|&k| {
+            report
+                .tables
+                .iter()
+                .any(|t| t.config[k] != report.tables[0].config[k])
+        })
         .collect()
 }
 

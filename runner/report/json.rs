@@ -13,8 +13,10 @@ pub fn write_results(dir: &Path, results: &Results) -> std::io::Result<()> {
 }
 
 pub fn read_results(path: &Path) -> Result<Results, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{}: not a perfgate results file: {e}", path.display()))
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    serde_json::from_str(&text)
+        .map_err(|e| format!("{}: not a perfgate results file: {e}", path.display()))
 }
 
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -29,8 +31,12 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// Points `<reports>/latest` at `run_dir` (a relative symlink, swapped atomically).
 pub fn update_latest(run_dir: &Path) -> std::io::Result<()> {
-    let Some(parent) = run_dir.parent() else { return Ok(()) };
-    let Some(name) = run_dir.file_name() else { return Ok(()) };
+    let Some(parent) = run_dir.parent() else {
+        return Ok(());
+    };
+    let Some(name) = run_dir.file_name() else {
+        return Ok(());
+    };
     let link = parent.join("latest");
     let tmp = parent.join(format!(".latest-{}", std::process::id()));
     let _ = std::fs::remove_file(&tmp);

@@ -45,13 +45,21 @@ impl BuildCache {
 
     /// Returns the cached build for `key`, or runs `build` into a fresh
     /// directory and caches it if it succeeds.
-    pub fn get_or_build<E>(&self, key: &str, build: impl FnOnce(&Path) -> Result<(), E>) -> Result<Build, E>
+    pub fn get_or_build<E>(
+        &self,
+        key: &str,
+        build: impl FnOnce(&Path) -> Result<(), E>,
+    ) -> Result<Build, E>
     where
         E: From<std::io::Error>,
     {
         let done = self.dir.join(key);
         if done.join(".perfgate-build-complete").exists() {
-            return Ok(Build { dir: done, cached: true, key: key.to_string() });
+            return Ok(Build {
+                dir: done,
+                cached: true,
+                key: key.to_string(),
+            });
         }
         std::fs::create_dir_all(&self.dir)?;
         let tmp = self.dir.join(format!("{key}.tmp-{}", std::process::id()));
@@ -64,7 +72,11 @@ impl BuildCache {
         std::fs::write(tmp.join(".perfgate-build-complete"), b"")?;
         let _ = std::fs::remove_dir_all(&done);
         std::fs::rename(&tmp, &done)?;
-        Ok(Build { dir: done, cached: false, key: key.to_string() })
+        Ok(Build {
+            dir: done,
+            cached: false,
+            key: key.to_string(),
+        })
     }
 }
 
@@ -74,8 +86,14 @@ mod tests {
 
     #[test]
     fn key_depends_on_tree_command_and_env_only() {
-        let e1 = vec![("A".to_string(), "1".to_string()), ("B".to_string(), "2".to_string())];
-        let e2 = vec![("B".to_string(), "2".to_string()), ("A".to_string(), "1".to_string())];
+        let e1 = vec![
+            ("A".to_string(), "1".to_string()),
+            ("B".to_string(), "2".to_string()),
+        ];
+        let e2 = vec![
+            ("B".to_string(), "2".to_string()),
+            ("A".to_string(), "1".to_string()),
+        ];
         let k = BuildCache::key("t1", "go build", &e1, "");
         assert_eq!(k, BuildCache::key("t1", "go build", &e2, ""));
         assert_ne!(k, BuildCache::key("t2", "go build", &e1, ""));
@@ -96,10 +114,13 @@ mod tests {
             .unwrap();
         assert!(!b.cached);
         assert!(b.dir.join("bin").exists());
-        let b2 = cache.get_or_build::<std::io::Error>("k", |_| panic!("must not rebuild")).unwrap();
+        let b2 = cache
+            .get_or_build::<std::io::Error>("k", |_| panic!("must not rebuild"))
+            .unwrap();
         assert!(b2.cached);
         assert_eq!(runs, 1);
-        let failed = cache.get_or_build::<std::io::Error>("f", |_| Err(std::io::Error::other("boom")));
+        let failed =
+            cache.get_or_build::<std::io::Error>("f", |_| Err(std::io::Error::other("boom")));
         assert!(failed.is_err());
         assert!(!dir.path().join("f").exists());
     }

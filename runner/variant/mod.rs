@@ -11,14 +11,25 @@ use std::process::Command;
 
 #[derive(Debug, thiserror::Error)]
 pub enum VariantError {
-    #[error("{dir} is not inside a git repository; run perfgate from the repository that holds the code to measure")]
+    #[error(
+        "{dir} is not inside a git repository; run perfgate from the repository that holds the code to measure"
+    )]
     NotARepository { dir: String },
-    #[error("unknown revision {rev:?}: git cannot resolve it to a commit (check `git log --oneline` for valid revisions)")]
+    #[error(
+        "unknown revision {rev:?}: git cannot resolve it to a commit (check `git log --oneline` for valid revisions)"
+    )]
     UnknownRevision { rev: String },
     #[error("cannot read patch {path}: {source}")]
-    PatchUnreadable { path: String, source: std::io::Error },
+    PatchUnreadable {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("patch {path} does not apply to {base}:\n{message}")]
-    PatchDoesNotApply { path: String, base: String, message: String },
+    PatchDoesNotApply {
+        path: String,
+        base: String,
+        message: String,
+    },
     #[error("git {args} failed: {message}")]
     Git { args: String, message: String },
 }
@@ -37,7 +48,10 @@ pub enum VariantSpec {
     /// The working tree as it is now, uncommitted and untracked-not-ignored files included.
     WorkingTree,
     /// `base` with a patch applied on top.
-    Patch { base: String, patch: PathBuf },
+    Patch {
+        base: String,
+        patch: PathBuf,
+    },
 }
 
 /// A variant pinned to an exact commit and tree.
@@ -70,13 +84,21 @@ pub struct Repo {
 
 impl Repo {
     pub fn discover(dir: &Path) -> Result<Repo, VariantError> {
-        let out = Command::new("git").arg("-C").arg(dir).args(["rev-parse", "--show-toplevel"]).output();
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["rev-parse", "--show-toplevel"])
+            .output();
         match out {
             Ok(o) if o.status.success() => {
                 let root = String::from_utf8_lossy(&o.stdout).trim().to_string();
-                Ok(Repo { root: PathBuf::from(root) })
+                Ok(Repo {
+                    root: PathBuf::from(root),
+                })
             }
-            _ => Err(VariantError::NotARepository { dir: dir.display().to_string() }),
+            _ => Err(VariantError::NotARepository {
+                dir: dir.display().to_string(),
+            }),
         }
     }
 
@@ -95,7 +117,10 @@ impl Repo {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let out = cmd.output().map_err(|e| VariantError::Git { args: args.join(" "), message: e.to_string() })?;
+        let out = cmd.output().map_err(|e| VariantError::Git {
+            args: args.join(" "),
+            message: e.to_string(),
+        })?;
         if !out.status.success() {
             return Err(VariantError::Git {
                 args: args.join(" "),
@@ -108,8 +133,16 @@ impl Repo {
     /// Resolves a revision to a commit; unknown revisions are the user's mistake.
     pub fn commit_of(&self, rev: &str) -> Result<String, VariantError> {
         let spec = format!("{rev}^{{commit}}");
-        self.git(&["rev-parse", "--verify", "--quiet", "--end-of-options", &spec])
-            .map_err(|_| VariantError::UnknownRevision { rev: rev.to_string() })
+        self.git(&[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            "--end-of-options",
+            &spec,
+        ])
+        .map_err(|_| VariantError::UnknownRevision {
+            rev: rev.to_string(),
+        })
     }
 
     fn tree_of(&self, commit: &str) -> Result<String, VariantError> {
@@ -120,7 +153,11 @@ impl Repo {
     /// without touching the user's tracked `.gitignore`.
     pub fn ensure_ignored(&self) -> Result<(), VariantError> {
         let exclude = PathBuf::from(self.git(&["rev-parse", "--git-path", "info/exclude"])?);
-        let exclude = if exclude.is_absolute() { exclude } else { self.root.join(exclude) };
+        let exclude = if exclude.is_absolute() {
+            exclude
+        } else {
+            self.root.join(exclude)
+        };
         let current = std::fs::read_to_string(&exclude).unwrap_or_default();
         if !current.lines().any(|l| l.trim() == "/.perfgate/") {
             if let Some(dir) = exclude.parent() {
@@ -131,8 +168,10 @@ impl Repo {
                 text.push('\n');
             }
             text.push_str("/.perfgate/\n");
-            std::fs::write(&exclude, text)
-                .map_err(|e| VariantError::Git { args: "info/exclude".into(), message: e.to_string() })?;
+            std::fs::write(&exclude, text).map_err(|e| VariantError::Git {
+                args: "info/exclude".into(),
+                message: e.to_string(),
+            })?;
         }
         Ok(())
     }
@@ -140,18 +179,33 @@ impl Repo {
     /// Pins a variant to a commit and tree. The working tree and patches are
     /// captured in a private index and written as a dangling commit, so later
     /// edits to the working tree cannot leak into the run.
-    pub fn resolve(&self, role: Role, spec: &VariantSpec, exclude: &[&str]) -> Result<Resolved, VariantError> {
+    pub fn resolve(
+        &self,
+        role: Role,
+        spec: &VariantSpec,
+        exclude: &[&str],
+    ) -> Result<Resolved, VariantError> {
         match spec {
             VariantSpec::Rev(rev) => {
                 let commit = self.commit_of(rev)?;
                 let tree = self.tree_of(&commit)?;
-                Ok(Resolved { role, label: rev.clone(), commit, tree, patch: None })
+                Ok(Resolved {
+                    role,
+                    label: rev.clone(),
+                    commit,
+                    tree,
+                    patch: None,
+                })
             }
             VariantSpec::WorkingTree => {
                 let head = self.commit_of("HEAD")?;
                 let index = self.private_index("snapshot")?;
                 let real_index = PathBuf::from(self.git(&["rev-parse", "--git-path", "index"])?);
-                let real_index = if real_index.is_absolute() { real_index } else { self.root.join(real_index) };
+                let real_index = if real_index.is_absolute() {
+                    real_index
+                } else {
+                    self.root.join(real_index)
+                };
                 // Starting from the real index keeps git's stat cache: fast on big trees.
                 if std::fs::copy(&real_index, &index).is_err() {
                     self.git_env(&["read-tree", &head], &[("GIT_INDEX_FILE", &index)])?;
@@ -159,7 +213,8 @@ impl Repo {
                 // `.perfgate/` is ignored via info/exclude. Other paths to leave
                 // out (the report directory) are excluded unless git ignores
                 // them already: naming an ignored path makes `git add` fail.
-                let mut args: Vec<String> = vec!["add".into(), "-A".into(), "--".into(), ".".into()];
+                let mut args: Vec<String> =
+                    vec!["add".into(), "-A".into(), "--".into(), ".".into()];
                 for path in exclude {
                     let ignored = Command::new("git")
                         .arg("-C")
@@ -176,23 +231,41 @@ impl Repo {
                 self.git_env(&args_ref, &[("GIT_INDEX_FILE", &index)])?;
                 let tree = self.git_env(&["write-tree"], &[("GIT_INDEX_FILE", &index)])?;
                 let _ = std::fs::remove_file(&index);
-                let commit = self.commit_tree(&tree, &head, "perfgate: snapshot of the working tree")?;
-                Ok(Resolved { role, label: "working tree".into(), commit, tree, patch: None })
+                let commit =
+                    self.commit_tree(&tree, &head, "perfgate: snapshot of the working tree")?;
+                Ok(Resolved {
+                    role,
+                    label: "working tree".into(),
+                    commit,
+                    tree,
+                    patch: None,
+                })
             }
             VariantSpec::Patch { base, patch } => {
                 let base_commit = self.commit_of(base)?;
-                let patch_abs = if patch.is_absolute() { patch.clone() } else { self.root.join(patch) };
+                let patch_abs = if patch.is_absolute() {
+                    patch.clone()
+                } else {
+                    self.root.join(patch)
+                };
                 // Recorded relative to the repository, so results read the same on every machine.
-                let patch = &patch_abs.strip_prefix(&self.root).map(Path::to_path_buf).unwrap_or(patch_abs.clone());
+                let patch = &patch_abs
+                    .strip_prefix(&self.root)
+                    .map(Path::to_path_buf)
+                    .unwrap_or(patch_abs.clone());
                 if let Err(source) = std::fs::metadata(&patch_abs) {
-                    return Err(VariantError::PatchUnreadable { path: patch.display().to_string(), source });
+                    return Err(VariantError::PatchUnreadable {
+                        path: patch.display().to_string(),
+                        source,
+                    });
                 }
                 let index = self.private_index("patch")?;
                 self.git_env(&["read-tree", &base_commit], &[("GIT_INDEX_FILE", &index)])?;
                 let patch_arg = patch_abs.display().to_string();
-                if let Err(VariantError::Git { message, .. }) =
-                    self.git_env(&["apply", "--cached", "--", &patch_arg], &[("GIT_INDEX_FILE", &index)])
-                {
+                if let Err(VariantError::Git { message, .. }) = self.git_env(
+                    &["apply", "--cached", "--", &patch_arg],
+                    &[("GIT_INDEX_FILE", &index)],
+                ) {
                     let _ = std::fs::remove_file(&index);
                     return Err(VariantError::PatchDoesNotApply {
                         path: patch.display().to_string(),
@@ -216,8 +289,10 @@ impl Repo {
 
     fn private_index(&self, what: &str) -> Result<PathBuf, VariantError> {
         let dir = self.state_dir().join("tmp");
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| VariantError::Git { args: "mkdir .perfgate/tmp".into(), message: e.to_string() })?;
+        std::fs::create_dir_all(&dir).map_err(|e| VariantError::Git {
+            args: "mkdir .perfgate/tmp".into(),
+            message: e.to_string(),
+        })?;
         Ok(dir.join(format!("index-{what}-{}", std::process::id())))
     }
 
@@ -233,7 +308,10 @@ impl Repo {
             .env("GIT_COMMITTER_EMAIL", "perfgate@localhost")
             .env("GIT_AUTHOR_DATE", "2000-01-01T00:00:00Z")
             .env("GIT_COMMITTER_DATE", "2000-01-01T00:00:00Z");
-        let out = cmd.output().map_err(|e| VariantError::Git { args: "commit-tree".into(), message: e.to_string() })?;
+        let out = cmd.output().map_err(|e| VariantError::Git {
+            args: "commit-tree".into(),
+            message: e.to_string(),
+        })?;
         if !out.status.success() {
             return Err(VariantError::Git {
                 args: "commit-tree".into(),
@@ -246,7 +324,10 @@ impl Repo {
     /// Checks the variant out into `.perfgate/worktrees/<role>`, reusing the
     /// worktree from earlier runs; the checkout is reset to exactly the commit.
     pub fn materialize(&self, variant: &Resolved) -> Result<PathBuf, VariantError> {
-        let path = self.state_dir().join("worktrees").join(variant.role.as_str());
+        let path = self
+            .state_dir()
+            .join("worktrees")
+            .join(variant.role.as_str());
         let path_str = path.display().to_string();
         let reusable = path.join(".git").exists()
             && Command::new("git")
@@ -257,17 +338,42 @@ impl Repo {
                 .map(|o| o.status.success())
                 .unwrap_or(false);
         if reusable {
-            let current = self.git(&["-C", &path_str, "rev-parse", "HEAD"]).unwrap_or_default();
+            let current = self
+                .git(&["-C", &path_str, "rev-parse", "HEAD"])
+                .unwrap_or_default();
             if current != variant.commit {
-                self.git(&["-C", &path_str, "checkout", "--quiet", "--detach", "--force", &variant.commit])?;
+                self.git(&[
+                    "-C",
+                    &path_str,
+                    "checkout",
+                    "--quiet",
+                    "--detach",
+                    "--force",
+                    &variant.commit,
+                ])?;
             }
-            self.git(&["-C", &path_str, "reset", "--quiet", "--hard", &variant.commit])?;
+            self.git(&[
+                "-C",
+                &path_str,
+                "reset",
+                "--quiet",
+                "--hard",
+                &variant.commit,
+            ])?;
             self.git(&["-C", &path_str, "clean", "-ffdxq"])?;
         } else {
             // A half-made worktree from an interrupted run: clear it and its registration.
             let _ = std::fs::remove_dir_all(&path);
             self.git(&["worktree", "prune"])?;
-            self.git(&["worktree", "add", "--quiet", "--detach", "--force", &path_str, &variant.commit])?;
+            self.git(&[
+                "worktree",
+                "add",
+                "--quiet",
+                "--detach",
+                "--force",
+                &path_str,
+                &variant.commit,
+            ])?;
         }
         Ok(path)
     }

@@ -2,7 +2,7 @@
 //! CPU, peak RSS of its process tree), after an untimed `prepare` step.
 //! A non-zero exit is a failed trial, reported with the command's last lines.
 
-use super::{Measurement, TrialOutput, VariantContext, WorkloadError};
+use super::{Measurement, StepFailure, TrialOutput, VariantContext, WorkloadError};
 use crate::config::{CommandScenario, Target};
 use crate::process;
 use crate::stats::Better;
@@ -31,19 +31,30 @@ pub fn prepare(
     if !dir.is_dir() {
         return Err(WorkloadError::Invalid {
             scenario: scenario.into(),
-            message: format!("dir {:?} does not exist in the {} checkout ({})", c.dir, ctx.role, dir.display()),
+            message: format!(
+                "dir {:?} does not exist in the {} checkout ({})",
+                c.dir,
+                ctx.role,
+                dir.display()
+            ),
         });
     }
-    let build_dir = target_build.map(|b| b.dir.clone()).unwrap_or_else(|| ctx.checkout.to_path_buf());
+    let build_dir = target_build
+        .map(|b| b.dir.clone())
+        .unwrap_or_else(|| ctx.checkout.to_path_buf());
     // Target env first, so a scenario can override it.
-    let mut env: Vec<(String, String)> =
-        target.map(|t| t.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
+    let mut env: Vec<(String, String)> = target
+        .map(|t| t.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
     env.extend(c.env.iter().map(|(k, v)| (k.clone(), v.clone())));
     Ok(Prepared {
         scenario: scenario.into(),
         dir,
         command: super::substitute(&c.command, &build_dir, ctx.checkout, None),
-        prepare: c.prepare.as_deref().map(|p| super::substitute(p, &build_dir, ctx.checkout, None)),
+        prepare: c
+            .prepare
+            .as_deref()
+            .map(|p| super::substitute(p, &build_dir, ctx.checkout, None)),
         env,
         timeout: c.timeout,
     })
@@ -52,34 +63,46 @@ pub fn prepare(
 pub fn run_trial(p: &Prepared, log: &Path) -> Result<TrialOutput, WorkloadError> {
     if let Some(prep) = &p.prepare {
         let prep_log = log.with_extension("prepare.log");
-        let spec = process::Spec { shell: prep, cwd: &p.dir, env: &p.env, log: &prep_log, timeout: p.timeout };
+        let spec = process::Spec {
+            shell: prep,
+            cwd: &p.dir,
+            env: &p.env,
+            log: &prep_log,
+            timeout: p.timeout,
+        };
         let finished = process::run_shell(&spec)?;
         if finished.interrupted {
             return Err(WorkloadError::Interrupted);
         }
         if !finished.success() {
-            return Err(WorkloadError::TrialFailed {
-                what: format!("prepare step of scenario {:?}", p.scenario),
-                command: prep.clone(),
-                status: finished.describe(p.timeout),
-                tail: process::tail(&prep_log, 10),
-                log: prep_log.display().to_string(),
-            });
+            return Err(WorkloadError::TrialFailed(StepFailure::new(
+                format!("prepare step of scenario {:?}", p.scenario),
+                prep.clone(),
+                finished.describe(p.timeout),
+                &prep_log,
+                10,
+            )));
         }
     }
-    let spec = process::Spec { shell: &p.command, cwd: &p.dir, env: &p.env, log, timeout: p.timeout };
+    let spec = process::Spec {
+        shell: &p.command,
+        cwd: &p.dir,
+        env: &p.env,
+        log,
+        timeout: p.timeout,
+    };
     let finished = process::run_shell(&spec)?;
     if finished.interrupted {
         return Err(WorkloadError::Interrupted);
     }
     if !finished.success() {
-        return Err(WorkloadError::TrialFailed {
-            what: format!("command of scenario {:?}", p.scenario),
-            command: p.command.clone(),
-            status: finished.describe(p.timeout),
-            tail: process::tail(log, 10),
-            log: log.display().to_string(),
-        });
+        return Err(WorkloadError::TrialFailed(StepFailure::new(
+            format!("command of scenario {:?}", p.scenario),
+            p.command.clone(),
+            finished.describe(p.timeout),
+            log,
+            10,
+        )));
     }
     let u = finished.usage;
     let m = |metric: &str, unit: &str, value: f64| Measurement {

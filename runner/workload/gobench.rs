@@ -2,7 +2,7 @@
 //! built once per variant (`go test -c`, cached by tree); every round runs the
 //! binary with `-test.count=1`, and every benchmark × unit becomes a metric.
 
-use super::{BuildNote, Measurement, TrialOutput, VariantContext, WorkloadError};
+use super::{BuildNote, Measurement, StepFailure, TrialOutput, VariantContext, WorkloadError};
 use crate::config::GoBenchScenario;
 use crate::formats::gobench as format;
 use crate::process;
@@ -37,7 +37,12 @@ pub fn prepare(
     if !root.is_dir() {
         return Err(WorkloadError::Invalid {
             scenario: scenario.into(),
-            message: format!("dir {:?} does not exist in the {} checkout ({})", g.dir, ctx.role, root.display()),
+            message: format!(
+                "dir {:?} does not exist in the {} checkout ({})",
+                g.dir,
+                ctx.role,
+                root.display()
+            ),
         });
     }
     let env: Vec<(String, String)> = g.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
@@ -45,42 +50,73 @@ pub fn prepare(
     let mut binaries = Vec::new();
     for (import_path, dir) in packages {
         let file_name = format!("{}.test", import_path.replace(['/', '.', '\\'], "_"));
-        let build_args = vec!["test".to_string(), "-c".into(), "-o".into(), "{out}".into(), import_path.clone()];
+        let build_args = [
+            "test".to_string(),
+            "-c".into(),
+            "-o".into(),
+            "{out}".into(),
+            import_path.clone(),
+        ];
         let key = BuildCache::key(ctx.tree, &build_args.join(" "), &env, &g.dir);
-        let log = ctx.logs.join(format!("build-{scenario}-{}-{}.log", ctx.role, file_name));
+        let log = ctx
+            .logs
+            .join(format!("build-{scenario}-{}-{}.log", ctx.role, file_name));
         let build = ctx.cache.get_or_build(&key, |out| {
             let args: Vec<String> = build_args
                 .iter()
-                .map(|a| if a == "{out}" { out.join(&file_name).display().to_string() } else { a.clone() })
+                .map(|a| {
+                    if a == "{out}" {
+                        out.join(&file_name).display().to_string()
+                    } else {
+                        a.clone()
+                    }
+                })
                 .collect();
             let finished = process::run_program(Path::new("go"), &args, &root, &env, &log, None)?;
             if finished.interrupted {
                 return Err(WorkloadError::Interrupted);
             }
             if !finished.success() {
-                return Err(WorkloadError::BuildFailed {
-                    what: format!("building the {} test binary of {import_path}", ctx.role),
-                    command: format!("go {}", args.join(" ")),
-                    dir: root.display().to_string(),
-                    status: finished.describe(None),
-                    tail: process::tail(&log, 20),
-                    log: log.display().to_string(),
-                });
+                return Err(WorkloadError::BuildFailed(StepFailure::new(
+                    format!("building the {} test binary of {import_path}", ctx.role),
+                    format!("go {}", args.join(" ")),
+                    finished.describe(None),
+                    &log,
+                    20,
+                )));
             }
             Ok(())
         })?;
         let binary = build.dir.join(&file_name);
-        notes.push(BuildNote { role: ctx.role, what: format!("go test -c {import_path}"), build });
-        binaries.push(PackageBinary { import_path, dir, binary });
+        notes.push(BuildNote {
+            role: ctx.role,
+            what: format!("go test -c {import_path}"),
+            build,
+        });
+        binaries.push(PackageBinary {
+            import_path,
+            dir,
+            binary,
+        });
     }
-    let mut args = vec!["-test.run=^$".to_string(), format!("-test.bench={}", g.bench), "-test.count=1".into()];
+    let mut args = vec![
+        "-test.run=^$".to_string(),
+        format!("-test.bench={}", g.bench),
+        "-test.count=1".into(),
+    ];
     if let Some(bt) = &g.benchtime {
         args.push(format!("-test.benchtime={bt}"));
     }
     if g.benchmem {
         args.push("-test.benchmem".into());
     }
-    Ok(Prepared { scenario: scenario.into(), packages: binaries, args, env, timeout: g.timeout })
+    Ok(Prepared {
+        scenario: scenario.into(),
+        packages: binaries,
+        args,
+        env,
+        timeout: g.timeout,
+    })
 }
 
 /// Expands package patterns (`.`, `./...`) with `go list`, keeping only
@@ -92,7 +128,9 @@ fn list_packages(
     env: &[(String, String)],
     ctx: &VariantContext<'_>,
 ) -> Result<Vec<(String, PathBuf)>, WorkloadError> {
-    let log = ctx.logs.join(format!("go-list-{scenario}-{}.log", ctx.role));
+    let log = ctx
+        .logs
+        .join(format!("go-list-{scenario}-{}.log", ctx.role));
     let mut args = vec![
         "list".to_string(),
         "-f".into(),
@@ -105,14 +143,13 @@ fn list_packages(
         return Err(WorkloadError::Interrupted);
     }
     if !finished.success() {
-        return Err(WorkloadError::BuildFailed {
-            what: format!("listing the {} Go packages", ctx.role),
-            command: format!("go {}", args.join(" ")),
-            dir: root.display().to_string(),
-            status: finished.describe(None),
-            tail: process::tail(&log, 20),
-            log: log.display().to_string(),
-        });
+        return Err(WorkloadError::BuildFailed(StepFailure::new(
+            format!("listing the {} Go packages", ctx.role),
+            format!("go {}", args.join(" ")),
+            finished.describe(None),
+            &log,
+            20,
+        )));
     }
     let text = std::fs::read_to_string(&log)?;
     let mut out = Vec::new();
@@ -129,7 +166,11 @@ fn list_packages(
     if out.is_empty() {
         return Err(WorkloadError::Invalid {
             scenario: scenario.into(),
-            message: format!("no Go package with test files matches {:?} in {}", g.packages, root.display()),
+            message: format!(
+                "no Go package with test files matches {:?} in {}",
+                g.packages,
+                root.display()
+            ),
         });
     }
     Ok(out)
@@ -139,36 +180,43 @@ pub fn run_trial(p: &Prepared, log: &Path) -> Result<TrialOutput, WorkloadError>
     let mut output = TrialOutput::default();
     let multi = p.packages.len() > 1;
     for (i, pkg) in p.packages.iter().enumerate() {
-        let log = if multi { log.with_extension(format!("{i}.log")) } else { log.to_path_buf() };
-        let finished = process::run_program(&pkg.binary, &p.args, &pkg.dir, &p.env, &log, p.timeout)?;
+        let log = if multi {
+            log.with_extension(format!("{i}.log"))
+        } else {
+            log.to_path_buf()
+        };
+        let finished =
+            process::run_program(&pkg.binary, &p.args, &pkg.dir, &p.env, &log, p.timeout)?;
         if finished.interrupted {
             return Err(WorkloadError::Interrupted);
         }
         if !finished.success() {
-            return Err(WorkloadError::TrialFailed {
-                what: format!("benchmarks of {}", pkg.import_path),
-                command: format!("{} {}", pkg.binary.display(), p.args.join(" ")),
-                status: finished.describe(p.timeout),
-                tail: process::tail(&log, 20),
-                log: log.display().to_string(),
-            });
+            return Err(WorkloadError::TrialFailed(StepFailure::new(
+                format!("benchmarks of {}", pkg.import_path),
+                format!("{} {}", pkg.binary.display(), p.args.join(" ")),
+                finished.describe(p.timeout),
+                &log,
+                20,
+            )));
         }
         let text = std::fs::read_to_string(&log)?;
-        let parsed = format::parse(&text).map_err(|e| WorkloadError::TrialFailed {
-            what: format!("reading the benchmark output of {}", pkg.import_path),
-            command: format!("{} {}", pkg.binary.display(), p.args.join(" ")),
-            status: e.to_string(),
-            tail: process::tail(&log, 5),
-            log: log.display().to_string(),
+        let parsed = format::parse(&text).map_err(|e| {
+            WorkloadError::TrialFailed(StepFailure::new(
+                format!("reading the benchmark output of {}", pkg.import_path),
+                format!("{} {}", pkg.binary.display(), p.args.join(" ")),
+                e.to_string(),
+                &log,
+                5,
+            ))
         })?;
         if parsed.results.is_empty() {
-            return Err(WorkloadError::TrialFailed {
-                what: format!("benchmarks of {}", pkg.import_path),
-                command: format!("{} {}", pkg.binary.display(), p.args.join(" ")),
-                status: "no benchmark matched; check `bench` in the scenario".into(),
-                tail: process::tail(&log, 5),
-                log: log.display().to_string(),
-            });
+            return Err(WorkloadError::TrialFailed(StepFailure::new(
+                format!("benchmarks of {}", pkg.import_path),
+                format!("{} {}", pkg.binary.display(), p.args.join(" ")),
+                "no benchmark matched; check `bench` in the scenario".to_string(),
+                &log,
+                5,
+            )));
         }
         if let Some(last) = parsed.configs.last() {
             for (k, v) in &last.entries {
@@ -178,7 +226,11 @@ pub fn run_trial(p: &Prepared, log: &Path) -> Result<TrialOutput, WorkloadError>
             }
         }
         for r in &parsed.results {
-            let benchmark = if multi { format!("{}:{}", pkg.import_path, r.name) } else { r.name.to_string() };
+            let benchmark = if multi {
+                format!("{}:{}", pkg.import_path, r.name)
+            } else {
+                r.name.to_string()
+            };
             for v in &r.values {
                 let better = format::better_from_metadata(&parsed.units, &v.unit)
                     .unwrap_or_else(|| format::better_for_unit(&v.unit));

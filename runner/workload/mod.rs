@@ -32,10 +32,12 @@ pub struct TrialOutput {
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkloadError {
-    #[error("{what} failed ({status}) in {dir}:\n  $ {command}\n{tail}\n(full log: {log})")]
-    BuildFailed { what: String, command: String, dir: String, status: String, tail: String, log: String },
-    #[error("{what} failed ({status}):\n  $ {command}\n{tail}\n(full log: {log})")]
-    TrialFailed { what: String, command: String, status: String, tail: String, log: String },
+    /// A build step failed: nothing can be measured for that variant.
+    #[error("{0}")]
+    BuildFailed(Box<StepFailure>),
+    /// One trial failed (non-zero exit, timeout, unreadable output).
+    #[error("{0}")]
+    TrialFailed(Box<StepFailure>),
     #[error("{0}")]
     Spawn(#[from] process::SpawnError),
     #[error("{0}")]
@@ -44,6 +46,45 @@ pub enum WorkloadError {
     Invalid { scenario: String, message: String },
     #[error("interrupted")]
     Interrupted,
+}
+
+/// A command that failed, with what the user needs to see: the command,
+/// how it ended, and the last lines it printed.
+#[derive(Debug)]
+pub struct StepFailure {
+    pub what: String,
+    pub command: String,
+    pub status: String,
+    pub tail: String,
+    pub log: String,
+}
+
+impl StepFailure {
+    pub fn new(
+        what: String,
+        command: String,
+        status: String,
+        log: &Path,
+        tail_lines: usize,
+    ) -> Box<StepFailure> {
+        Box::new(StepFailure {
+            what,
+            command,
+            status,
+            tail: process::tail(log, tail_lines),
+            log: log.display().to_string(),
+        })
+    }
+}
+
+impl std::fmt::Display for StepFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} failed ({}):\n  $ {}\n{}\n(full log: {})",
+            self.what, self.status, self.command, self.tail, self.log
+        )
+    }
 }
 
 /// Where a variant lives and where its logs go.
@@ -80,7 +121,9 @@ pub fn prepare(
     notes: &mut Vec<BuildNote>,
 ) -> Result<Prepared, WorkloadError> {
     match &scenario.kind {
-        ScenarioKind::GoBench(g) => gobench::prepare(&scenario.name, g, ctx, notes).map(Prepared::GoBench),
+        ScenarioKind::GoBench(g) => {
+            gobench::prepare(&scenario.name, g, ctx, notes).map(Prepared::GoBench)
+        }
         ScenarioKind::Command(c) => {
             command::prepare(&scenario.name, c, target, target_build, ctx).map(Prepared::Command)
         }
@@ -102,30 +145,47 @@ pub fn run_trial(prepared: &Prepared, log: &Path) -> Result<TrialOutput, Workloa
 }
 
 /// Builds the `[target]` once per variant, cached by tree + command + env.
-pub fn build_target(target: &Target, ctx: &VariantContext<'_>) -> Result<Option<Build>, WorkloadError> {
+pub fn build_target(
+    target: &Target,
+    ctx: &VariantContext<'_>,
+) -> Result<Option<Build>, WorkloadError> {
     let Some(command) = target.build.as_deref() else {
         return Ok(None);
     };
     let dir = ctx.checkout.join(target.dir.as_deref().unwrap_or("."));
-    let env: Vec<(String, String)> = target.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    let key = BuildCache::key(ctx.tree, command, &env, target.dir.as_deref().unwrap_or("."));
+    let env: Vec<(String, String)> = target
+        .env
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let key = BuildCache::key(
+        ctx.tree,
+        command,
+        &env,
+        target.dir.as_deref().unwrap_or("."),
+    );
     let log = ctx.logs.join(format!("build-target-{}.log", ctx.role));
     let build = ctx.cache.get_or_build(&key, |out| {
         let shell = substitute(command, out, ctx.checkout, None);
-        let spec = process::Spec { shell: &shell, cwd: &dir, env: &env, log: &log, timeout: None };
+        let spec = process::Spec {
+            shell: &shell,
+            cwd: &dir,
+            env: &env,
+            log: &log,
+            timeout: None,
+        };
         let finished = process::run_shell(&spec)?;
         if finished.interrupted {
             return Err(WorkloadError::Interrupted);
         }
         if !finished.success() {
-            return Err(WorkloadError::BuildFailed {
-                what: format!("building the {} target", ctx.role),
-                command: shell.clone(),
-                dir: dir.display().to_string(),
-                status: finished.describe(None),
-                tail: process::tail(&log, 20),
-                log: log.display().to_string(),
-            });
+            return Err(WorkloadError::BuildFailed(StepFailure::new(
+                format!("building the {} target", ctx.role),
+                shell.clone(),
+                finished.describe(None),
+                &log,
+                20,
+            )));
         }
         Ok(())
     })?;
@@ -134,7 +194,9 @@ pub fn build_target(target: &Target, ctx: &VariantContext<'_>) -> Result<Option<
 
 /// Fills `{build}`, `{checkout}` and `{port}` in a command from a scenario file.
 pub fn substitute(text: &str, build: &Path, checkout: &Path, port: Option<u16>) -> String {
-    let mut s = text.replace("{build}", &build.display().to_string()).replace("{checkout}", &checkout.display().to_string());
+    let mut s = text
+        .replace("{build}", &build.display().to_string())
+        .replace("{checkout}", &checkout.display().to_string());
     if let Some(p) = port {
         s = s.replace("{port}", &p.to_string());
     }
