@@ -205,3 +205,194 @@ pub fn is_improvement(better: Better, delta_pct: f64) -> bool {
         Better::Higher => delta_pct > 0.0,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(
+        benchmark: &str,
+        metric: &str,
+        better: Better,
+        variant: Role,
+        round: u32,
+        value: f64,
+    ) -> Sample {
+        Sample {
+            scenario: "s".into(),
+            benchmark: benchmark.into(),
+            metric: metric.into(),
+            unit: metric.into(),
+            better,
+            variant,
+            round,
+            value,
+        }
+    }
+
+    /// Baseline values with ±3% jitter; candidate = baseline × factor per round.
+    fn paired(benchmark: &str, metric: &str, better: Better, factor: f64) -> Vec<Sample> {
+        let jitter = [1.0, 1.03, 0.98, 1.01, 0.97, 1.02, 0.99, 1.0];
+        let mut out = Vec::new();
+        for (i, j) in jitter.iter().enumerate() {
+            let round = i as u32 + 1;
+            out.push(sample(
+                benchmark,
+                metric,
+                better,
+                Role::Baseline,
+                round,
+                100.0 * j,
+            ));
+            out.push(sample(
+                benchmark,
+                metric,
+                better,
+                Role::Candidate,
+                round,
+                100.0 * j * factor * (2.0 - j),
+            ));
+        }
+        out
+    }
+
+    #[test]
+    fn paired_rounds_use_wilcoxon_and_honor_direction() {
+        let mut samples = paired("Slow", "ns/op", Better::Lower, 1.3);
+        samples.extend(paired("Fast", "MB/s", Better::Higher, 0.7));
+        samples.extend(paired("Same", "allocs/op", Better::Lower, 1.0));
+        let (cmp, _) = analyze(&samples, &CompareConfig::default());
+        assert_eq!(cmp.len(), 3);
+        let slow = &cmp[0];
+        assert_eq!(slow.test, "wilcoxon-signed-rank");
+        assert_eq!(slow.verdict, Verdict::Regressed, "{slow:?}");
+        assert!((slow.delta_pct - 30.0).abs() < 6.0, "{}", slow.delta_pct);
+        // All 8 ratios above 1: exact two-sided signed-rank p = 2/2^8.
+        assert!((slow.p_value.unwrap() - 2.0 / 256.0).abs() < 1e-12);
+        // Higher-is-better metric that dropped 30%: a regression too.
+        assert_eq!(cmp[1].verdict, Verdict::Regressed, "{:?}", cmp[1]);
+        // Each q-value is at least its p-value (Benjamini–Hochberg).
+        for c in &cmp {
+            if let (Some(p), Some(q)) = (c.p_value, c.q_value) {
+                assert!(q >= p - 1e-15, "{c:?}");
+            }
+        }
+        assert!(any_regression(&cmp));
+    }
+
+    #[test]
+    fn rounds_that_do_not_pair_fall_back_to_mann_whitney() {
+        let mut samples = Vec::new();
+        for r in 1..=6 {
+            samples.push(sample(
+                "B",
+                "ns/op",
+                Better::Lower,
+                Role::Baseline,
+                r,
+                100.0 + r as f64,
+            ));
+            samples.push(sample(
+                "B",
+                "ns/op",
+                Better::Lower,
+                Role::Candidate,
+                r + 10,
+                60.0 + r as f64,
+            ));
+        }
+        let (cmp, _) = analyze(&samples, &CompareConfig::default());
+        assert_eq!(cmp[0].test, "mann-whitney-u");
+        // Complete separation of 6 vs 6: exact two-sided U-test p = 2/C(12,6) = 2/924.
+        assert!(
+            (cmp[0].p_value.unwrap() - 2.0 / 924.0).abs() < 1e-12,
+            "{:?}",
+            cmp[0]
+        );
+        assert_eq!(cmp[0].verdict, Verdict::Improved);
+    }
+
+    #[test]
+    fn too_few_rounds_is_inconclusive_with_a_note() {
+        let samples: Vec<Sample> = paired("B", "ns/op", Better::Lower, 2.0)
+            .into_iter()
+            .filter(|s| s.round <= 3)
+            .collect();
+        let (cmp, _) = analyze(&samples, &CompareConfig::default());
+        assert_eq!(cmp[0].verdict, Verdict::Inconclusive);
+        assert!(
+            cmp[0].notes.iter().any(|n| n.contains("<4")),
+            "{:?}",
+            cmp[0].notes
+        );
+    }
+
+    #[test]
+    fn identical_deterministic_metric_is_unchanged() {
+        let (cmp, _) = analyze(
+            &paired("B", "allocs/op", Better::Lower, 1.0),
+            &CompareConfig::default(),
+        );
+        let mut samples = Vec::new();
+        for r in 1..=8 {
+            samples.push(sample("C", "B/op", Better::Lower, Role::Baseline, r, 512.0));
+            samples.push(sample(
+                "C",
+                "B/op",
+                Better::Lower,
+                Role::Candidate,
+                r,
+                512.0,
+            ));
+        }
+        let (cmp2, _) = analyze(&samples, &CompareConfig::default());
+        assert_eq!(cmp2[0].verdict, Verdict::Unchanged, "{:?}", cmp2[0]);
+        assert_ne!(cmp[0].verdict, Verdict::Improved);
+        assert_ne!(cmp[0].verdict, Verdict::Regressed);
+    }
+
+    #[test]
+    fn geomean_of_medians_per_metric() {
+        let mut samples = Vec::new();
+        for r in 1..=4 {
+            samples.push(sample(
+                "A",
+                "ns/op",
+                Better::Lower,
+                Role::Baseline,
+                r,
+                100.0,
+            ));
+            samples.push(sample(
+                "A",
+                "ns/op",
+                Better::Lower,
+                Role::Candidate,
+                r,
+                50.0,
+            ));
+            samples.push(sample(
+                "B",
+                "ns/op",
+                Better::Lower,
+                Role::Baseline,
+                r,
+                100.0,
+            ));
+            samples.push(sample(
+                "B",
+                "ns/op",
+                Better::Lower,
+                Role::Candidate,
+                r,
+                200.0,
+            ));
+        }
+        let (_, geo) = analyze(&samples, &CompareConfig::default());
+        assert_eq!(geo.len(), 1);
+        assert_eq!(geo[0].benchmarks, 2);
+        // sqrt(50·200) = 100: halving one and doubling the other cancels out.
+        assert!((geo[0].candidate - 100.0).abs() < 1e-9);
+        assert!(geo[0].delta_pct.abs() < 1e-9);
+    }
+}

@@ -47,6 +47,9 @@ pub enum CompareError {
     /// The run could not be carried out (exit 3).
     #[error("{0}")]
     RunFailed(String),
+    /// Ctrl-C before anything was measured (exit 130).
+    #[error("interrupted before any round was measured")]
+    Interrupted,
 }
 
 /// How a run ended; results are on disk in every case.
@@ -431,9 +434,7 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
 fn workload_err(e: WorkloadError) -> CompareError {
     match e {
         WorkloadError::Invalid { .. } => CompareError::BadInput(e.to_string()),
-        WorkloadError::Interrupted => {
-            CompareError::RunFailed("interrupted while building; nothing was measured".into())
-        }
+        WorkloadError::Interrupted => CompareError::Interrupted,
         other => CompareError::RunFailed(other.to_string()),
     }
 }

@@ -69,6 +69,7 @@ pub fn run(args: CompareArgs) -> Result<i32, CliError> {
     let outcome = compare::run(&opts).map_err(|e| match e {
         CompareError::BadInput(m) => CliError::bad_input(anyhow::anyhow!(m)),
         CompareError::RunFailed(m) => CliError::run_failed(anyhow::anyhow!(m)),
+        CompareError::Interrupted => CliError::Interrupted,
     })?;
     print!(
         "{}",
@@ -82,7 +83,7 @@ pub fn run(args: CompareArgs) -> Result<i32, CliError> {
         RunStatus::Complete => {}
         RunStatus::Interrupted => {
             eprintln!("interrupted: the rounds measured so far are in results.json");
-            return Ok(130);
+            return Ok(super::EXIT_INTERRUPTED);
         }
         RunStatus::Failed(message) => {
             eprintln!("error: the run failed: {message}");

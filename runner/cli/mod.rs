@@ -12,6 +12,8 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_REGRESSION: i32 = 1;
 pub const EXIT_BAD_INPUT: i32 = 2;
 pub const EXIT_RUN_FAILED: i32 = 3;
+/// Ctrl-C (128 + SIGINT), an extension of the DESIGN §8 codes.
+pub const EXIT_INTERRUPTED: i32 = 130;
 
 /// An error at the CLI edge, carrying the exit code it maps to.
 #[derive(Debug)]
@@ -20,6 +22,8 @@ pub enum CliError {
     BadInput(anyhow::Error),
     /// Build failed, target crashed, command failed: exit 3.
     RunFailed(anyhow::Error),
+    /// Ctrl-C: exit 130, as shells report SIGINT.
+    Interrupted,
 }
 
 impl CliError {
@@ -33,6 +37,7 @@ impl CliError {
         match self {
             CliError::BadInput(_) => EXIT_BAD_INPUT,
             CliError::RunFailed(_) => EXIT_RUN_FAILED,
+            CliError::Interrupted => EXIT_INTERRUPTED,
         }
     }
 }
@@ -41,6 +46,7 @@ impl std::fmt::Display for CliError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             CliError::BadInput(e) | CliError::RunFailed(e) => write!(f, "{e:#}"),
+            CliError::Interrupted => write!(f, "interrupted"),
         }
     }
 }
