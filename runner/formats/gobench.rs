@@ -311,7 +311,7 @@ pub fn unit_tokens(unit: &str) -> Vec<UnitToken<'_>> {
 /// line is an error. Other lines (test output, `PASS`, `ok`) are ignored,
 /// as in benchfmt.
 pub fn parse(text: &str) -> Result<GoBenchFile, ParseError> {
-    let mut parser = Parser::new();
+    let mut parser = Parser::new(text.len());
     for (i, line) in lines(text) {
         parser.line(i, line)?;
     }
@@ -321,7 +321,7 @@ pub fn parse(text: &str) -> Result<GoBenchFile, ParseError> {
 /// Parses like benchstat does: malformed lines are skipped and returned as
 /// errors next to everything that could be read.
 pub fn parse_lenient(text: &str) -> (GoBenchFile, Vec<ParseError>) {
-    let mut parser = Parser::new();
+    let mut parser = Parser::new(text.len());
     let mut errors = Vec::new();
     for (i, line) in lines(text) {
         if let Err(e) = parser.line(i, line) {
@@ -345,6 +345,13 @@ fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
 #[derive(Default)]
 pub(crate) struct FxHasher(u64);
 
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0xf135_7aea_2e62_a9c5);
+    }
+}
+
 impl Hasher for FxHasher {
     fn write(&mut self, bytes: &[u8]) {
         const K: u64 = 0xf135_7aea_2e62_a9c5;
@@ -363,10 +370,16 @@ impl Hasher for FxHasher {
         self.0 = h;
     }
     fn write_u8(&mut self, i: u8) {
-        self.0 = (self.0.rotate_left(5) ^ i as u64).wrapping_mul(0xf135_7aea_2e62_a9c5);
+        self.add(i as u64);
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.add(i as u64);
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
     }
     fn write_usize(&mut self, i: usize) {
-        self.0 = (self.0.rotate_left(5) ^ i as u64).wrapping_mul(0xf135_7aea_2e62_a9c5);
+        self.add(i as u64);
     }
     fn finish(&self) -> u64 {
         self.0
@@ -386,19 +399,28 @@ struct Parser {
     last_name: Option<Arc<str>>,
     /// Few distinct units per file: a linear scan beats hashing.
     units: Vec<Arc<str>>,
+    /// Units of the previous result by position: lines repeat their layout.
+    last_units: Vec<Arc<str>>,
     /// Reused buffer for a line's values.
     values: Vec<GoBenchValue>,
 }
 
 impl Parser {
-    fn new() -> Parser {
+    fn new(text_len: usize) -> Parser {
+        // Result lines are rarely shorter than ~60 bytes; reserving up front
+        // avoids re-copying a large results vector as it grows.
+        let results = Vec::with_capacity(text_len / 96);
         Parser {
-            file: GoBenchFile::default(),
+            file: GoBenchFile {
+                results,
+                ..GoBenchFile::default()
+            },
             config: Vec::new(),
             config_dirty: true,
             names: HashMap::default(),
             last_name: None,
             units: Vec::new(),
+            last_units: Vec::new(),
             values: Vec::new(),
         }
     }
@@ -500,7 +522,16 @@ impl Parser {
             if unit_s.is_empty() {
                 return Err(err(after_unit, "missing units".into()));
             }
-            let unit = self.intern_unit(unit_s);
+            let unit = match self.last_units.get(self.values.len()) {
+                Some(u) if &**u == unit_s => u.clone(),
+                _ => {
+                    let u = self.intern_unit(unit_s);
+                    let pos = self.values.len();
+                    self.last_units.truncate(pos);
+                    self.last_units.push(u.clone());
+                    u
+                }
+            };
             self.values.push(GoBenchValue { value, unit });
             rest = after_unit;
         }
@@ -601,11 +632,25 @@ fn column_of(line: &str, at: &str) -> usize {
     line[..offset].chars().count() + 1
 }
 
-/// Whitespace as Go's `unicode.IsSpace` (ASCII fast path).
-#[inline]
-fn is_ascii_space(b: u8) -> bool {
-    matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ')
-}
+/// Byte classes for field splitting: 0 = part of a field, 1 = ASCII
+/// whitespace (Go's `unicode.IsSpace`), 2 = start of a multi-byte character
+/// (which might be Unicode whitespace). A table lookup per byte keeps the
+/// padded columns of `go test` output cheap to skip.
+static BYTE_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[b'\t' as usize] = 1;
+    t[b'\n' as usize] = 1;
+    t[0x0b] = 1;
+    t[0x0c] = 1;
+    t[b'\r' as usize] = 1;
+    t[b' ' as usize] = 1;
+    let mut i = 0x80;
+    while i < 256 {
+        t[i] = 2;
+        i += 1;
+    }
+    t
+};
 
 /// benchfmt `splitField`: the leading non-space run, and the rest after the
 /// whitespace that follows it.
@@ -613,45 +658,36 @@ fn is_ascii_space(b: u8) -> bool {
 fn split_field(s: &str) -> (&str, &str) {
     let b = s.as_bytes();
     let mut i = 0;
-    let mut end = b.len();
-    let mut rest_start = b.len();
-    while i < b.len() {
-        let c = b[i];
-        if c < 0x80 {
-            if is_ascii_space(c) {
-                end = i;
-                rest_start = i + 1;
-                break;
-            }
+    let (end, mut j) = loop {
+        while i < b.len() && BYTE_CLASS[b[i] as usize] == 0 {
             i += 1;
-        } else {
-            let ch = s[i..].chars().next().unwrap_or('\u{fffd}');
-            if ch.is_whitespace() {
-                end = i;
-                rest_start = i + ch.len_utf8();
-                break;
-            }
-            i += ch.len_utf8();
         }
-    }
-    let field = &s[..end];
-    let mut j = rest_start;
-    while j < b.len() {
-        let c = b[j];
-        if c < 0x80 {
-            if !is_ascii_space(c) {
-                break;
-            }
+        if i == b.len() {
+            break (i, i);
+        }
+        if BYTE_CLASS[b[i] as usize] == 1 {
+            break (i, i + 1);
+        }
+        let ch = s[i..].chars().next().unwrap_or('\u{fffd}');
+        if ch.is_whitespace() {
+            break (i, i + ch.len_utf8());
+        }
+        i += ch.len_utf8();
+    };
+    loop {
+        while j < b.len() && BYTE_CLASS[b[j] as usize] == 1 {
             j += 1;
-        } else {
-            let ch = s[j..].chars().next().unwrap_or('\u{fffd}');
-            if !ch.is_whitespace() {
-                break;
-            }
-            j += ch.len_utf8();
         }
+        if j == b.len() || BYTE_CLASS[b[j] as usize] == 0 {
+            break;
+        }
+        let ch = s[j..].chars().next().unwrap_or('\u{fffd}');
+        if !ch.is_whitespace() {
+            break;
+        }
+        j += ch.len_utf8();
     }
-    (field, &s[j..])
+    (&s[..end], &s[j..])
 }
 
 /// benchfmt `parseKeyValueLine`: a key starting with a lowercase letter,

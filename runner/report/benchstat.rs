@@ -131,10 +131,61 @@ pub fn build(inputs: &[Input<'_>], options: &Options) -> Report {
         grouper.add_file(col, input);
     }
     let mut report = grouper.finish(inputs, options);
+    summarize_rows(&mut report.tables, options);
     for table in &mut report.tables {
-        summarize_table(table, options);
+        summarize_columns(table);
     }
     report
+}
+
+/// Cell summaries and U tests are independent per row and dominate the
+/// run time on large inputs, so rows are spread over the available cores
+/// (benchstat does the same with goroutines).
+fn summarize_rows(tables: &mut [Table], options: &Options) {
+    let mut work: Vec<(&mut Row, bool)> = Vec::new();
+    for table in tables.iter_mut() {
+        let exact = table.exact;
+        work.extend(table.rows.iter_mut().map(|r| (r, exact)));
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(16);
+    if threads <= 1 || work.len() < 512 {
+        for (row, exact) in work {
+            summarize_row(row, exact, options);
+        }
+        return;
+    }
+    // Round-robin, so that the cheap rows (all-equal B/op, allocs/op)
+    // and the expensive ones (noisy sec/op) are spread evenly.
+    let mut parts: Vec<Vec<(&mut Row, bool)>> = (0..threads).map(|_| Vec::new()).collect();
+    for (i, item) in work.into_iter().enumerate() {
+        parts[i % threads].push(item);
+    }
+    std::thread::scope(|scope| {
+        for part in parts {
+            scope.spawn(move || {
+                for (row, exact) in part {
+                    summarize_row(row, exact, options);
+                }
+            });
+        }
+    });
+}
+
+fn summarize_row(row: &mut Row, exact: bool, options: &Options) {
+    for cell in row.cells.iter_mut().flatten() {
+        cell.values.sort_by(f64::total_cmp);
+        cell.raw.sort_by(f64::total_cmp);
+        summarize_cell(cell, exact, options.confidence);
+    }
+    let (base, rest) = row.cells.split_at_mut(1);
+    let Some(base) = base[0].as_ref() else {
+        return;
+    };
+    for cell in rest.iter_mut().flatten() {
+        cell.comparison = Some(compare_cells(base, cell, exact, options.alpha));
+    }
 }
 
 /// Accumulates results into cells; all orders are "first seen", as benchproc's.
@@ -151,7 +202,7 @@ struct Grouper {
     /// Tidied units in first-seen order.
     units: Vec<UnitInfo>,
     tables: Vec<TableBuilder>,
-    table_index: HashMap<(usize, usize), usize>,
+    table_index: HashMap<(usize, usize), usize, FxBuild>,
     unit_meta: HashMap<(String, String), String>,
     warnings: Vec<String>,
 }
@@ -167,6 +218,7 @@ struct TableBuilder {
     unit: usize,
     cells: HashMap<(u32, u32), usize, FxBuild>,
     cell_data: Vec<(u32, u32, Vec<f64>, Vec<f64>)>,
+    last_cell: Option<(u32, u32, usize)>,
 }
 
 impl Grouper {
@@ -195,9 +247,11 @@ impl Grouper {
 
         let col = col as u32;
         let mut last_name: Option<(*const u8, u32)> = None;
-        // Per source unit (interned per file): tidied unit index.
+        // Per source unit (interned per file): tidied unit index and factor.
         let mut unit_cache: Vec<(*const u8, usize, usize, f64)> = Vec::new();
-        let mut last_table: Option<(usize, usize, usize)> = None;
+        // Per tidied unit: the table of the current configuration. Lines
+        // alternate between units, so one "last table" would always miss.
+        let mut unit_table: Vec<Option<(usize, usize)>> = Vec::new();
         for result in &file.results {
             let name_ptr = result.name.as_ptr();
             let row = match last_name {
@@ -211,10 +265,10 @@ impl Grouper {
             let tuple = tuples[result.config];
             for v in &result.values {
                 let uptr = v.unit.as_ptr();
-                let (unit, factor) = match unit_cache
+                let cached = unit_cache
                     .iter()
-                    .find(|(p, len, _, _)| *p == uptr && *len == v.unit.len())
-                {
+                    .find(|(p, len, _, _)| *p == uptr && *len == v.unit.len());
+                let (unit, factor) = match cached {
                     Some(&(_, _, u, f)) => (u, f),
                     None => {
                         let (u, f) = self.unit_of(&v.unit);
@@ -222,20 +276,37 @@ impl Grouper {
                         (u, f)
                     }
                 };
-                let table = match last_table {
-                    Some((t, u, idx)) if t == tuple && u == unit => idx,
+                if unit_table.len() <= unit {
+                    unit_table.resize(unit + 1, None);
+                }
+                let table = match unit_table[unit] {
+                    Some((t, idx)) if t == tuple => idx,
                     _ => {
                         let idx = self.table_of(tuple, unit);
-                        last_table = Some((tuple, unit, idx));
+                        unit_table[unit] = Some((tuple, idx));
                         idx
                     }
                 };
                 let tb = &mut self.tables[table];
-                let next = tb.cell_data.len();
-                let ci = *tb.cells.entry((row, col)).or_insert(next);
-                if ci == next {
-                    tb.cell_data.push((row, col, Vec::new(), Vec::new()));
-                }
+                // `-count=N` puts a benchmark's samples on consecutive lines.
+                let ci = match tb.last_cell {
+                    Some((r, c, ci)) if r == row && c == col => ci,
+                    _ => {
+                        let next = tb.cell_data.len();
+                        let ci = *tb.cells.entry((row, col)).or_insert(next);
+                        if ci == next {
+                            // Most runs use -count=10 or fewer.
+                            tb.cell_data.push((
+                                row,
+                                col,
+                                Vec::with_capacity(10),
+                                Vec::with_capacity(10),
+                            ));
+                        }
+                        tb.last_cell = Some((row, col, ci));
+                        ci
+                    }
+                };
                 let cell = &mut tb.cell_data[ci];
                 // benchfmt tidies each value as it reads it; doing the same
                 // multiplication keeps medians bit-identical to benchstat's.
@@ -309,6 +380,7 @@ impl Grouper {
             unit,
             cells: HashMap::default(),
             cell_data: Vec::new(),
+            last_cell: None,
         });
         self.table_index
             .insert((tuple, unit), self.tables.len() - 1);
@@ -399,24 +471,8 @@ impl Grouper {
     }
 }
 
-/// Summaries, comparisons against the first column, and the geomean row.
-fn summarize_table(table: &mut Table, options: &Options) {
-    let exact = table.exact;
-    for row in &mut table.rows {
-        for cell in row.cells.iter_mut().flatten() {
-            cell.values.sort_by(f64::total_cmp);
-            cell.raw.sort_by(f64::total_cmp);
-            summarize_cell(cell, exact, options.confidence);
-        }
-        let (base, rest) = row.cells.split_at_mut(1);
-        let Some(base) = base[0].as_ref() else {
-            continue;
-        };
-        for cell in rest.iter_mut().flatten() {
-            cell.comparison = Some(compare_cells(base, cell, exact, options.alpha));
-        }
-    }
-
+/// The geomean row.
+fn summarize_columns(table: &mut Table) {
     // benchtab.summarizeCol: geomean of centers, and geomean of per-row
     // ratios (not a ratio of geomeans, which would compare different sets).
     let n_base = table.rows.iter().filter(|r| r.cells[0].is_some()).count();
@@ -597,7 +653,7 @@ impl Cell {
         };
         let pct = 100.0 * v;
         if pct.is_finite() {
-            format!("{pct:.0}%")
+            format!("{}%", fixed(pct, 0, false))
         } else {
             format!("{}%", go_float(pct))
         }
@@ -619,7 +675,7 @@ impl CellComparison {
     pub fn describe(&self) -> String {
         let mut s = String::new();
         if self.p != 0.0 {
-            let _ = write!(s, "p={:.3} ", self.p);
+            let _ = write!(s, "p={} ", fixed(self.p, 3, false));
         }
         if self.n_base == self.n {
             let _ = write!(s, "n={}", self.n);
@@ -640,7 +696,7 @@ impl CellComparison {
         if old == 0.0 {
             return "?".into();
         }
-        format!("{:+.2}%", (new / old - 1.0) * 100.0)
+        format!("{}%", fixed((new / old - 1.0) * 100.0, 2, true))
     }
 }
 
@@ -678,6 +734,40 @@ pub fn go_float(v: f64) -> String {
     }
 }
 
+/// `x` with `prec` digits after the point, rounded like Go's `%.*f` and
+/// Rust's `{:.*}` (correctly, ties to even), with a leading `+` for
+/// non-negative values when `plus`. Rendering formats a few numbers per
+/// cell; the exact float formatter is slow enough to show up on 50 MB
+/// inputs, so values whose rounding is unambiguous take an integer path.
+fn fixed(x: f64, prec: usize, plus: bool) -> String {
+    const POW10: [f64; 11] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10];
+    if x.is_finite() && prec < POW10.len() {
+        let y = x.abs() * POW10[prec];
+        // Below 2^30 the product is within 2e-7 of the exact decimal
+        // value, so unless it sits near .5 its rounding is the exact one.
+        if y < 1e9 && (y - y.floor() - 0.5).abs() > 1e-6 {
+            let n = y.round() as u64;
+            let mut out = String::with_capacity(prec + 12);
+            if x.is_sign_negative() {
+                out.push('-');
+            } else if plus {
+                out.push('+');
+            }
+            let scale = 10u64.pow(prec as u32);
+            let _ = write!(out, "{}", n / scale);
+            if prec > 0 {
+                let _ = write!(out, ".{:0width$}", n % scale, width = prec);
+            }
+            return out;
+        }
+    }
+    if plus {
+        format!("{x:+.prec$}")
+    } else {
+        format!("{x:.prec$}")
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum UnitClass {
     Decimal,
@@ -708,7 +798,9 @@ impl Scaler {
     fn format(&self, v: f64) -> String {
         let x = v / self.factor;
         if x.is_finite() {
-            format!("{:.*}{}", self.prec, x, self.prefix)
+            let mut s = fixed(x, self.prec, false);
+            s.push_str(self.prefix);
+            s
         } else {
             // strconv spells these "+Inf", "-Inf", "NaN".
             format!("{}{}", go_float(x), self.prefix)
@@ -1030,7 +1122,7 @@ fn pad(out: &mut String, n: usize) {
 #[derive(Default)]
 struct Footnotes {
     list: Vec<String>,
-    index: HashMap<String, usize>,
+    index: HashMap<String, usize, FxBuild>,
 }
 
 impl Footnotes {
@@ -1053,7 +1145,14 @@ impl Footnotes {
 
 /// Renders benchstat's default text output.
 pub fn render_text(report: &Report) -> String {
-    let mut out = String::new();
+    // Tables lay out independently (widths and footnotes are per table).
+    let bodies = par_map(&report.tables, |table| {
+        let mut s = String::new();
+        render_table_text(report, table, &mut s);
+        s
+    });
+    let mut out = String::with_capacity(bodies.iter().map(String::len).sum::<usize>() + 4096);
+    let mut bodies = bodies.into_iter();
     render_headers(
         report,
         &mut out,
@@ -1061,9 +1160,46 @@ pub fn render_text(report: &Report) -> String {
             out.push_str(line);
             out.push('\n');
         },
-        |out, table| render_table_text(report, table, out),
+        |out, _| out.push_str(&bodies.next().unwrap_or_default()),
     );
     out
+}
+
+/// `items.iter().map(f)` spread over the available cores, results in order.
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(16)
+        .min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let f = &f;
+    let parts: Vec<Vec<(usize, R)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    items
+                        .iter()
+                        .enumerate()
+                        .skip(t)
+                        .step_by(threads)
+                        .map(|(i, x)| (i, f(x)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        // A panic in a worker is a bug; re-raise it rather than lose output.
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    let mut slots: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
+    for (i, r) in parts.into_iter().flatten() {
+        slots[i] = Some(r);
+    }
+    slots.into_iter().flatten().collect()
 }
 
 /// benchtab.printTables: configuration lines that changed since the
@@ -1174,7 +1310,11 @@ fn render_table_text(report: &Report, table: &Table, out: &mut String) {
             if exp > 0 {
                 o.col(start_col(exp) + CENTER_COLS);
                 match s.ratio {
-                    Some(r) => o.cell(format!("{:+.2}%", (r - 1.0) * 100.0), Align::Right, None),
+                    Some(r) => o.cell(
+                        format!("{}%", fixed((r - 1.0) * 100.0, 2, true)),
+                        Align::Right,
+                        None,
+                    ),
                     None => o.cell("?".into(), Align::Left, None),
                 }
             }
@@ -1306,7 +1446,7 @@ fn render_table_csv(
         if exp > 0 {
             clear_to(&mut row, start_col(exp) + CENTER_COLS);
             row.push(match s.ratio {
-                Some(r) => format!("{:+.2}%", (r - 1.0) * 100.0),
+                Some(r) => format!("{}%", fixed((r - 1.0) * 100.0, 2, true)),
                 None => "?".into(),
             });
         }
@@ -1599,5 +1739,186 @@ fn side(s: &stats::Summary) -> SideSummary {
         cv: s.cv,
         min: s.min,
         max: s.max,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_matches_exact_formatting() {
+        let mut seed = 0x1234_5678_9abc_def0u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..50_000 {
+            let mag = (next() % 24) as i32 - 12;
+            let x = (next() >> 11) as f64 / (1u64 << 53) as f64 * 10f64.powi(mag);
+            let x = if next() % 2 == 0 { -x } else { x };
+            for prec in 0..=10 {
+                assert_eq!(fixed(x, prec, false), format!("{x:.prec$}"), "{x:e} {prec}");
+                assert_eq!(fixed(x, prec, true), format!("{x:+.prec$}"), "{x:e} {prec}");
+            }
+        }
+        for x in [
+            0.5,
+            1.5,
+            2.5,
+            0.125,
+            0.375,
+            -0.0,
+            0.0,
+            1e-300,
+            2.675,
+            99.995,
+            1e9,
+            1e12,
+            f64::NAN,
+        ] {
+            for prec in 0..=3 {
+                assert_eq!(fixed(x, prec, false), format!("{x:.prec$}"));
+            }
+        }
+    }
+
+    #[test]
+    fn scales_like_benchunit() {
+        // From benchunit's scale_test.go.
+        let d = |v: f64| scale(v, UnitClass::Decimal);
+        assert_eq!(d(0.0), "0.000");
+        assert_eq!(d(9999500000000000.0), "9999.5T");
+        assert_eq!(d(999950000000000.0), "1000.0T");
+        assert_eq!(d(99995000.0), "100.0M");
+        assert_eq!(d(999.95), "1.000k");
+        assert_eq!(d(0.99995), "1.000");
+        assert_eq!(d(0.00000000099995), "1.000n");
+        assert_eq!(d(0.0000000000099995), "0.01000n");
+        assert_eq!(d(-99995000000000.0), "-100.0T");
+        let b = |v: f64| scale(v, UnitClass::Binary);
+        assert_eq!(b(0.99995 * (1u64 << 50) as f64), "1023.9Ti");
+        assert_eq!(b(99.995 * (1u64 << 30) as f64), "100.0Gi");
+        assert_eq!(b(0.99995 * 1024.0), "1.000Ki");
+        assert_eq!(b(0.99995), "1.000");
+        assert_eq!(b(0.0099995), "0.01000");
+        assert_eq!(b(0.00000000005), "0.0000000001");
+        assert_eq!(class_of("B/op"), UnitClass::Binary);
+        assert_eq!(class_of("sec/B"), UnitClass::Decimal);
+        assert_eq!(class_of("disk-B/sec"), UnitClass::Binary);
+    }
+
+    #[test]
+    fn go_float_like_fmt_v() {
+        assert_eq!(go_float(1234567.0), "1.234567e+06");
+        assert_eq!(go_float(100000.0), "100000");
+        assert_eq!(go_float(123456.7), "123456.7");
+        assert_eq!(go_float(0.0001), "0.0001");
+        assert_eq!(go_float(0.00001234), "1.234e-05");
+        assert_eq!(go_float(1.005e-7), "1.005e-07");
+        assert_eq!(go_float(1e21), "1e+21");
+        assert_eq!(go_float(0.95), "0.95");
+        assert_eq!(go_float(f64::INFINITY), "+Inf");
+    }
+
+    #[test]
+    fn csv_quoting_and_column_names() {
+        let mut out = String::new();
+        write_csv_record(
+            &mut out,
+            &[
+                "a,b".into(),
+                " lead".into(),
+                "q\"".into(),
+                String::new(),
+                "ok".into(),
+            ],
+        );
+        assert_eq!(out, "\"a,b\",\" lead\",\"q\"\"\",,ok\n");
+        assert_eq!(csv_column_name(0), "A");
+        assert_eq!(csv_column_name(1), "B");
+        assert_eq!(csv_column_name(27), "BB");
+    }
+
+    fn report_of(old: &str, new: &str) -> Report {
+        let old = gobench::parse(old).unwrap();
+        let new = gobench::parse(new).unwrap();
+        let inputs = [
+            Input {
+                label: "old.txt",
+                file: &old,
+            },
+            Input {
+                label: "new.txt",
+                file: &new,
+            },
+        ];
+        build(&inputs, &Options::default())
+    }
+
+    #[test]
+    fn groups_by_config_and_unit_in_benchstat_order() {
+        let r = report_of(
+            "note: zzz\nBenchmarkA 1 100 ns/op 3 B/op\nBenchmarkA 1 101 ns/op 3 B/op\n",
+            "note: aaa\nextra: e\nBenchmarkA 1 100 ns/op\nBenchmarkB 1 5 ns/op\n",
+        );
+        assert_eq!(r.config_keys, ["note", "extra"]);
+        // .config values sort as strings, units by first appearance.
+        let keys: Vec<(String, String)> = r
+            .tables
+            .iter()
+            .map(|t| (t.config[0].clone(), t.unit.clone()))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("aaa".into(), "sec/op".into()),
+                ("zzz".into(), "sec/op".into()),
+                ("zzz".into(), "B/op".into())
+            ]
+        );
+        let text = render_text(&r);
+        assert!(text.starts_with("note: aaa\nextra: e\n"), "{text}");
+        assert!(text.contains("\nnote: zzz\nextra: \n"), "{text}");
+        assert_eq!(
+            r.tables[1].rows[0].cells[0].as_ref().unwrap().center,
+            100.5e-9
+        );
+    }
+
+    #[test]
+    fn exact_units_and_zero_ratios() {
+        let r = report_of(
+            "Unit x assume=exact\nBenchmarkZ 1 0 x\nBenchmarkZ2 1 0 x\nBenchmarkS 1 100 y\nBenchmarkS2 1 100 y\n",
+            "BenchmarkZ 1 0 x\nBenchmarkZ2 1 0 x\nBenchmarkS 1 0 y\nBenchmarkS2 1 100 y\n",
+        );
+        let x = &r.tables[0];
+        assert!(x.exact);
+        let cmp = x.rows[0].cells[1]
+            .as_ref()
+            .unwrap()
+            .comparison
+            .as_ref()
+            .unwrap();
+        assert_eq!(cmp.describe(), "n=1");
+        assert_eq!(cmp.format_delta(0.0, 0.0), "0.00%");
+        assert_eq!(x.summary[1].ratio, Some(1.0));
+        assert!(
+            x.summary[0]
+                .warnings
+                .iter()
+                .any(|w| w.contains("summaries must be >0"))
+        );
+        // A zero candidate over a non-zero baseline: ratio geomean undefined.
+        let y = &r.tables[1];
+        assert_eq!(y.summary[1].ratio, None);
+        assert!(
+            y.summary[1]
+                .warnings
+                .iter()
+                .any(|w| w.contains("ratios must be >0"))
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! CPU, peak RSS of its process tree), after an untimed `prepare` step.
 //! A non-zero exit is a failed trial, reported with the command's last lines.
 
-use super::{Measurement, StepFailure, TrialOutput, VariantContext, WorkloadError};
+use super::{Measurement, TrialOutput, VariantContext, WorkloadError, check};
 use crate::config::{CommandScenario, Target};
 use crate::process;
 use crate::stats::Better;
@@ -71,18 +71,14 @@ pub fn run_trial(p: &Prepared, log: &Path) -> Result<TrialOutput, WorkloadError>
             timeout: p.timeout,
         };
         let finished = process::run_shell(&spec)?;
-        if finished.interrupted {
-            return Err(WorkloadError::Interrupted);
-        }
-        if !finished.success() {
-            return Err(WorkloadError::TrialFailed(StepFailure::new(
-                format!("prepare step of scenario {:?}", p.scenario),
-                prep.clone(),
-                finished.describe(p.timeout),
-                &prep_log,
-                10,
-            )));
-        }
+        check(
+            &finished,
+            WorkloadError::TrialFailed,
+            format!("prepare step of scenario {:?}", p.scenario),
+            prep.clone(),
+            &prep_log,
+            p.timeout,
+        )?;
     }
     let spec = process::Spec {
         shell: &p.command,
@@ -92,18 +88,14 @@ pub fn run_trial(p: &Prepared, log: &Path) -> Result<TrialOutput, WorkloadError>
         timeout: p.timeout,
     };
     let finished = process::run_shell(&spec)?;
-    if finished.interrupted {
-        return Err(WorkloadError::Interrupted);
-    }
-    if !finished.success() {
-        return Err(WorkloadError::TrialFailed(StepFailure::new(
-            format!("command of scenario {:?}", p.scenario),
-            p.command.clone(),
-            finished.describe(p.timeout),
-            log,
-            10,
-        )));
-    }
+    check(
+        &finished,
+        WorkloadError::TrialFailed,
+        format!("command of scenario {:?}", p.scenario),
+        p.command.clone(),
+        log,
+        p.timeout,
+    )?;
     let u = finished.usage;
     let m = |metric: &str, unit: &str, value: f64| Measurement {
         benchmark: p.scenario.clone(),

@@ -2,7 +2,9 @@
 //! built once per variant (`go test -c`, cached by tree); every round runs the
 //! binary with `-test.count=1`, and every benchmark × unit becomes a metric.
 
-use super::{BuildNote, Measurement, StepFailure, TrialOutput, VariantContext, WorkloadError};
+use super::{
+    BuildNote, Measurement, StepFailure, TrialOutput, VariantContext, WorkloadError, check,
+};
 use crate::config::GoBenchScenario;
 use crate::formats::gobench as format;
 use crate::process;
@@ -73,19 +75,15 @@ pub fn prepare(
                 })
                 .collect();
             let finished = process::run_program(Path::new("go"), &args, &root, &env, &log, None)?;
-            if finished.interrupted {
-                return Err(WorkloadError::Interrupted);
-            }
-            if !finished.success() {
-                return Err(WorkloadError::BuildFailed(StepFailure::new(
-                    format!("building the {} test binary of {import_path}", ctx.role),
-                    format!("go {}", args.join(" ")),
-                    finished.describe(None),
-                    &log,
-                    20,
-                )));
-            }
-            Ok(())
+            check(
+                &finished,
+                WorkloadError::BuildFailed,
+                format!("building the {} test binary of {import_path}", ctx.role),
+                format!("go {}", args.join(" ")),
+                &log,
+                None,
+            )?;
+            Ok::<(), WorkloadError>(())
         })?;
         let binary = build.dir.join(&file_name);
         notes.push(BuildNote {
@@ -139,18 +137,14 @@ fn list_packages(
     ];
     args.extend(g.packages.iter().cloned());
     let finished = process::run_program(Path::new("go"), &args, root, env, &log, None)?;
-    if finished.interrupted {
-        return Err(WorkloadError::Interrupted);
-    }
-    if !finished.success() {
-        return Err(WorkloadError::BuildFailed(StepFailure::new(
-            format!("listing the {} Go packages", ctx.role),
-            format!("go {}", args.join(" ")),
-            finished.describe(None),
-            &log,
-            20,
-        )));
-    }
+    check(
+        &finished,
+        WorkloadError::BuildFailed,
+        format!("listing the {} Go packages", ctx.role),
+        format!("go {}", args.join(" ")),
+        &log,
+        None,
+    )?;
     let text = std::fs::read_to_string(&log)?;
     let mut out = Vec::new();
     for line in text.lines() {
@@ -187,18 +181,14 @@ pub fn run_trial(p: &Prepared, log: &Path) -> Result<TrialOutput, WorkloadError>
         };
         let finished =
             process::run_program(&pkg.binary, &p.args, &pkg.dir, &p.env, &log, p.timeout)?;
-        if finished.interrupted {
-            return Err(WorkloadError::Interrupted);
-        }
-        if !finished.success() {
-            return Err(WorkloadError::TrialFailed(StepFailure::new(
-                format!("benchmarks of {}", pkg.import_path),
-                format!("{} {}", pkg.binary.display(), p.args.join(" ")),
-                finished.describe(p.timeout),
-                &log,
-                20,
-            )));
-        }
+        check(
+            &finished,
+            WorkloadError::TrialFailed,
+            format!("benchmarks of {}", pkg.import_path),
+            format!("{} {}", pkg.binary.display(), p.args.join(" ")),
+            &log,
+            p.timeout,
+        )?;
         let text = std::fs::read_to_string(&log)?;
         let parsed = format::parse(&text).map_err(|e| {
             WorkloadError::TrialFailed(StepFailure::new(

@@ -87,6 +87,31 @@ impl std::fmt::Display for StepFailure {
     }
 }
 
+/// Turns an interrupted or failed step into the error the caller wants
+/// (`BuildFailed` or `TrialFailed`), with the step's last output lines.
+pub(crate) fn check(
+    finished: &process::Finished,
+    failure: fn(Box<StepFailure>) -> WorkloadError,
+    what: String,
+    command: String,
+    log: &Path,
+    timeout: Option<std::time::Duration>,
+) -> Result<(), WorkloadError> {
+    if finished.interrupted {
+        return Err(WorkloadError::Interrupted);
+    }
+    if !finished.success() {
+        return Err(failure(StepFailure::new(
+            what,
+            command,
+            finished.describe(timeout),
+            log,
+            20,
+        )));
+    }
+    Ok(())
+}
+
 /// Where a variant lives and where its logs go.
 #[derive(Debug, Clone)]
 pub struct VariantContext<'a> {
@@ -175,19 +200,15 @@ pub fn build_target(
             timeout: None,
         };
         let finished = process::run_shell(&spec)?;
-        if finished.interrupted {
-            return Err(WorkloadError::Interrupted);
-        }
-        if !finished.success() {
-            return Err(WorkloadError::BuildFailed(StepFailure::new(
-                format!("building the {} target", ctx.role),
-                shell.clone(),
-                finished.describe(None),
-                &log,
-                20,
-            )));
-        }
-        Ok(())
+        check(
+            &finished,
+            WorkloadError::BuildFailed,
+            format!("building the {} target", ctx.role),
+            shell.clone(),
+            &log,
+            None,
+        )?;
+        Ok::<(), WorkloadError>(())
     })?;
     Ok(Some(build))
 }
