@@ -122,6 +122,7 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
         }
     };
     repo.ensure_ignored().map_err(variant_err)?;
+    let _lock = repo.lock().map_err(variant_err)?;
 
     // CLI flags override the scenario file, which overrides the defaults.
     let baseline_rev = opts

@@ -1,7 +1,6 @@
-//! benchstat-compatible comparison of Go benchmark files: groups parsed
-//! results into tables (one per file configuration and unit) exactly as Go's
-//! benchstat does, summarizes them with `crate::stats`, and renders
-//! benchstat's text and CSV layouts or perfgate's JSON comparisons.
+//! benchstat-compatible comparison of parsed Go benchmark files: groups
+//! results into tables per configuration and unit exactly as Go's benchstat
+//! does, summarizes them with `crate::stats`, renders text, CSV or JSON.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -142,6 +141,7 @@ pub fn build(inputs: &[Input<'_>], options: &Options) -> Report {
 /// run time on large inputs, so rows are spread over the available cores
 /// (benchstat does the same with goroutines).
 fn summarize_rows(tables: &mut [Table], options: &Options) {
+    let notes = &Notes::new(options);
     let mut work: Vec<(&mut Row, bool)> = Vec::new();
     for table in tables.iter_mut() {
         let exact = table.exact;
@@ -152,7 +152,7 @@ fn summarize_rows(tables: &mut [Table], options: &Options) {
         .min(16);
     if threads <= 1 || work.len() < 512 {
         for (row, exact) in work {
-            summarize_row(row, exact, options);
+            summarize_row(row, exact, options, notes);
         }
         return;
     }
@@ -166,25 +166,59 @@ fn summarize_rows(tables: &mut [Table], options: &Options) {
         for part in parts {
             scope.spawn(move || {
                 for (row, exact) in part {
-                    summarize_row(row, exact, options);
+                    summarize_row(row, exact, options, notes);
                 }
             });
         }
     });
 }
 
-fn summarize_row(row: &mut Row, exact: bool, options: &Options) {
+/// The sample-size footnotes, which depend only on the options; working
+/// them out per cell would repeat a search over sample sizes.
+struct Notes {
+    /// "need >= 6 samples for confidence interval at level 0.95"
+    interval: String,
+    /// Sample size below which the U test cannot reach alpha, and its note.
+    u_test: (usize, String),
+}
+
+impl Notes {
+    fn new(options: &Options) -> Notes {
+        let need = match stats::median_ci_min_samples(options.confidence) {
+            Some(n) => format!(">= {n}"),
+            None => "> 50".to_string(),
+        };
+        let interval = format!(
+            "need {need} samples for confidence interval at level {}",
+            go_float(options.confidence)
+        );
+        let (op, n) = match stats::u_test_min_samples(options.alpha) {
+            Some(k) => (">=", k),
+            None => (">", 10),
+        };
+        let u_test = format!(
+            "need {op} {n} samples to detect a difference at alpha level {}",
+            go_float(options.alpha)
+        );
+        Notes {
+            interval,
+            u_test: (n, u_test),
+        }
+    }
+}
+
+fn summarize_row(row: &mut Row, exact: bool, options: &Options, notes: &Notes) {
     for cell in row.cells.iter_mut().flatten() {
         cell.values.sort_by(f64::total_cmp);
         cell.raw.sort_by(f64::total_cmp);
-        summarize_cell(cell, exact, options.confidence);
+        summarize_cell(cell, exact, options.confidence, notes);
     }
     let (base, rest) = row.cells.split_at_mut(1);
     let Some(base) = base[0].as_ref() else {
         return;
     };
     for cell in rest.iter_mut().flatten() {
-        cell.comparison = Some(compare_cells(base, cell, exact, options.alpha));
+        cell.comparison = Some(compare_cells(base, cell, exact, options.alpha, notes));
     }
 }
 
@@ -503,14 +537,14 @@ fn summarize_columns(table: &mut Table) {
             s.warnings
                 .push("benchmark set differs from baseline; geomeans may not be comparable".into());
         }
-        match positive_geomean(&centers) {
+        match stats::geomean(&centers) {
             Some(g) => s.geomean = Some(g),
             None => s
                 .warnings
                 .push("summaries must be >0 to compute geomean".into()),
         }
         if !is_base && !bad_ratio {
-            match positive_geomean(&ratios) {
+            match stats::geomean(&ratios) {
                 Some(g) => {
                     s.ratio = Some(g);
                     s.ratios = ratios.len();
@@ -523,15 +557,7 @@ fn summarize_columns(table: &mut Table) {
     }
 }
 
-/// Geomean defined only for a non-empty set of positive values (benchstat's NaN cases).
-fn positive_geomean(values: &[f64]) -> Option<f64> {
-    if values.is_empty() || values.iter().any(|&v| !(v > 0.0)) {
-        return None;
-    }
-    stats::geomean(values)
-}
-
-fn summarize_cell(cell: &mut Cell, exact: bool, confidence: f64) {
+fn summarize_cell(cell: &mut Cell, exact: bool, confidence: f64, notes: &Notes) {
     let v = &cell.values;
     if exact {
         // benchmath.AssumeExact: the mode, with the range as the "interval".
@@ -571,19 +597,18 @@ fn summarize_cell(cell: &mut Cell, exact: bool, confidence: f64) {
         _ => {
             cell.lo = f64::NEG_INFINITY;
             cell.hi = f64::INFINITY;
-            let need = match stats::median_ci_min_samples(confidence) {
-                Some(n) => format!(">= {n}"),
-                None => "> 50".to_string(),
-            };
-            cell.warnings.push(format!(
-                "need {need} samples for confidence interval at level {}",
-                go_float(confidence)
-            ));
+            cell.warnings.push(notes.interval.clone());
         }
     }
 }
 
-fn compare_cells(base: &Cell, cell: &Cell, exact: bool, alpha: f64) -> CellComparison {
+fn compare_cells(
+    base: &Cell,
+    cell: &Cell,
+    exact: bool,
+    alpha: f64,
+    notes: &Notes,
+) -> CellComparison {
     let (n_base, n) = (base.values.len(), cell.values.len());
     if exact {
         return CellComparison {
@@ -607,19 +632,10 @@ fn compare_cells(base: &Cell, cell: &Cell, exact: bool, alpha: f64) -> CellCompa
     }
     let p = stats::mann_whitney_u(&base.values, &cell.values);
     let mut warnings = Vec::new();
-    if p > alpha {
-        // Warn when even maximally separated samples of these sizes could
-        // not reach alpha.
-        let (op, need) = match stats::u_test_min_samples(alpha) {
-            Some(k) => (">=", k),
-            None => (">", 10),
-        };
-        if n_base < need && n < need {
-            warnings.push(format!(
-                "need {op} {need} samples to detect a difference at alpha level {}",
-                go_float(alpha)
-            ));
-        }
+    // Warn when even maximally separated samples of these sizes could not
+    // reach alpha.
+    if p > alpha && n_base < notes.u_test.0 && n < notes.u_test.0 {
+        warnings.push(notes.u_test.1.clone());
     }
     CellComparison {
         p,
@@ -1637,10 +1653,10 @@ pub fn to_json(report: &Report, threshold: f64) -> BenchstatJson {
                     .map(|s| s.median)
                     .collect()
             };
-            let base_geomean = positive_geomean(&column_medians(0));
+            let base_geomean = stats::geomean(&column_medians(0));
             for (c, s) in table.summary.iter().enumerate().skip(1) {
                 let (Some(b), Some(n), Some(ratio)) =
-                    (base_geomean, positive_geomean(&column_medians(c)), s.ratio)
+                    (base_geomean, stats::geomean(&column_medians(c)), s.ratio)
                 else {
                     continue;
                 };

@@ -32,6 +32,10 @@ pub enum VariantError {
     },
     #[error("git {args} failed: {message}")]
     Git { args: String, message: String },
+    #[error(
+        "another perfgate run is using {path} (its checkouts and build cache); wait for it to finish, or stop it"
+    )]
+    Busy { path: String },
 }
 
 impl VariantError {
@@ -100,6 +104,32 @@ impl Repo {
                 dir: dir.display().to_string(),
             }),
         }
+    }
+
+    /// Takes the repository's run lock: two runs sharing `.perfgate/` would
+    /// check out over each other's worktrees. Released when the guard drops
+    /// (and by the kernel if perfgate dies).
+    pub fn lock(&self) -> Result<std::fs::File, VariantError> {
+        use std::os::fd::AsRawFd;
+        let dir = self.state_dir();
+        let io = |e: std::io::Error| VariantError::Git {
+            args: "lock .perfgate".into(),
+            message: e.to_string(),
+        };
+        std::fs::create_dir_all(&dir).map_err(io)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join("lock"))
+            .map_err(io)?;
+        // SAFETY: flock on a descriptor we own.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            return Err(VariantError::Busy {
+                path: dir.display().to_string(),
+            });
+        }
+        Ok(file)
     }
 
     /// `.perfgate/` at the repository root: checkouts and build cache.
