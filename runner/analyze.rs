@@ -4,7 +4,7 @@
 //! attaches verdicts and the noise notes shown next to each row.
 
 use crate::results::{Comparison, Geomean, Role, Sample, SideSummary};
-use crate::stats::{self, Better, CompareConfig, Summary, Test, Verdict};
+use crate::stats::{self, Better, CompareConfig, Verdict};
 use std::collections::{BTreeMap, HashMap};
 
 /// Comparisons and geomeans for every metric in `samples`.
@@ -58,14 +58,14 @@ pub fn analyze(samples: &[Sample], cfg: &CompareConfig) -> (Vec<Comparison>, Vec
             metric: first.metric.clone(),
             unit: first.unit.clone(),
             better: first.better,
-            baseline: side_summary(&bs),
-            candidate: side_summary(&cs),
+            baseline: SideSummary::from(&bs),
+            candidate: SideSummary::from(&cs),
             delta_pct: effect.delta_pct,
             delta_ci_low_pct: effect.delta_ci_low_pct,
             delta_ci_high_pct: effect.delta_ci_high_pct,
             p_value: effect.p_value,
             q_value: None,
-            test: test_name(effect.test).into(),
+            test: effect.test.as_str().into(),
             mde_pct: effect.mde_pct,
             verdict: Verdict::Inconclusive,
             notes: Vec::new(),
@@ -73,62 +73,12 @@ pub fn analyze(samples: &[Sample], cfg: &CompareConfig) -> (Vec<Comparison>, Vec
     }
 
     // One family per run: every p-value is corrected against all the others.
-    let tested: Vec<usize> = (0..comparisons.len())
-        .filter(|&i| comparisons[i].p_value.is_some())
-        .collect();
-    let ps: Vec<f64> = tested
-        .iter()
-        .map(|&i| comparisons[i].p_value.unwrap_or(1.0))
-        .collect();
-    for (&i, q) in tested.iter().zip(stats::benjamini_hochberg(&ps)) {
-        comparisons[i].q_value = Some(q);
-    }
+    crate::results::judge(&mut comparisons, cfg);
     for c in &mut comparisons {
-        let effect = stats::Effect {
-            delta_pct: c.delta_pct,
-            delta_ci_low_pct: c.delta_ci_low_pct,
-            delta_ci_high_pct: c.delta_ci_high_pct,
-            p_value: c.p_value,
-            test: if c.test == test_name(Test::WilcoxonSignedRank) {
-                Test::WilcoxonSignedRank
-            } else {
-                Test::MannWhitneyU
-            },
-            mde_pct: c.mde_pct,
-        };
-        c.verdict = stats::verdict(
-            c.baseline.n,
-            c.candidate.n,
-            &effect,
-            c.q_value,
-            c.better,
-            cfg,
-        );
         c.notes = notes(c, cfg);
     }
     let geomeans = geomeans(&comparisons);
     (comparisons, geomeans)
-}
-
-pub fn test_name(t: Test) -> &'static str {
-    match t {
-        Test::MannWhitneyU => "mann-whitney-u",
-        Test::WilcoxonSignedRank => "wilcoxon-signed-rank",
-    }
-}
-
-fn side_summary(s: &Summary) -> SideSummary {
-    SideSummary {
-        n: s.n,
-        median: s.median,
-        ci_low: s.ci_low,
-        ci_high: s.ci_high,
-        mean: s.mean,
-        stddev: s.stddev,
-        cv: s.cv,
-        min: s.min,
-        max: s.max,
-    }
 }
 
 /// Warnings that belong next to a row: why a verdict is weak, or why a

@@ -156,6 +156,22 @@ pub struct SideSummary {
     pub max: f64,
 }
 
+impl From<&crate::stats::Summary> for SideSummary {
+    fn from(s: &crate::stats::Summary) -> SideSummary {
+        SideSummary {
+            n: s.n,
+            median: s.median,
+            ci_low: s.ci_low,
+            ci_high: s.ci_high,
+            mean: s.mean,
+            stddev: s.stddev,
+            cv: s.cv,
+            min: s.min,
+            max: s.max,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Comparison {
     pub scenario: String,
@@ -177,6 +193,41 @@ pub struct Comparison {
     /// Noise and sample-size warnings that belong next to this row.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+}
+
+impl Comparison {
+    /// The effect this comparison records, for judging it.
+    pub fn effect(&self) -> crate::stats::Effect {
+        crate::stats::Effect {
+            delta_pct: self.delta_pct,
+            delta_ci_low_pct: self.delta_ci_low_pct,
+            delta_ci_high_pct: self.delta_ci_high_pct,
+            p_value: self.p_value,
+            test: crate::stats::Test::from_name(&self.test)
+                .unwrap_or(crate::stats::Test::MannWhitneyU),
+            mde_pct: self.mde_pct,
+        }
+    }
+}
+
+/// Judges a family of comparisons in place: BH q-values and verdicts.
+pub fn judge(comparisons: &mut [Comparison], cfg: &crate::stats::CompareConfig) {
+    let effects: Vec<crate::stats::Effect> = comparisons.iter().map(Comparison::effect).collect();
+    let members: Vec<crate::stats::FamilyMember<'_>> = comparisons
+        .iter()
+        .zip(&effects)
+        .map(|(c, effect)| crate::stats::FamilyMember {
+            baseline_n: c.baseline.n,
+            candidate_n: c.candidate.n,
+            effect,
+            better: c.better,
+        })
+        .collect();
+    let judged = crate::stats::judge_family(&members, cfg);
+    for (c, (q, verdict)) in comparisons.iter_mut().zip(judged) {
+        c.q_value = q;
+        c.verdict = verdict;
+    }
 }
 
 /// Geometric mean of per-benchmark ratios, per scenario and metric/unit.

@@ -366,9 +366,16 @@ fn a_second_run_in_the_same_repository_is_refused() {
     let repo = go_repo_with_slowdown();
     std::fs::create_dir_all(repo.path().join(".perfgate")).unwrap();
     let held = std::fs::File::create(repo.path().join(".perfgate/lock")).unwrap();
-    assert_eq!(unsafe { libc::flock(held.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) }, 0);
+    assert_eq!(
+        unsafe { libc::flock(held.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) },
+        0
+    );
     let o = repo.perfgate(&["compare", "--scenario", "perf.toml", "--rounds", "1"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("another perfgate run"), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("another perfgate run"),
+        "{}",
+        text(&o)
+    );
     drop(held);
 }

@@ -1533,7 +1533,6 @@ pub fn to_json(report: &Report, threshold: f64) -> BenchstatJson {
     };
     let varying = varying_config_keys(report);
     let mut comparisons = Vec::new();
-    let mut betters = Vec::new();
     let mut geomeans = Vec::new();
     let mut warnings = report.warnings.clone();
     for table in &report.tables {
@@ -1604,10 +1603,7 @@ pub fn to_json(report: &Report, threshold: f64) -> BenchstatJson {
                         (&base.values, &cell.values)
                     };
                     let effect = stats::compare_unpaired(b, c, &cfg);
-                    let test = serde_json::to_value(effect.test)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_else(|| "mann-whitney-u".into());
+                    let test = effect.test.as_str().to_string();
                     (effect, test)
                 };
                 let mut notes: Vec<String> = Vec::new();
@@ -1622,15 +1618,14 @@ pub fn to_json(report: &Report, threshold: f64) -> BenchstatJson {
                         notes.push(n.clone());
                     }
                 }
-                betters.push(better);
                 comparisons.push(Comparison {
                     scenario: scenario.clone(),
                     benchmark: row.name.clone(),
                     metric: unit.clone(),
                     unit: unit.clone(),
                     better,
-                    baseline: side(base_summary),
-                    candidate: side(cand_summary),
+                    baseline: SideSummary::from(base_summary),
+                    candidate: SideSummary::from(cand_summary),
                     delta_pct: finite_or_zero(effect.delta_pct),
                     delta_ci_low_pct: effect.delta_ci_low_pct,
                     delta_ci_high_pct: effect.delta_ci_high_pct,
@@ -1674,35 +1669,7 @@ pub fn to_json(report: &Report, threshold: f64) -> BenchstatJson {
     }
 
     // q-values across every comparison that has a p-value, then verdicts.
-    let with_p: Vec<usize> = (0..comparisons.len())
-        .filter(|&i| comparisons[i].p_value.is_some())
-        .collect();
-    let ps: Vec<f64> = with_p
-        .iter()
-        .filter_map(|&i| comparisons[i].p_value)
-        .collect();
-    let qs = stats::benjamini_hochberg(&ps);
-    for (&i, q) in with_p.iter().zip(qs) {
-        comparisons[i].q_value = Some(q);
-    }
-    for (c, better) in comparisons.iter_mut().zip(betters) {
-        let effect = stats::Effect {
-            delta_pct: c.delta_pct,
-            delta_ci_low_pct: c.delta_ci_low_pct,
-            delta_ci_high_pct: c.delta_ci_high_pct,
-            p_value: c.p_value,
-            test: stats::Test::MannWhitneyU,
-            mde_pct: c.mde_pct,
-        };
-        c.verdict = stats::verdict(
-            c.baseline.n,
-            c.candidate.n,
-            &effect,
-            c.q_value,
-            better,
-            &cfg,
-        );
-    }
+    crate::results::judge(&mut comparisons, &cfg);
     BenchstatJson {
         comparisons,
         geomeans,
@@ -1742,20 +1709,6 @@ fn varying_config_keys(report: &Report) -> Vec<usize> {
                 .any(|t| t.config[k] != report.tables[0].config[k])
         })
         .collect()
-}
-
-fn side(s: &stats::Summary) -> SideSummary {
-    SideSummary {
-        n: s.n,
-        median: s.median,
-        ci_low: s.ci_low,
-        ci_high: s.ci_high,
-        mean: s.mean,
-        stddev: s.stddev,
-        cv: s.cv,
-        min: s.min,
-        max: s.max,
-    }
 }
 
 #[cfg(test)]

@@ -54,7 +54,8 @@ pub fn mann_whitney_u(a: &[f64], b: &[f64]) -> f64 {
         }
         let max_two_u = (2.0 * u_small) as usize;
         let counts = u_null_counts(n1, n2, &ranks.ties, max_two_u);
-        let below: u128 = counts.iter().sum();
+        let mut below: u128 = counts.iter().sum();
+        below += two_group_quirk(n1, &ranks.ties, max_two_u);
         let total = choose_exact(n1 + n2, n1).unwrap_or(u128::MAX);
         return 2.0 * (below as f64 / total as f64);
     }
@@ -71,6 +72,29 @@ pub fn mann_whitney_u(a: &[f64], b: &[f64]) -> f64 {
     let z = numerator / sd_u;
     let lower = normal_cdf(z, 0.0, 1.0);
     2.0 * lower.min(1.0 - lower)
+}
+
+/// benchstat evaluates the first sample's U distribution at the *smaller*
+/// U, which with exactly two tie groups can lie below the first sample's
+/// smallest possible U. go-moremath's base case then computes its upper
+/// summation bound with Go's integer division, which truncates a small
+/// negative quotient to 0 instead of flooring it to −1, and so counts the
+/// C(t₀, n₁) labelings that put every first-sample value in the lower group.
+/// benchstat prints the resulting p > 1 (e.g. "p=1.143" for 0,0,1 vs
+/// 0,0,0,0); to reproduce its numbers we count those labelings too. With
+/// three or more groups go-moremath filters such states out, so only the
+/// two-group case is affected.
+fn two_group_quirk(n1: usize, ties: &[usize], two_u: usize) -> u128 {
+    let &[t0, t1] = ties else { return 0 };
+    if n1 > t0 {
+        return 0;
+    }
+    let numerator = two_u as i64 - (n1 * (t0 - n1)) as i64;
+    if numerator < 0 && numerator > -((t0 + t1) as i64) {
+        choose_exact(t0, n1).unwrap_or(0)
+    } else {
+        0
+    }
 }
 
 /// Smallest equal per-side sample size at which the U test can reach
@@ -303,5 +327,29 @@ mod tests {
         assert_eq!(u_test_min_samples(0.05), Some(4));
         assert_eq!(u_test_min_samples(0.01), Some(5));
         assert_eq!(u_test_min_samples(1e-9), None);
+    }
+
+    #[test]
+    fn two_tie_groups_reproduce_benchstat_above_one() {
+        // Values printed by the real benchstat (pinned version) for these
+        // B/op samples, e.g. "~ (p=1.143 n=3+4)": 8/7, 8/7, 6/5, 10/9.
+        close(
+            mann_whitney_u(&[0.0, 0.0, 1.0], &[0.0, 0.0, 0.0, 0.0]),
+            1.1428571428571428,
+        );
+        close(
+            mann_whitney_u(&[1.0, 1.0, 2.0], &[1.0, 1.0, 1.0, 1.0]),
+            1.1428571428571428,
+        );
+        close(mann_whitney_u(&[0.0, 1.0], &[0.0, 0.0, 0.0]), 1.2);
+        close(
+            mann_whitney_u(&[5.0, 5.0, 5.0, 9.0], &[5.0, 5.0, 5.0, 5.0, 5.0]),
+            10.0 / 9.0,
+        );
+        // Swapped, the smaller U is the first sample's own: no quirk (6/7).
+        close(
+            mann_whitney_u(&[0.0, 0.0, 0.0, 0.0], &[0.0, 0.0, 1.0]),
+            0.8571428571428571,
+        );
     }
 }

@@ -77,6 +77,22 @@ pub enum Test {
     WilcoxonSignedRank,
 }
 
+impl Test {
+    /// The name used in results.json (`test` field).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Test::MannWhitneyU => "mann-whitney-u",
+            Test::WilcoxonSignedRank => "wilcoxon-signed-rank",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Test> {
+        [Test::MannWhitneyU, Test::WilcoxonSignedRank]
+            .into_iter()
+            .find(|t| t.as_str() == name)
+    }
+}
+
 /// The effect of candidate relative to baseline, in percent.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Effect {
@@ -106,5 +122,5 @@ pub use geomean::geomean;
 pub use mann_whitney::{mann_whitney_u, u_test_min_samples};
 pub use multiple::benjamini_hochberg;
 pub use summary::{median_ci_min_samples, summarize};
-pub use verdict::verdict;
+pub use verdict::{FamilyMember, judge_family, verdict};
 pub use wilcoxon::wilcoxon_signed_rank;

@@ -52,6 +52,45 @@ pub fn verdict(
     Verdict::Inconclusive
 }
 
+/// One comparison of a family: sample sizes, effect, direction.
+pub struct FamilyMember<'a> {
+    pub baseline_n: usize,
+    pub candidate_n: usize,
+    pub effect: &'a Effect,
+    pub better: Better,
+}
+
+/// Verdicts for a family of comparisons judged together: p-values are
+/// corrected with Benjamini–Hochberg across the family, and each verdict uses
+/// its q-value. Returns (q, verdict) per member, in order; q is `None` where
+/// the member had no test.
+pub fn judge_family(
+    members: &[FamilyMember<'_>],
+    cfg: &CompareConfig,
+) -> Vec<(Option<f64>, Verdict)> {
+    let tested: Vec<usize> = (0..members.len())
+        .filter(|&i| members[i].effect.p_value.is_some())
+        .collect();
+    let ps: Vec<f64> = tested
+        .iter()
+        .filter_map(|&i| members[i].effect.p_value)
+        .collect();
+    let mut qs: Vec<Option<f64>> = vec![None; members.len()];
+    for (&i, q) in tested.iter().zip(super::benjamini_hochberg(&ps)) {
+        qs[i] = Some(q);
+    }
+    members
+        .iter()
+        .zip(qs)
+        .map(|(m, q)| {
+            (
+                q,
+                verdict(m.baseline_n, m.candidate_n, m.effect, q, m.better, cfg),
+            )
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,5 +168,36 @@ mod tests {
             verdict(10, 10, &e, None, Better::Lower, &cfg),
             Verdict::Unchanged
         );
+    }
+
+    #[test]
+    fn family_uses_q_values() {
+        // p = 0.01, 0.04, 0.5 → BH q = 0.03, 0.06, 0.5 (p·m/rank, step-up;
+        // hand calculation). The second is significant alone, not in the family.
+        let cfg = CompareConfig::default();
+        let e = [
+            effect(-10.0, Some((-12.0, -8.0)), Some(0.01)),
+            effect(-10.0, Some((-12.0, -8.0)), Some(0.04)),
+            effect(0.0, None, Some(0.5)),
+        ];
+        let members: Vec<FamilyMember> = e
+            .iter()
+            .map(|e| FamilyMember {
+                baseline_n: 10,
+                candidate_n: 10,
+                effect: e,
+                better: Better::Lower,
+            })
+            .collect();
+        let judged = judge_family(&members, &cfg);
+        let qs: Vec<f64> = judged.iter().map(|j| j.0.unwrap()).collect();
+        assert!(
+            (qs[0] - 0.03).abs() < 1e-12
+                && (qs[1] - 0.06).abs() < 1e-12
+                && (qs[2] - 0.5).abs() < 1e-12,
+            "{qs:?}"
+        );
+        assert_eq!(judged[0].1, Verdict::Improved);
+        assert_eq!(judged[1].1, Verdict::Inconclusive);
     }
 }
