@@ -7,8 +7,17 @@ use crate::results::{Comparison, Geomean, Role, Sample, SideSummary};
 use crate::stats::{self, Better, CompareConfig, Verdict};
 use std::collections::{BTreeMap, HashMap};
 
+/// What the analysis of a run produced.
+#[derive(Debug, Clone, Default)]
+pub struct Analysis {
+    pub comparisons: Vec<Comparison>,
+    pub geomeans: Vec<Geomean>,
+    /// E.g. benchmarks measured in only one variant (added or removed).
+    pub warnings: Vec<String>,
+}
+
 /// Comparisons and geomeans for every metric in `samples`.
-pub fn analyze(samples: &[Sample], cfg: &CompareConfig) -> (Vec<Comparison>, Vec<Geomean>) {
+pub fn analyze(samples: &[Sample], cfg: &CompareConfig) -> Analysis {
     // Group in first-seen order so tables follow the order benchmarks ran in.
     let mut order: Vec<(String, String, String)> = Vec::new();
     let mut groups: HashMap<(String, String, String), Vec<&Sample>> = HashMap::new();
@@ -22,6 +31,7 @@ pub fn analyze(samples: &[Sample], cfg: &CompareConfig) -> (Vec<Comparison>, Vec
     }
 
     let mut comparisons = Vec::new();
+    let mut one_sided: Vec<(String, String, Role)> = Vec::new();
     for key in &order {
         let group = &groups[key];
         let first = group[0];
@@ -35,6 +45,16 @@ pub fn analyze(samples: &[Sample], cfg: &CompareConfig) -> (Vec<Comparison>, Vec
         let base = side(Role::Baseline);
         let cand = side(Role::Candidate);
         if base.is_empty() || cand.is_empty() {
+            // Nothing to compare against: say so rather than drop it silently.
+            let only = if base.is_empty() {
+                Role::Candidate
+            } else {
+                Role::Baseline
+            };
+            let entry = (first.scenario.clone(), first.benchmark.clone(), only);
+            if !one_sided.contains(&entry) {
+                one_sided.push(entry);
+            }
             continue;
         }
         let base_values: Vec<f64> = base.values().copied().collect();
@@ -78,7 +98,19 @@ pub fn analyze(samples: &[Sample], cfg: &CompareConfig) -> (Vec<Comparison>, Vec
         c.notes = notes(c, cfg);
     }
     let geomeans = geomeans(&comparisons);
-    (comparisons, geomeans)
+    let warnings = one_sided
+        .into_iter()
+        .map(|(scenario, benchmark, role)| {
+            format!(
+                "{scenario}: {benchmark} was measured only in the {role}, so it is not compared"
+            )
+        })
+        .collect();
+    Analysis {
+        comparisons,
+        geomeans,
+        warnings,
+    }
 }
 
 /// Warnings that belong next to a row: why a verdict is weak, or why a
@@ -211,7 +243,9 @@ mod tests {
         let mut samples = paired("Slow", "ns/op", Better::Lower, 1.3);
         samples.extend(paired("Fast", "MB/s", Better::Higher, 0.7));
         samples.extend(paired("Same", "allocs/op", Better::Lower, 1.0));
-        let (cmp, _) = analyze(&samples, &CompareConfig::default());
+        let Analysis {
+            comparisons: cmp, ..
+        } = analyze(&samples, &CompareConfig::default());
         assert_eq!(cmp.len(), 3);
         let slow = &cmp[0];
         assert_eq!(slow.test, "wilcoxon-signed-rank");
@@ -251,7 +285,9 @@ mod tests {
                 60.0 + r as f64,
             ));
         }
-        let (cmp, _) = analyze(&samples, &CompareConfig::default());
+        let Analysis {
+            comparisons: cmp, ..
+        } = analyze(&samples, &CompareConfig::default());
         assert_eq!(cmp[0].test, "mann-whitney-u");
         // Complete separation of 6 vs 6: exact two-sided U-test p = 2/C(12,6) = 2/924.
         assert!(
@@ -268,7 +304,9 @@ mod tests {
             .into_iter()
             .filter(|s| s.round <= 3)
             .collect();
-        let (cmp, _) = analyze(&samples, &CompareConfig::default());
+        let Analysis {
+            comparisons: cmp, ..
+        } = analyze(&samples, &CompareConfig::default());
         assert_eq!(cmp[0].verdict, Verdict::Inconclusive);
         assert!(
             cmp[0].notes.iter().any(|n| n.contains("<4")),
@@ -279,7 +317,9 @@ mod tests {
 
     #[test]
     fn identical_deterministic_metric_is_unchanged() {
-        let (cmp, _) = analyze(
+        let Analysis {
+            comparisons: cmp, ..
+        } = analyze(
             &paired("B", "allocs/op", Better::Lower, 1.0),
             &CompareConfig::default(),
         );
@@ -295,7 +335,9 @@ mod tests {
                 512.0,
             ));
         }
-        let (cmp2, _) = analyze(&samples, &CompareConfig::default());
+        let Analysis {
+            comparisons: cmp2, ..
+        } = analyze(&samples, &CompareConfig::default());
         assert_eq!(cmp2[0].verdict, Verdict::Unchanged, "{:?}", cmp2[0]);
         assert_ne!(cmp[0].verdict, Verdict::Improved);
         assert_ne!(cmp[0].verdict, Verdict::Regressed);
@@ -338,11 +380,38 @@ mod tests {
                 200.0,
             ));
         }
-        let (_, geo) = analyze(&samples, &CompareConfig::default());
+        let geo = analyze(&samples, &CompareConfig::default()).geomeans;
         assert_eq!(geo.len(), 1);
         assert_eq!(geo[0].benchmarks, 2);
         // sqrt(50·200) = 100: halving one and doubling the other cancels out.
         assert!((geo[0].candidate - 100.0).abs() < 1e-9);
         assert!(geo[0].delta_pct.abs() < 1e-9);
+    }
+
+    #[test]
+    fn benchmarks_on_one_side_only_are_reported() {
+        let mut samples = paired("Both", "ns/op", Better::Lower, 1.0);
+        samples.push(sample(
+            "New",
+            "ns/op",
+            Better::Lower,
+            Role::Candidate,
+            1,
+            5.0,
+        ));
+        samples.push(sample(
+            "New",
+            "B/op",
+            Better::Lower,
+            Role::Candidate,
+            1,
+            5.0,
+        ));
+        let a = analyze(&samples, &CompareConfig::default());
+        assert_eq!(a.comparisons.len(), 1);
+        assert_eq!(
+            a.warnings,
+            vec!["s: New was measured only in the candidate, so it is not compared".to_string()]
+        );
     }
 }

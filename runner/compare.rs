@@ -121,7 +121,7 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
             CompareError::RunFailed(e.to_string())
         }
     };
-    repo.ensure_ignored().map_err(variant_err)?;
+    repo.ensure_ignored("/.perfgate/").map_err(variant_err)?;
     let _lock = repo.lock().map_err(variant_err)?;
 
     // CLI flags override the scenario file, which overrides the defaults.
@@ -180,38 +180,28 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
         .collect::<Vec<_>>()
         .join("+");
     let out_dir = match &opts.out {
-        Some(d) => {
-            if d.is_absolute() {
-                d.clone()
-            } else {
-                cwd.join(d)
-            }
-        }
-        None => repo.root.join("reports").join(format!(
-            "{}-{}",
-            jiff::Zoned::now().strftime("%Y%m%d-%H%M%S"),
-            sanitize(&run_name)
-        )),
+        Some(d) if d.is_absolute() => d.clone(),
+        Some(d) => cwd.join(d),
+        None => unique_run_dir(&repo.root.join("reports"), &sanitize(&run_name)),
     };
-    // The report directory must not leak into a snapshot of the working tree.
-    let exclude: Vec<String> = out_dir
-        .parent()
-        .and_then(|p| p.strip_prefix(&repo.root).ok())
-        .map(|rel| rel.display().to_string())
-        .filter(|s| !s.is_empty())
-        .into_iter()
-        .collect();
-    let exclude_ref: Vec<&str> = exclude.iter().map(String::as_str).collect();
-
-    let baseline = repo
-        .resolve(Role::Baseline, &VariantSpec::Rev(baseline_rev.clone()), &[])
-        .map_err(variant_err)?;
-    let candidate = repo
-        .resolve(Role::Candidate, &candidate_spec, &exclude_ref)
-        .map_err(variant_err)?;
+    // Created before the snapshot, and ignored by git from the start (a
+    // `.gitignore` of `*` inside it), so neither this run's report nor any
+    // earlier one leaks into a snapshot of the working tree.
     let logs = out_dir.join("logs");
     std::fs::create_dir_all(&logs)
+        .and_then(|_| std::fs::write(out_dir.join(".gitignore"), "# perfgate output\n*\n"))
         .map_err(|e| CompareError::RunFailed(format!("cannot create {}: {e}", logs.display())))?;
+    if opts.out.is_none() {
+        repo.ensure_ignored("/reports/latest")
+            .map_err(variant_err)?;
+    }
+
+    let baseline = repo
+        .resolve(Role::Baseline, &VariantSpec::Rev(baseline_rev.clone()))
+        .map_err(variant_err)?;
+    let candidate = repo
+        .resolve(Role::Candidate, &candidate_spec)
+        .map_err(variant_err)?;
 
     crate::process::install_interrupt_handler();
     let mut results = Results {
@@ -264,8 +254,18 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
     let build_started = Instant::now();
     let mut per_variant: Vec<(Resolved, PathBuf)> = Vec::new();
     for v in [&baseline, &candidate] {
-        let checkout = repo.materialize(v).map_err(variant_err)?;
-        per_variant.push((v.clone(), checkout));
+        match repo.materialize(v) {
+            Ok(checkout) => per_variant.push((v.clone(), checkout)),
+            Err(e) => {
+                return Err(stopped_before_measuring(
+                    &mut results,
+                    &out_dir,
+                    "",
+                    v.role,
+                    variant_err(e),
+                ));
+            }
+        }
     }
     for s in &scenarios {
         let scenario = &s.file.scenarios[s.index];
@@ -281,7 +281,15 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
             let mut notes: Vec<BuildNote> = Vec::new();
             let target_build = match &s.file.target {
                 Some(t) if matches!(scenario.kind, config::ScenarioKind::Command(_)) => {
-                    let b = workload::build_target(t, &ctx).map_err(workload_err)?;
+                    let b = workload::build_target(t, &ctx).map_err(|e| {
+                        stopped_before_measuring(
+                            &mut results,
+                            &out_dir,
+                            &scenario.name,
+                            v.role,
+                            workload_err(e),
+                        )
+                    })?;
                     if let Some(b) = &b {
                         notes.push(BuildNote {
                             role: v.role,
@@ -300,7 +308,15 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
                 &ctx,
                 &mut notes,
             )
-            .map_err(workload_err)?;
+            .map_err(|e| {
+                stopped_before_measuring(
+                    &mut results,
+                    &out_dir,
+                    &scenario.name,
+                    v.role,
+                    workload_err(e),
+                )
+            })?;
             for n in notes {
                 let how = if n.build.cached {
                     "cached, not rebuilt"
@@ -394,9 +410,10 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
     }
     progress.done();
 
-    let (comparisons, geomeans) = analyze::analyze(&results.samples, &cfg);
-    results.comparisons = comparisons;
-    results.geomeans = geomeans;
+    let analysis = analyze::analyze(&results.samples, &cfg);
+    results.comparisons = analysis.comparisons;
+    results.geomeans = analysis.geomeans;
+    results.warnings.extend(analysis.warnings);
     results.run.finished_at = Some(jiff::Timestamp::now().to_string());
     results.run.status = match &status {
         RunStatus::Complete => "complete".into(),
@@ -430,6 +447,48 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
         out_dir,
         status,
     })
+}
+
+/// Records why a run stopped before its first round and writes results.json
+/// anyway (DESIGN §7: every run writes one), then hands the error back.
+fn stopped_before_measuring(
+    results: &mut Results,
+    out_dir: &std::path::Path,
+    scenario: &str,
+    role: Role,
+    error: CompareError,
+) -> CompareError {
+    results.run.status = if matches!(error, CompareError::Interrupted) {
+        "interrupted"
+    } else {
+        "failed"
+    }
+    .into();
+    results.run.finished_at = Some(jiff::Timestamp::now().to_string());
+    results.failures.push(Failure {
+        scenario: scenario.into(),
+        variant: role,
+        round: 0,
+        message: error.to_string(),
+    });
+    if let Err(e) = report::json::write_results(out_dir, results) {
+        results
+            .warnings
+            .push(format!("cannot write results.json: {e}"));
+    }
+    error
+}
+
+/// `<reports>/<timestamp>-<name>`, with a suffix if two runs start in the same second.
+fn unique_run_dir(reports: &std::path::Path, name: &str) -> PathBuf {
+    let stamp = jiff::Zoned::now().strftime("%Y%m%d-%H%M%S").to_string();
+    let mut dir = reports.join(format!("{stamp}-{name}"));
+    let mut n = 2;
+    while dir.exists() {
+        dir = reports.join(format!("{stamp}-{name}-{n}"));
+        n += 1;
+    }
+    dir
 }
 
 fn workload_err(e: WorkloadError) -> CompareError {

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 use std::fs::File;
+use std::io::Write;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
@@ -24,21 +25,30 @@ pub fn interrupted() -> bool {
 /// registered process group (TERM, then KILL after a short grace period), so
 /// the main thread's `wait4` returns promptly and results can be written.
 pub fn install_interrupt_handler() {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+    // A child inheriting an ignored SIGCHLD would be reaped by the kernel and
+    // wait4 would fail; make sure the default disposition is in place.
+    // SAFETY: resetting a signal disposition to its default.
+    unsafe {
+        libc::signal(libc::SIGCHLD, libc::SIG_DFL);
+    }
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT])
+    else {
         return;
     };
     std::thread::spawn(move || {
         for _ in signals.forever() {
             if INTERRUPTED.swap(true, Ordering::SeqCst) {
-                // Second Ctrl-C: the user wants out now.
+                // Second signal: the user wants out now.
                 kill_all(libc::SIGKILL);
                 std::process::exit(130);
             }
-            eprintln!(
-                "\ninterrupted: stopping the running trial and writing the rounds measured so far (Ctrl-C again to quit at once)"
-            );
+            // Kill first: a closed stderr (e.g. `| head`) must not stop the cleanup.
             kill_all(libc::SIGTERM);
+            let _ = writeln!(
+                std::io::stderr(),
+                "\ninterrupted: stopping the running trial and writing the rounds measured so far (again to quit at once)"
+            );
             std::thread::sleep(Duration::from_millis(1500));
             kill_all(libc::SIGKILL);
         }
@@ -114,7 +124,7 @@ pub struct Spec<'a> {
     pub shell: &'a str,
     pub cwd: &'a Path,
     pub env: &'a [(String, String)],
-    /// Where stdout and stderr go (both into one log file).
+    /// Where stdout goes; stderr goes to [`stderr_path`] of it.
     pub log: &'a Path,
     pub timeout: Option<Duration>,
 }
@@ -124,6 +134,11 @@ pub enum SpawnError {
     #[error("cannot create log file {path}: {source}")]
     Log {
         path: String,
+        source: std::io::Error,
+    },
+    #[error("lost track of `{command}`: {source}")]
+    Wait {
+        command: String,
         source: std::io::Error,
     },
     #[error("cannot start `{command}` in {cwd}: {source}")]
@@ -167,20 +182,29 @@ fn run(
     if let Some(dir) = log.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    let out = File::create(log).map_err(|source| SpawnError::Log {
-        path: log.display().to_string(),
-        source,
-    })?;
-    let err = out.try_clone().map_err(|source| SpawnError::Log {
-        path: log.display().to_string(),
-        source,
-    })?;
+    let create = |path: &Path| {
+        File::create(path).map_err(|source| SpawnError::Log {
+            path: path.display().to_string(),
+            source,
+        })
+    };
+    let out = create(log)?;
+    let err = create(&stderr_path(log))?;
     cmd.current_dir(cwd)
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .stdin(Stdio::null())
         .stdout(out)
         .stderr(err)
         .process_group(0);
+    // Safety net if perfgate itself is killed with SIGKILL: the group leader
+    // dies with it (and the leader's death ends a well-behaved tree).
+    // SAFETY: prctl is async-signal-safe; runs in the child before exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
     let describe = format!("{cmd:?}");
     // Hold the registry lock across spawn so an interrupt cannot slip between
     // the child starting and its group being registered.
@@ -201,7 +225,7 @@ fn run(
     }
     let started = Instant::now();
     let child = cmd.spawn().map_err(|source| SpawnError::Spawn {
-        command: describe,
+        command: describe.clone(),
         cwd: cwd.display().to_string(),
         source,
     })?;
@@ -234,17 +258,18 @@ fn run(
     let mut status: libc::c_int = 0;
     // SAFETY: zeroed rusage is a valid out-parameter for wait4.
     let mut rusage: libc::rusage = unsafe { std::mem::zeroed() };
-    loop {
+    let wait_error = loop {
         // SAFETY: waits for our own child; std's Child is never waited on after this.
         let r = unsafe { libc::wait4(pid, &mut status, 0, &mut rusage) };
         if r == pid {
-            break;
+            break None;
         }
-        if r == -1 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+        let e = std::io::Error::last_os_error();
+        if r == -1 && e.raw_os_error() == Some(libc::EINTR) {
             continue;
         }
-        break;
-    }
+        break Some(e);
+    };
     let wall = started.elapsed();
     // The leader is gone; end any stragglers it left in its group (e.g. a
     // background server a benchmark forgot), then forget the group.
@@ -259,6 +284,12 @@ fn run(
     if let Some(w) = watchdog {
         let _ = w.join();
     }
+    if let Some(source) = wait_error {
+        return Err(SpawnError::Wait {
+            command: describe,
+            source,
+        });
+    }
     let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, (t.tv_usec as u32) * 1000);
     Ok(Finished {
         status: ExitStatus::from_raw(status),
@@ -271,6 +302,27 @@ fn run(
         timed_out: timed_out.load(Ordering::SeqCst),
         interrupted: interrupted(),
     })
+}
+
+/// Where the stderr of a process logging stdout to `log` goes:
+/// `x.log` → `x.stderr.log`.
+pub fn stderr_path(log: &Path) -> std::path::PathBuf {
+    let stem = log
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    log.with_file_name(format!("{stem}.stderr.log"))
+}
+
+/// The last `n` lines a failed process wrote to stderr, or to stdout if its
+/// stderr is empty: what a user needs to see to know why it failed.
+pub fn failure_tail(log: &Path, n: usize) -> String {
+    let err = tail(&stderr_path(log), n);
+    if err.trim().is_empty() {
+        tail(log, n)
+    } else {
+        err
+    }
 }
 
 /// The last `n` lines of a log file, for error messages.
@@ -347,6 +399,7 @@ mod tests {
         let f = run_shell(&spec).unwrap();
         assert!(!f.success());
         assert_eq!(f.describe(None), "exit status 3");
-        assert_eq!(tail(&log, 3), "oops");
+        assert_eq!(failure_tail(&log, 3), "oops");
+        assert_eq!(tail(&log, 3), "");
     }
 }

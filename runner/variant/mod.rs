@@ -179,9 +179,10 @@ impl Repo {
         self.git(&["rev-parse", "--verify", &format!("{commit}^{{tree}}")])
     }
 
-    /// Keeps `.perfgate/` out of `git status` and out of working-tree snapshots
-    /// without touching the user's tracked `.gitignore`.
-    pub fn ensure_ignored(&self) -> Result<(), VariantError> {
+    /// Adds a pattern to `.git/info/exclude` (once), keeping perfgate's own
+    /// files (`/.perfgate/`, `/reports/latest`) out of `git status` and out of
+    /// working-tree snapshots without touching the user's tracked `.gitignore`.
+    pub fn ensure_ignored(&self, pattern: &str) -> Result<(), VariantError> {
         let exclude = PathBuf::from(self.git(&["rev-parse", "--git-path", "info/exclude"])?);
         let exclude = if exclude.is_absolute() {
             exclude
@@ -189,7 +190,7 @@ impl Repo {
             self.root.join(exclude)
         };
         let current = std::fs::read_to_string(&exclude).unwrap_or_default();
-        if !current.lines().any(|l| l.trim() == "/.perfgate/") {
+        if !current.lines().any(|l| l.trim() == pattern) {
             if let Some(dir) = exclude.parent() {
                 let _ = std::fs::create_dir_all(dir);
             }
@@ -197,7 +198,8 @@ impl Repo {
             if !text.is_empty() && !text.ends_with('\n') {
                 text.push('\n');
             }
-            text.push_str("/.perfgate/\n");
+            text.push_str(pattern);
+            text.push('\n');
             std::fs::write(&exclude, text).map_err(|e| VariantError::Git {
                 args: "info/exclude".into(),
                 message: e.to_string(),
@@ -209,12 +211,7 @@ impl Repo {
     /// Pins a variant to a commit and tree. The working tree and patches are
     /// captured in a private index and written as a dangling commit, so later
     /// edits to the working tree cannot leak into the run.
-    pub fn resolve(
-        &self,
-        role: Role,
-        spec: &VariantSpec,
-        exclude: &[&str],
-    ) -> Result<Resolved, VariantError> {
+    pub fn resolve(&self, role: Role, spec: &VariantSpec) -> Result<Resolved, VariantError> {
         match spec {
             VariantSpec::Rev(rev) => {
                 let commit = self.commit_of(rev)?;
@@ -240,25 +237,8 @@ impl Repo {
                 if std::fs::copy(&real_index, &index).is_err() {
                     self.git_env(&["read-tree", &head], &[("GIT_INDEX_FILE", &index)])?;
                 }
-                // `.perfgate/` is ignored via info/exclude. Other paths to leave
-                // out (the report directory) are excluded unless git ignores
-                // them already: naming an ignored path makes `git add` fail.
-                let mut args: Vec<String> =
-                    vec!["add".into(), "-A".into(), "--".into(), ".".into()];
-                for path in exclude {
-                    let ignored = Command::new("git")
-                        .arg("-C")
-                        .arg(&self.root)
-                        .args(["check-ignore", "-q", "--", path])
-                        .status()
-                        .map(|s| s.success())
-                        .unwrap_or(false);
-                    if !ignored {
-                        args.push(format!(":(exclude){path}"));
-                    }
-                }
-                let args_ref: Vec<&str> = args.iter().map(String::as_str).collect();
-                self.git_env(&args_ref, &[("GIT_INDEX_FILE", &index)])?;
+                // `.perfgate/` and perfgate's reports are git-ignored, so `add -A` skips them.
+                self.git_env(&["add", "-A", "--", "."], &[("GIT_INDEX_FILE", &index)])?;
                 let tree = self.git_env(&["write-tree"], &[("GIT_INDEX_FILE", &index)])?;
                 let _ = std::fs::remove_file(&index);
                 let commit =

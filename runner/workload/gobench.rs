@@ -19,7 +19,25 @@ pub struct Prepared {
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
     pub timeout: Option<Duration>,
+    /// Prefix benchmark names with their package when the scenario can name
+    /// several packages, so both variants name every benchmark alike.
+    pub prefix_names: bool,
+    /// The Go toolchain settings the binaries were built with (recorded).
+    pub toolchain: Vec<(String, String)>,
 }
+
+/// `go env` settings that change what `go test -c` produces: part of the
+/// build cache key, and recorded in results.json.
+const TOOLCHAIN_VARS: &[&str] = &[
+    "GOVERSION",
+    "GOOS",
+    "GOARCH",
+    "GOAMD64",
+    "GOFLAGS",
+    "CGO_ENABLED",
+    "GOEXPERIMENT",
+    "CC",
+];
 
 #[derive(Debug, Clone)]
 pub struct PackageBinary {
@@ -49,6 +67,12 @@ pub fn prepare(
     }
     let env: Vec<(String, String)> = g.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     let packages = list_packages(scenario, g, &root, &env, ctx)?;
+    let toolchain = go_env(scenario, &root, &env, ctx)?;
+    let toolchain_key: String = toolchain
+        .iter()
+        .map(|(k, v)| format!("{k}={v}\n"))
+        .collect();
+    let safe_scenario = crate::compare::sanitize(scenario);
     let mut binaries = Vec::new();
     for (import_path, dir) in packages {
         let file_name = format!("{}.test", import_path.replace(['/', '.', '\\'], "_"));
@@ -59,10 +83,16 @@ pub fn prepare(
             "{out}".into(),
             import_path.clone(),
         ];
-        let key = BuildCache::key(ctx.tree, &build_args.join(" "), &env, &g.dir);
-        let log = ctx
-            .logs
-            .join(format!("build-{scenario}-{}-{}.log", ctx.role, file_name));
+        let key = BuildCache::key(
+            ctx.tree,
+            &build_args.join(" "),
+            &env,
+            &format!("{}\n{toolchain_key}", g.dir),
+        );
+        let log = ctx.logs.join(format!(
+            "build-{safe_scenario}-{}-{}.log",
+            ctx.role, file_name
+        ));
         let build = ctx.cache.get_or_build(&key, |out| {
             let args: Vec<String> = build_args
                 .iter()
@@ -108,13 +138,52 @@ pub fn prepare(
     if g.benchmem {
         args.push("-test.benchmem".into());
     }
+    let prefix_names = g.packages.len() > 1 || g.packages.iter().any(|p| p.contains("..."));
     Ok(Prepared {
         scenario: scenario.into(),
         packages: binaries,
         args,
         env,
         timeout: g.timeout,
+        prefix_names,
+        toolchain,
     })
+}
+
+/// Reads the toolchain settings with `go env`, in the environment the build uses.
+fn go_env(
+    scenario: &str,
+    root: &Path,
+    env: &[(String, String)],
+    ctx: &VariantContext<'_>,
+) -> Result<Vec<(String, String)>, WorkloadError> {
+    let log = ctx.logs.join(format!(
+        "go-env-{}-{}.log",
+        crate::compare::sanitize(scenario),
+        ctx.role
+    ));
+    let mut args = vec!["env".to_string()];
+    args.extend(TOOLCHAIN_VARS.iter().map(|v| v.to_string()));
+    let finished = process::run_program(Path::new("go"), &args, root, env, &log, None)?;
+    check(
+        &finished,
+        WorkloadError::BuildFailed,
+        "running `go env`".into(),
+        format!("go {}", args.join(" ")),
+        &log,
+        None,
+    )?;
+    let text = read_lossy(&log)?;
+    Ok(TOOLCHAIN_VARS
+        .iter()
+        .zip(text.lines())
+        .map(|(k, v)| (k.to_lowercase(), v.to_string()))
+        .collect())
+}
+
+/// Benchmarks may print anything; a stray non-UTF-8 byte must not lose a round.
+fn read_lossy(path: &Path) -> Result<String, WorkloadError> {
+    Ok(String::from_utf8_lossy(&std::fs::read(path)?).into_owned())
 }
 
 /// Expands package patterns (`.`, `./...`) with `go list`, keeping only
@@ -126,9 +195,11 @@ fn list_packages(
     env: &[(String, String)],
     ctx: &VariantContext<'_>,
 ) -> Result<Vec<(String, PathBuf)>, WorkloadError> {
-    let log = ctx
-        .logs
-        .join(format!("go-list-{scenario}-{}.log", ctx.role));
+    let log = ctx.logs.join(format!(
+        "go-list-{}-{}.log",
+        crate::compare::sanitize(scenario),
+        ctx.role
+    ));
     let mut args = vec![
         "list".to_string(),
         "-f".into(),
@@ -145,7 +216,7 @@ fn list_packages(
         &log,
         None,
     )?;
-    let text = std::fs::read_to_string(&log)?;
+    let text = read_lossy(&log)?;
     let mut out = Vec::new();
     for line in text.lines() {
         let fields: Vec<&str> = line.split('\t').collect();
@@ -171,7 +242,10 @@ fn list_packages(
 }
 
 pub fn run_trial(p: &Prepared, log: &Path) -> Result<TrialOutput, WorkloadError> {
-    let mut output = TrialOutput::default();
+    let mut output = TrialOutput {
+        config: p.toolchain.clone(),
+        ..TrialOutput::default()
+    };
     let multi = p.packages.len() > 1;
     for (i, pkg) in p.packages.iter().enumerate() {
         let log = if multi {
@@ -179,35 +253,20 @@ pub fn run_trial(p: &Prepared, log: &Path) -> Result<TrialOutput, WorkloadError>
         } else {
             log.to_path_buf()
         };
+        let command = || format!("{} {}", pkg.binary.display(), p.args.join(" "));
         let finished =
             process::run_program(&pkg.binary, &p.args, &pkg.dir, &p.env, &log, p.timeout)?;
         check(
             &finished,
             WorkloadError::TrialFailed,
             format!("benchmarks of {}", pkg.import_path),
-            format!("{} {}", pkg.binary.display(), p.args.join(" ")),
+            command(),
             &log,
             p.timeout,
         )?;
-        let text = std::fs::read_to_string(&log)?;
-        let parsed = format::parse(&text).map_err(|e| {
-            WorkloadError::TrialFailed(StepFailure::new(
-                format!("reading the benchmark output of {}", pkg.import_path),
-                format!("{} {}", pkg.binary.display(), p.args.join(" ")),
-                e.to_string(),
-                &log,
-                5,
-            ))
-        })?;
-        if parsed.results.is_empty() {
-            return Err(WorkloadError::TrialFailed(StepFailure::new(
-                format!("benchmarks of {}", pkg.import_path),
-                format!("{} {}", pkg.binary.display(), p.args.join(" ")),
-                "no benchmark matched; check `bench` in the scenario".to_string(),
-                &log,
-                5,
-            )));
-        }
+        // Lenient like benchstat: a benchmark's own chatter that happens to
+        // start with "Benchmark" must not void the round.
+        let (parsed, _malformed) = format::parse_lenient(&read_lossy(&log)?);
         if let Some(last) = parsed.configs.last() {
             for (k, v) in &last.entries {
                 if !output.config.iter().any(|(ek, ev)| ek == k && ev == v) {
@@ -216,7 +275,7 @@ pub fn run_trial(p: &Prepared, log: &Path) -> Result<TrialOutput, WorkloadError>
             }
         }
         for r in &parsed.results {
-            let benchmark = if multi {
+            let benchmark = if p.prefix_names {
                 format!("{}:{}", pkg.import_path, r.name)
             } else {
                 r.name.to_string()
@@ -233,6 +292,25 @@ pub fn run_trial(p: &Prepared, log: &Path) -> Result<TrialOutput, WorkloadError>
                 });
             }
         }
+    }
+    // A package with tests but no matching benchmark is fine among several;
+    // a scenario where nothing at all matched is a mistake worth stopping for.
+    if output.measurements.is_empty() {
+        let pkg = &p.packages[0];
+        return Err(WorkloadError::TrialFailed(StepFailure::new(
+            format!(
+                "benchmarks of {}",
+                p.packages
+                    .iter()
+                    .map(|p| p.import_path.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            format!("{} {}", pkg.binary.display(), p.args.join(" ")),
+            "no benchmark matched; check `bench` in the scenario".to_string(),
+            log,
+            5,
+        )));
     }
     Ok(output)
 }

@@ -71,7 +71,7 @@ impl StepFailure {
             what,
             command,
             status,
-            tail: process::tail(log, tail_lines),
+            tail: process::failure_tail(log, tail_lines),
             log: log.display().to_string(),
         })
     }
