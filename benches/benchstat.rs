@@ -42,9 +42,7 @@ fn go_bench_text(bytes: usize, packages: usize, seed: u64, shift: f64) -> String
     let mut pkg = 0;
     while out.len() < bytes && pkg < packages {
         pkg += 1;
-        out.push_str(&format!(
-            "goos: linux\ngoarch: amd64\npkg: example.com/svc/pkg{pkg}\ncpu: AMD EPYC 7B13\n"
-        ));
+        out.push_str(&format!("goos: linux\ngoarch: amd64\npkg: example.com/svc/pkg{pkg}\ncpu: AMD EPYC 7B13\n"));
         for b in 0..200 {
             let base = (1.0 + base_rng.unit() * 11.0).exp();
             let alloc = [0u64, 16, 64, 512, 4096, 65536][(base_rng.next() % 6) as usize];
@@ -54,11 +52,7 @@ fn go_bench_text(bytes: usize, packages: usize, seed: u64, shift: f64) -> String
             for _ in 0..10 {
                 let ns = base * factor * (1.0 + 0.03 * rng.noise());
                 let iters = (1e9 / ns).max(1.0) as u64;
-                let value = if ns < 100.0 {
-                    format!("{ns:.2}")
-                } else {
-                    format!("{ns:.0}")
-                };
+                let value = if ns < 100.0 { format!("{ns:.2}") } else { format!("{ns:.0}") };
                 out.push_str(&format!(
                     "{name:<40}\t{iters:>10}\t{value:>10} ns/op\t{alloc:>8} B/op\t{:>6} allocs/op\n",
                     alloc / 16
@@ -76,9 +70,7 @@ fn parse_50mb(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(text.len() as u64));
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(5));
-    g.bench_function("parse_50MB", |b| {
-        b.iter(|| gobench::parse(black_box(&text)).map(|f| f.results.len()))
-    });
+    g.bench_function("parse_50MB", |b| b.iter(|| gobench::parse(black_box(&text)).map(|f| f.results.len())));
     g.finish();
 }
 
@@ -90,12 +82,8 @@ fn stats_1000x10(c: &mut Criterion) {
         .map(|i| {
             let base = 1000.0 + i as f64;
             let shift = if i % 10 == 0 { 1.2 } else { 1.0 };
-            let old = (0..10)
-                .map(|_| (base * (1.0 + 0.03 * rng.noise())).round())
-                .collect();
-            let new = (0..10)
-                .map(|_| (base * shift * (1.0 + 0.03 * rng.noise())).round())
-                .collect();
+            let old = (0..10).map(|_| (base * (1.0 + 0.03 * rng.noise())).round()).collect();
+            let new = (0..10).map(|_| (base * shift * (1.0 + 0.03 * rng.noise())).round()).collect();
             (old, new)
         })
         .collect();
@@ -123,23 +111,12 @@ fn report_1000x10(c: &mut Criterion) {
     let new_text = go_bench_text(usize::MAX, 5, 12, 1.25);
     let old = gobench::parse(&old_text).expect("old parses");
     let new = gobench::parse(&new_text).expect("new parses");
-    let inputs = [
-        Input {
-            label: "old.txt",
-            file: &old,
-        },
-        Input {
-            label: "new.txt",
-            file: &new,
-        },
-    ];
+    let inputs = [Input { label: "old.txt", file: &old }, Input { label: "new.txt", file: &new }];
     let mut g = c.benchmark_group("report");
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(5));
     g.bench_function("build_and_render_text_1000x10", |b| {
-        b.iter(|| {
-            render::render_text(&render::build(black_box(&inputs), &Options::default())).len()
-        })
+        b.iter(|| render::render_text(&render::build(black_box(&inputs), &Options::default())).len())
     });
     g.finish();
 }

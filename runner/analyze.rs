@@ -36,21 +36,13 @@ pub fn analyze(samples: &[Sample], cfg: &CompareConfig) -> Analysis {
         let group = &groups[key];
         let first = group[0];
         let side = |role: Role| -> BTreeMap<u32, f64> {
-            group
-                .iter()
-                .filter(|s| s.variant == role)
-                .map(|s| (s.round, s.value))
-                .collect()
+            group.iter().filter(|s| s.variant == role).map(|s| (s.round, s.value)).collect()
         };
         let base = side(Role::Baseline);
         let cand = side(Role::Candidate);
         if base.is_empty() || cand.is_empty() {
             // Nothing to compare against: say so rather than drop it silently.
-            let only = if base.is_empty() {
-                Role::Candidate
-            } else {
-                Role::Baseline
-            };
+            let only = if base.is_empty() { Role::Candidate } else { Role::Baseline };
             let entry = (first.scenario.clone(), first.benchmark.clone(), only);
             if !one_sided.contains(&entry) {
                 one_sided.push(entry);
@@ -59,10 +51,7 @@ pub fn analyze(samples: &[Sample], cfg: &CompareConfig) -> Analysis {
         }
         let base_values: Vec<f64> = base.values().copied().collect();
         let cand_values: Vec<f64> = cand.values().copied().collect();
-        let pairs: Vec<(f64, f64)> = base
-            .iter()
-            .filter_map(|(round, b)| cand.get(round).map(|c| (*b, *c)))
-            .collect();
+        let pairs: Vec<(f64, f64)> = base.iter().filter_map(|(round, b)| cand.get(round).map(|c| (*b, *c))).collect();
         // Samples from the same interleaved rounds share the machine's drift:
         // pairing removes it. Fall back to the unpaired test when rounds don't match up.
         let effect = if pairs.len() >= 2 {
@@ -101,16 +90,10 @@ pub fn analyze(samples: &[Sample], cfg: &CompareConfig) -> Analysis {
     let warnings = one_sided
         .into_iter()
         .map(|(scenario, benchmark, role)| {
-            format!(
-                "{scenario}: {benchmark} was measured only in the {role}, so it is not compared"
-            )
+            format!("{scenario}: {benchmark} was measured only in the {role}, so it is not compared")
         })
         .collect();
-    Analysis {
-        comparisons,
-        geomeans,
-        warnings,
-    }
+    Analysis { comparisons, geomeans, warnings }
 }
 
 /// Warnings that belong next to a row: why a verdict is weak, or why a
@@ -151,10 +134,8 @@ fn geomeans(comparisons: &[Comparison]) -> Vec<Geomean> {
     let mut out = Vec::new();
     for key in order {
         let group = &groups[&key];
-        let usable: Vec<&&Comparison> = group
-            .iter()
-            .filter(|c| c.baseline.median > 0.0 && c.candidate.median > 0.0)
-            .collect();
+        let usable: Vec<&&Comparison> =
+            group.iter().filter(|c| c.baseline.median > 0.0 && c.candidate.median > 0.0).collect();
         if usable.len() < 2 {
             continue;
         }
@@ -192,14 +173,7 @@ pub fn is_improvement(better: Better, delta_pct: f64) -> bool {
 mod tests {
     use super::*;
 
-    fn sample(
-        benchmark: &str,
-        metric: &str,
-        better: Better,
-        variant: Role,
-        round: u32,
-        value: f64,
-    ) -> Sample {
+    fn sample(benchmark: &str, metric: &str, better: Better, variant: Role, round: u32, value: f64) -> Sample {
         Sample {
             scenario: "s".into(),
             benchmark: benchmark.into(),
@@ -218,22 +192,8 @@ mod tests {
         let mut out = Vec::new();
         for (i, j) in jitter.iter().enumerate() {
             let round = i as u32 + 1;
-            out.push(sample(
-                benchmark,
-                metric,
-                better,
-                Role::Baseline,
-                round,
-                100.0 * j,
-            ));
-            out.push(sample(
-                benchmark,
-                metric,
-                better,
-                Role::Candidate,
-                round,
-                100.0 * j * factor * (2.0 - j),
-            ));
+            out.push(sample(benchmark, metric, better, Role::Baseline, round, 100.0 * j));
+            out.push(sample(benchmark, metric, better, Role::Candidate, round, 100.0 * j * factor * (2.0 - j)));
         }
         out
     }
@@ -243,9 +203,7 @@ mod tests {
         let mut samples = paired("Slow", "ns/op", Better::Lower, 1.3);
         samples.extend(paired("Fast", "MB/s", Better::Higher, 0.7));
         samples.extend(paired("Same", "allocs/op", Better::Lower, 1.0));
-        let Analysis {
-            comparisons: cmp, ..
-        } = analyze(&samples, &CompareConfig::default());
+        let Analysis { comparisons: cmp, .. } = analyze(&samples, &CompareConfig::default());
         assert_eq!(cmp.len(), 3);
         let slow = &cmp[0];
         assert_eq!(slow.test, "wilcoxon-signed-rank");
@@ -268,76 +226,35 @@ mod tests {
     fn rounds_that_do_not_pair_fall_back_to_mann_whitney() {
         let mut samples = Vec::new();
         for r in 1..=6 {
-            samples.push(sample(
-                "B",
-                "ns/op",
-                Better::Lower,
-                Role::Baseline,
-                r,
-                100.0 + r as f64,
-            ));
-            samples.push(sample(
-                "B",
-                "ns/op",
-                Better::Lower,
-                Role::Candidate,
-                r + 10,
-                60.0 + r as f64,
-            ));
+            samples.push(sample("B", "ns/op", Better::Lower, Role::Baseline, r, 100.0 + r as f64));
+            samples.push(sample("B", "ns/op", Better::Lower, Role::Candidate, r + 10, 60.0 + r as f64));
         }
-        let Analysis {
-            comparisons: cmp, ..
-        } = analyze(&samples, &CompareConfig::default());
+        let Analysis { comparisons: cmp, .. } = analyze(&samples, &CompareConfig::default());
         assert_eq!(cmp[0].test, "mann-whitney-u");
         // Complete separation of 6 vs 6: exact two-sided U-test p = 2/C(12,6) = 2/924.
-        assert!(
-            (cmp[0].p_value.unwrap() - 2.0 / 924.0).abs() < 1e-12,
-            "{:?}",
-            cmp[0]
-        );
+        assert!((cmp[0].p_value.unwrap() - 2.0 / 924.0).abs() < 1e-12, "{:?}", cmp[0]);
         assert_eq!(cmp[0].verdict, Verdict::Improved);
     }
 
     #[test]
     fn too_few_rounds_is_inconclusive_with_a_note() {
-        let samples: Vec<Sample> = paired("B", "ns/op", Better::Lower, 2.0)
-            .into_iter()
-            .filter(|s| s.round <= 3)
-            .collect();
-        let Analysis {
-            comparisons: cmp, ..
-        } = analyze(&samples, &CompareConfig::default());
+        let samples: Vec<Sample> =
+            paired("B", "ns/op", Better::Lower, 2.0).into_iter().filter(|s| s.round <= 3).collect();
+        let Analysis { comparisons: cmp, .. } = analyze(&samples, &CompareConfig::default());
         assert_eq!(cmp[0].verdict, Verdict::Inconclusive);
-        assert!(
-            cmp[0].notes.iter().any(|n| n.contains("<4")),
-            "{:?}",
-            cmp[0].notes
-        );
+        assert!(cmp[0].notes.iter().any(|n| n.contains("<4")), "{:?}", cmp[0].notes);
     }
 
     #[test]
     fn identical_deterministic_metric_is_unchanged() {
-        let Analysis {
-            comparisons: cmp, ..
-        } = analyze(
-            &paired("B", "allocs/op", Better::Lower, 1.0),
-            &CompareConfig::default(),
-        );
+        let Analysis { comparisons: cmp, .. } =
+            analyze(&paired("B", "allocs/op", Better::Lower, 1.0), &CompareConfig::default());
         let mut samples = Vec::new();
         for r in 1..=8 {
             samples.push(sample("C", "B/op", Better::Lower, Role::Baseline, r, 512.0));
-            samples.push(sample(
-                "C",
-                "B/op",
-                Better::Lower,
-                Role::Candidate,
-                r,
-                512.0,
-            ));
+            samples.push(sample("C", "B/op", Better::Lower, Role::Candidate, r, 512.0));
         }
-        let Analysis {
-            comparisons: cmp2, ..
-        } = analyze(&samples, &CompareConfig::default());
+        let Analysis { comparisons: cmp2, .. } = analyze(&samples, &CompareConfig::default());
         assert_eq!(cmp2[0].verdict, Verdict::Unchanged, "{:?}", cmp2[0]);
         assert_ne!(cmp[0].verdict, Verdict::Improved);
         assert_ne!(cmp[0].verdict, Verdict::Regressed);
@@ -347,38 +264,10 @@ mod tests {
     fn geomean_of_medians_per_metric() {
         let mut samples = Vec::new();
         for r in 1..=4 {
-            samples.push(sample(
-                "A",
-                "ns/op",
-                Better::Lower,
-                Role::Baseline,
-                r,
-                100.0,
-            ));
-            samples.push(sample(
-                "A",
-                "ns/op",
-                Better::Lower,
-                Role::Candidate,
-                r,
-                50.0,
-            ));
-            samples.push(sample(
-                "B",
-                "ns/op",
-                Better::Lower,
-                Role::Baseline,
-                r,
-                100.0,
-            ));
-            samples.push(sample(
-                "B",
-                "ns/op",
-                Better::Lower,
-                Role::Candidate,
-                r,
-                200.0,
-            ));
+            samples.push(sample("A", "ns/op", Better::Lower, Role::Baseline, r, 100.0));
+            samples.push(sample("A", "ns/op", Better::Lower, Role::Candidate, r, 50.0));
+            samples.push(sample("B", "ns/op", Better::Lower, Role::Baseline, r, 100.0));
+            samples.push(sample("B", "ns/op", Better::Lower, Role::Candidate, r, 200.0));
         }
         let geo = analyze(&samples, &CompareConfig::default()).geomeans;
         assert_eq!(geo.len(), 1);
@@ -391,27 +280,10 @@ mod tests {
     #[test]
     fn benchmarks_on_one_side_only_are_reported() {
         let mut samples = paired("Both", "ns/op", Better::Lower, 1.0);
-        samples.push(sample(
-            "New",
-            "ns/op",
-            Better::Lower,
-            Role::Candidate,
-            1,
-            5.0,
-        ));
-        samples.push(sample(
-            "New",
-            "B/op",
-            Better::Lower,
-            Role::Candidate,
-            1,
-            5.0,
-        ));
+        samples.push(sample("New", "ns/op", Better::Lower, Role::Candidate, 1, 5.0));
+        samples.push(sample("New", "B/op", Better::Lower, Role::Candidate, 1, 5.0));
         let a = analyze(&samples, &CompareConfig::default());
         assert_eq!(a.comparisons.len(), 1);
-        assert_eq!(
-            a.warnings,
-            vec!["s: New was measured only in the candidate, so it is not compared".to_string()]
-        );
+        assert_eq!(a.warnings, vec!["s: New was measured only in the candidate, so it is not compared".to_string()]);
     }
 }

@@ -77,8 +77,7 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
     let started_at = jiff::Timestamp::now();
     if opts.scenario_files.is_empty() {
         return Err(CompareError::BadInput(
-            "no scenario file given; pass --scenario FILE (e.g. --scenario scenarios/demo.toml)"
-                .into(),
+            "no scenario file given; pass --scenario FILE (e.g. --scenario scenarios/demo.toml)".into(),
         ));
     }
     let mut files = Vec::new();
@@ -107,78 +106,64 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
             scenarios.push(LoadedScenario { file, index });
         }
     }
+    // One run has one baseline, candidate and round count: the first file's
+    // [compare] decides; later files' settings are reported, not mixed in.
     let defaults = &files[0].compare;
+    let mut setting_warnings = Vec::new();
+    for f in files.iter().skip(1) {
+        let c = &f.compare;
+        if c.rounds.is_some()
+            || c.threshold.is_some()
+            || c.alpha.is_some()
+            || c.seed.is_some()
+            || c.baseline.is_some()
+            || c.candidate.is_some()
+        {
+            setting_warnings.push(format!(
+                "{}: its [compare] settings are ignored; the first scenario file's ({}) apply to the whole run",
+                f.path.display(),
+                files[0].path.display()
+            ));
+        }
+    }
 
-    let cwd = opts
-        .repo_dir
-        .clone()
-        .unwrap_or_else(|| std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")));
+    let cwd = opts.repo_dir.clone().unwrap_or_else(|| std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")));
     let repo = Repo::discover(&cwd).map_err(|e| CompareError::BadInput(e.to_string()))?;
     let variant_err = |e: crate::variant::VariantError| {
-        if e.is_bad_input() {
-            CompareError::BadInput(e.to_string())
-        } else {
-            CompareError::RunFailed(e.to_string())
-        }
+        if e.is_bad_input() { CompareError::BadInput(e.to_string()) } else { CompareError::RunFailed(e.to_string()) }
     };
     repo.ensure_ignored("/.perfgate/").map_err(variant_err)?;
     let _lock = repo.lock().map_err(variant_err)?;
 
     // CLI flags override the scenario file, which overrides the defaults.
-    let baseline_rev = opts
-        .baseline
-        .clone()
-        .or_else(|| defaults.baseline.clone())
-        .unwrap_or_else(|| "HEAD".into());
+    let baseline_rev = opts.baseline.clone().or_else(|| defaults.baseline.clone()).unwrap_or_else(|| "HEAD".into());
     let candidate_spec = if let Some(p) = &opts.patch {
-        let abs = if p.is_absolute() {
-            p.clone()
-        } else {
-            cwd.join(p)
-        };
-        VariantSpec::Patch {
-            base: baseline_rev.clone(),
-            patch: abs,
-        }
+        let abs = if p.is_absolute() { p.clone() } else { cwd.join(p) };
+        VariantSpec::Patch { base: baseline_rev.clone(), patch: abs }
     } else if let Some(r) = &opts.candidate {
         VariantSpec::Rev(r.clone())
     } else {
         match &defaults.candidate {
             Some(CandidateSpec::Rev(r)) => VariantSpec::Rev(r.clone()),
-            Some(CandidateSpec::Patch(p)) => VariantSpec::Patch {
-                base: baseline_rev.clone(),
-                patch: repo.root.join(p),
-            },
+            Some(CandidateSpec::Patch(p)) => {
+                VariantSpec::Patch { base: baseline_rev.clone(), patch: repo.root.join(p) }
+            }
             None => VariantSpec::WorkingTree,
         }
     };
     let rounds = opts.rounds.or(defaults.rounds).unwrap_or(DEFAULT_ROUNDS);
-    let rounds = if opts.quick {
-        rounds.min(QUICK_ROUNDS)
-    } else {
-        rounds
-    };
+    let rounds = if opts.quick { rounds.min(QUICK_ROUNDS) } else { rounds };
     if rounds == 0 {
         return Err(CompareError::BadInput("--rounds must be at least 1".into()));
     }
     let cfg = CompareConfig {
         alpha: opts.alpha.or(defaults.alpha).unwrap_or(DEFAULT_ALPHA),
         confidence: 0.95,
-        threshold: opts
-            .threshold
-            .or(defaults.threshold)
-            .unwrap_or(DEFAULT_THRESHOLD),
+        threshold: opts.threshold.or(defaults.threshold).unwrap_or(DEFAULT_THRESHOLD),
     };
-    let seed = opts
-        .seed
-        .or(defaults.seed)
-        .unwrap_or_else(schedule::fresh_seed);
+    let seed = opts.seed.or(defaults.seed).unwrap_or_else(schedule::fresh_seed);
 
-    let run_name = files
-        .iter()
-        .map(|f| f.name.as_str())
-        .collect::<Vec<_>>()
-        .join("+");
+    let run_name = files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join("+");
     let out_dir = match &opts.out {
         Some(d) if d.is_absolute() => d.clone(),
         Some(d) => cwd.join(d),
@@ -192,26 +177,18 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
         .and_then(|_| std::fs::write(out_dir.join(".gitignore"), "# perfgate output\n*\n"))
         .map_err(|e| CompareError::RunFailed(format!("cannot create {}: {e}", logs.display())))?;
     if opts.out.is_none() {
-        repo.ensure_ignored("/reports/latest")
-            .map_err(variant_err)?;
+        repo.ensure_ignored("/reports/latest").map_err(variant_err)?;
     }
 
-    let baseline = repo
-        .resolve(Role::Baseline, &VariantSpec::Rev(baseline_rev.clone()))
-        .map_err(variant_err)?;
-    let candidate = repo
-        .resolve(Role::Candidate, &candidate_spec)
-        .map_err(variant_err)?;
+    let baseline = repo.resolve(Role::Baseline, &VariantSpec::Rev(baseline_rev.clone())).map_err(variant_err)?;
+    let candidate = repo.resolve(Role::Candidate, &candidate_spec).map_err(variant_err)?;
 
     crate::process::install_interrupt_handler();
     let mut results = Results {
         schema_version: crate::results::SCHEMA_VERSION,
         tool: Tool::this(),
         run: Run {
-            id: out_dir
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
+            id: out_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
             command: opts.command_line.clone(),
             started_at: started_at.to_string(),
             finished_at: None,
@@ -232,16 +209,9 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
         failures: Vec::new(),
         warnings: Vec::new(),
     };
-    eprintln!(
-        "baseline:  {} ({})",
-        baseline.label,
-        short(&baseline.commit)
-    );
-    eprintln!(
-        "candidate: {} ({})",
-        candidate.label,
-        short(&candidate.commit)
-    );
+    eprintln!("baseline:  {} ({})", baseline.label, short(&baseline.commit));
+    eprintln!("candidate: {} ({})", candidate.label, short(&candidate.commit));
+    results.warnings.extend(setting_warnings);
     if baseline.tree == candidate.tree {
         results.warnings.push(
             "baseline and candidate have the same source tree: this is an A/A run, any difference is noise".into(),
@@ -257,13 +227,7 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
         match repo.materialize(v) {
             Ok(checkout) => per_variant.push((v.clone(), checkout)),
             Err(e) => {
-                return Err(stopped_before_measuring(
-                    &mut results,
-                    &out_dir,
-                    "",
-                    v.role,
-                    variant_err(e),
-                ));
+                return Err(stopped_before_measuring(&mut results, &out_dir, "", v.role, variant_err(e)));
             }
         }
     }
@@ -271,73 +235,33 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
         let scenario = &s.file.scenarios[s.index];
         let mut pair: [Option<Prepared>; 2] = [None, None];
         for (slot, (v, checkout)) in per_variant.iter().enumerate() {
-            let ctx = VariantContext {
-                role: v.role,
-                tree: &v.tree,
-                checkout,
-                cache: &cache,
-                logs: &logs,
-            };
+            let ctx = VariantContext { role: v.role, tree: &v.tree, checkout, cache: &cache, logs: &logs };
             let mut notes: Vec<BuildNote> = Vec::new();
             let target_build = match &s.file.target {
                 Some(t) if matches!(scenario.kind, config::ScenarioKind::Command(_)) => {
                     let b = workload::build_target(t, &ctx).map_err(|e| {
-                        stopped_before_measuring(
-                            &mut results,
-                            &out_dir,
-                            &scenario.name,
-                            v.role,
-                            workload_err(e),
-                        )
+                        stopped_before_measuring(&mut results, &out_dir, &scenario.name, v.role, workload_err(e))
                     })?;
                     if let Some(b) = &b {
-                        notes.push(BuildNote {
-                            role: v.role,
-                            what: "target".into(),
-                            build: b.clone(),
-                        });
+                        notes.push(BuildNote { role: v.role, what: "target".into(), build: b.clone() });
                     }
                     b
                 }
                 _ => None,
             };
-            let p = workload::prepare(
-                scenario,
-                s.file.target.as_ref(),
-                target_build.as_ref(),
-                &ctx,
-                &mut notes,
-            )
-            .map_err(|e| {
-                stopped_before_measuring(
-                    &mut results,
-                    &out_dir,
-                    &scenario.name,
-                    v.role,
-                    workload_err(e),
-                )
-            })?;
+            let p = workload::prepare(scenario, s.file.target.as_ref(), target_build.as_ref(), &ctx, &mut notes)
+                .map_err(|e| {
+                    stopped_before_measuring(&mut results, &out_dir, &scenario.name, v.role, workload_err(e))
+                })?;
             for n in notes {
-                let how = if n.build.cached {
-                    "cached, not rebuilt"
-                } else {
-                    "built"
-                };
-                eprintln!(
-                    "{:<9}  {}: {how} ({})",
-                    n.role.as_str(),
-                    n.what,
-                    n.build.key
-                );
+                let how = if n.build.cached { "cached, not rebuilt" } else { "built" };
+                eprintln!("{:<9}  {}: {how} ({})", n.role.as_str(), n.what, n.build.key);
             }
             pair[slot] = Some(p);
         }
         prepared.push(pair);
     }
-    eprintln!(
-        "builds ready in {:.1}s",
-        build_started.elapsed().as_secs_f64()
-    );
+    eprintln!("builds ready in {:.1}s", build_started.elapsed().as_secs_f64());
 
     let plan = schedule::plan(&names, rounds, seed);
     results.run.schedule = plan.rounds.clone();
@@ -355,17 +279,11 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
             continue;
         };
         progress.start(name, trial.round, trial.role);
-        let log = logs.join(format!(
-            "{}-{}-{}.log",
-            sanitize(name),
-            trial.role,
-            trial.round
-        ));
+        let log = logs.join(format!("{}-{}-{}.log", sanitize(name), trial.role, trial.round));
         match workload::run_trial(p, &log) {
             Ok(output) => {
                 for (key, value) in output.config {
-                    if go_config_seen.insert((name.clone(), trial.role, key.clone(), value.clone()))
-                    {
+                    if go_config_seen.insert((name.clone(), trial.role, key.clone(), value.clone())) {
                         results.environment.go.push(GoConfig {
                             scenario: name.clone(),
                             variant: trial.role,
@@ -400,10 +318,8 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
                     round: trial.round,
                     message: message.clone(),
                 });
-                status = RunStatus::Failed(format!(
-                    "scenario {name:?}, {} round {}: {message}",
-                    trial.role, trial.round
-                ));
+                status =
+                    RunStatus::Failed(format!("scenario {name:?}, {} round {}: {message}", trial.role, trial.round));
                 break;
             }
         }
@@ -433,20 +349,12 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
             plan.trials.len()
         ));
     }
-    report::json::write_results(&out_dir, &results).map_err(|e| {
-        CompareError::RunFailed(format!(
-            "cannot write results to {}: {e}",
-            out_dir.display()
-        ))
-    })?;
+    report::json::write_results(&out_dir, &results)
+        .map_err(|e| CompareError::RunFailed(format!("cannot write results to {}: {e}", out_dir.display())))?;
     if opts.out.is_none() {
         let _ = report::json::update_latest(&out_dir);
     }
-    Ok(CompareOutcome {
-        results,
-        out_dir,
-        status,
-    })
+    Ok(CompareOutcome { results, out_dir, status })
 }
 
 /// Records why a run stopped before its first round and writes results.json
@@ -458,23 +366,11 @@ fn stopped_before_measuring(
     role: Role,
     error: CompareError,
 ) -> CompareError {
-    results.run.status = if matches!(error, CompareError::Interrupted) {
-        "interrupted"
-    } else {
-        "failed"
-    }
-    .into();
+    results.run.status = if matches!(error, CompareError::Interrupted) { "interrupted" } else { "failed" }.into();
     results.run.finished_at = Some(jiff::Timestamp::now().to_string());
-    results.failures.push(Failure {
-        scenario: scenario.into(),
-        variant: role,
-        round: 0,
-        message: error.to_string(),
-    });
+    results.failures.push(Failure { scenario: scenario.into(), variant: role, round: 0, message: error.to_string() });
     if let Err(e) = report::json::write_results(out_dir, results) {
-        results
-            .warnings
-            .push(format!("cannot write results.json: {e}"));
+        results.warnings.push(format!("cannot write results.json: {e}"));
     }
     error
 }
@@ -505,15 +401,7 @@ fn short(commit: &str) -> &str {
 
 /// A file-name-safe version of a scenario or run name.
 pub fn sanitize(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
+    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' }).collect()
 }
 
 /// Progress on stderr: a bar with ETA on a terminal, plain lines otherwise.
@@ -538,21 +426,13 @@ impl Progress {
         } else {
             None
         };
-        Progress {
-            bar,
-            total,
-            done: 0,
-        }
+        Progress { bar, total, done: 0 }
     }
 
     fn start(&mut self, scenario: &str, round: u32, role: Role) {
         match &self.bar {
             Some(bar) => bar.set_message(format!("{scenario} round {round} {role}")),
-            None => eprintln!(
-                "[{}/{}] {scenario} round {round} {role}",
-                self.done + 1,
-                self.total
-            ),
+            None => eprintln!("[{}/{}] {scenario} round {round} {role}", self.done + 1, self.total),
         }
     }
 

@@ -7,18 +7,12 @@ use sysinfo::{CpuRefreshKind, MemoryRefreshKind, RefreshKind, System};
 
 pub fn capture() -> Environment {
     let sys = System::new_with_specifics(
-        RefreshKind::nothing()
-            .with_cpu(CpuRefreshKind::nothing())
-            .with_memory(MemoryRefreshKind::nothing().with_ram()),
+        RefreshKind::nothing().with_cpu(CpuRefreshKind::nothing()).with_memory(MemoryRefreshKind::nothing().with_ram()),
     )
     .ok();
-    let cpu_model = sys
-        .as_ref()
-        .and_then(|s| s.cpus().first().map(|c| c.brand().trim().to_string()))
-        .unwrap_or_default();
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(0);
+    let cpu_model =
+        sys.as_ref().and_then(|s| s.cpus().first().map(|c| c.brand().trim().to_string())).unwrap_or_default();
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     Environment {
         os: System::long_os_version().unwrap_or_else(|_| std::env::consts::OS.to_string()),
         kernel: System::kernel_version().unwrap_or_default(),

@@ -32,8 +32,7 @@ pub fn install_interrupt_handler() {
     unsafe {
         libc::signal(libc::SIGCHLD, libc::SIG_DFL);
     }
-    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT])
-    else {
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT]) else {
         return;
     };
     std::thread::spawn(move || {
@@ -56,10 +55,7 @@ pub fn install_interrupt_handler() {
 }
 
 fn kill_all(signal: i32) {
-    let groups: Vec<i32> = GROUPS
-        .lock()
-        .map(|g| g.iter().copied().collect())
-        .unwrap_or_default();
+    let groups: Vec<i32> = GROUPS.lock().map(|g| g.iter().copied().collect()).unwrap_or_default();
     for pgid in groups {
         // SAFETY: kill(2) with a negative pid signals a process group we created.
         unsafe {
@@ -112,11 +108,7 @@ impl Finished {
 
 pub fn humantime(d: Duration) -> String {
     let s = d.as_secs_f64();
-    if s >= 1.0 {
-        format!("{s:.3}s").replace(".000s", "s")
-    } else {
-        format!("{:.0}ms", s * 1e3)
-    }
+    if s >= 1.0 { format!("{s:.3}s").replace(".000s", "s") } else { format!("{:.0}ms", s * 1e3) }
 }
 
 /// How to run one shell command.
@@ -132,21 +124,11 @@ pub struct Spec<'a> {
 #[derive(Debug, thiserror::Error)]
 pub enum SpawnError {
     #[error("cannot create log file {path}: {source}")]
-    Log {
-        path: String,
-        source: std::io::Error,
-    },
+    Log { path: String, source: std::io::Error },
     #[error("lost track of `{command}`: {source}")]
-    Wait {
-        command: String,
-        source: std::io::Error,
-    },
+    Wait { command: String, source: std::io::Error },
     #[error("cannot start `{command}` in {cwd}: {source}")]
-    Spawn {
-        command: String,
-        cwd: String,
-        source: std::io::Error,
-    },
+    Spawn { command: String, cwd: String, source: std::io::Error },
 }
 
 /// Runs `sh -c <shell>` in a new process group and waits for it with `wait4`.
@@ -182,12 +164,8 @@ fn run(
     if let Some(dir) = log.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    let create = |path: &Path| {
-        File::create(path).map_err(|source| SpawnError::Log {
-            path: path.display().to_string(),
-            source,
-        })
-    };
+    let create =
+        |path: &Path| File::create(path).map_err(|source| SpawnError::Log { path: path.display().to_string(), source });
     let out = create(log)?;
     let err = create(&stderr_path(log))?;
     cmd.current_dir(cwd)
@@ -213,12 +191,7 @@ fn run(
         drop(groups);
         return Ok(Finished {
             status: ExitStatus::from_raw(130 << 8),
-            usage: Usage {
-                wall: Duration::ZERO,
-                user: Duration::ZERO,
-                system: Duration::ZERO,
-                max_rss_bytes: 0,
-            },
+            usage: Usage { wall: Duration::ZERO, user: Duration::ZERO, system: Duration::ZERO, max_rss_bytes: 0 },
             timed_out: false,
             interrupted: true,
         });
@@ -244,9 +217,7 @@ fn run(
                 unsafe {
                     libc::kill(-pid, libc::SIGTERM);
                 }
-                if let Err(mpsc::RecvTimeoutError::Timeout) =
-                    cancelled.recv_timeout(Duration::from_secs(2))
-                {
+                if let Err(mpsc::RecvTimeoutError::Timeout) = cancelled.recv_timeout(Duration::from_secs(2)) {
                     unsafe {
                         libc::kill(-pid, libc::SIGKILL);
                     }
@@ -276,19 +247,13 @@ fn run(
     unsafe {
         libc::kill(-pid, libc::SIGKILL);
     }
-    GROUPS
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .remove(&pid);
+    GROUPS.lock().unwrap_or_else(|p| p.into_inner()).remove(&pid);
     let _ = cancel.send(());
     if let Some(w) = watchdog {
         let _ = w.join();
     }
     if let Some(source) = wait_error {
-        return Err(SpawnError::Wait {
-            command: describe,
-            source,
-        });
+        return Err(SpawnError::Wait { command: describe, source });
     }
     let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, (t.tv_usec as u32) * 1000);
     Ok(Finished {
@@ -307,10 +272,7 @@ fn run(
 /// Where the stderr of a process logging stdout to `log` goes:
 /// `x.log` → `x.stderr.log`.
 pub fn stderr_path(log: &Path) -> std::path::PathBuf {
-    let stem = log
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let stem = log.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     log.with_file_name(format!("{stem}.stderr.log"))
 }
 
@@ -318,18 +280,12 @@ pub fn stderr_path(log: &Path) -> std::path::PathBuf {
 /// stderr is empty: what a user needs to see to know why it failed.
 pub fn failure_tail(log: &Path, n: usize) -> String {
     let err = tail(&stderr_path(log), n);
-    if err.trim().is_empty() {
-        tail(log, n)
-    } else {
-        err
-    }
+    if err.trim().is_empty() { tail(log, n) } else { err }
 }
 
 /// The last `n` lines of a log file, for error messages.
 pub fn tail(path: &Path, n: usize) -> String {
-    let text = std::fs::read(path)
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default();
+    let text = std::fs::read(path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     let start = lines.len().saturating_sub(n);
     lines[start..].join("\n")
@@ -353,11 +309,7 @@ mod tests {
         };
         let f = run_shell(&spec).unwrap();
         assert!(f.success(), "{}", tail(&log, 5));
-        assert!(
-            f.usage.user + f.usage.system >= Duration::from_millis(250),
-            "{:?}",
-            f.usage
-        );
+        assert!(f.usage.user + f.usage.system >= Duration::from_millis(250), "{:?}", f.usage);
         assert!(f.usage.max_rss_bytes >= 50_000_000, "{:?}", f.usage);
         assert!(f.usage.wall >= Duration::from_millis(250));
         assert_eq!(tail(&log, 1), "done");
@@ -379,23 +331,14 @@ mod tests {
         assert!(f.timed_out);
         assert!(!f.success());
         assert!(t.elapsed() < Duration::from_secs(10));
-        assert!(
-            f.describe(Some(Duration::from_millis(300)))
-                .contains("timed out after 300ms")
-        );
+        assert!(f.describe(Some(Duration::from_millis(300))).contains("timed out after 300ms"));
     }
 
     #[test]
     fn failure_status_is_described() {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("log");
-        let spec = Spec {
-            shell: "echo oops >&2; exit 3",
-            cwd: dir.path(),
-            env: &[],
-            log: &log,
-            timeout: None,
-        };
+        let spec = Spec { shell: "echo oops >&2; exit 3", cwd: dir.path(), env: &[], log: &log, timeout: None };
         let f = run_shell(&spec).unwrap();
         assert!(!f.success());
         assert_eq!(f.describe(None), "exit status 3");

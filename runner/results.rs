@@ -37,10 +37,7 @@ pub struct Tool {
 
 impl Tool {
     pub fn this() -> Tool {
-        Tool {
-            name: "perfgate".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-        }
+        Tool { name: "perfgate".into(), version: env!("CARGO_PKG_VERSION").into() }
     }
 }
 
@@ -203,8 +200,7 @@ impl Comparison {
             delta_ci_low_pct: self.delta_ci_low_pct,
             delta_ci_high_pct: self.delta_ci_high_pct,
             p_value: self.p_value,
-            test: crate::stats::Test::from_name(&self.test)
-                .unwrap_or(crate::stats::Test::MannWhitneyU),
+            test: crate::stats::Test::from_name(&self.test).unwrap_or(crate::stats::Test::MannWhitneyU),
             mde_pct: self.mde_pct,
         }
     }

@@ -39,24 +39,12 @@ pub fn plan(scenario_names: &[String], rounds: u32, seed: u64) -> Schedule {
                 [Role::Candidate, Role::Baseline]
             };
             for role in order {
-                trials.push(Trial {
-                    scenario,
-                    round,
-                    role,
-                });
+                trials.push(Trial { scenario, round, role });
             }
-            orders.push(ScheduledRound {
-                scenario: name.clone(),
-                round,
-                order: order.to_vec(),
-            });
+            orders.push(ScheduledRound { scenario: name.clone(), round, order: order.to_vec() });
         }
     }
-    Schedule {
-        seed,
-        trials,
-        rounds: orders,
-    }
+    Schedule { seed, trials, rounds: orders }
 }
 
 /// A seed for runs that did not ask for one, recorded so the run can be repeated.
@@ -85,12 +73,7 @@ mod tests {
         let names = vec!["a".to_string()];
         let s = plan(&names, 5, 7);
         for round in 1..=5 {
-            let roles: Vec<Role> = s
-                .trials
-                .iter()
-                .filter(|t| t.round == round)
-                .map(|t| t.role)
-                .collect();
+            let roles: Vec<Role> = s.trials.iter().filter(|t| t.round == round).map(|t| t.role).collect();
             assert_eq!(roles.len(), 2);
             assert_ne!(roles[0], roles[1]);
         }

@@ -24,29 +24,14 @@ fn fixtures() -> PathBuf {
 
 /// Finds a tool: `$ENV_VAR`, then `PATH`, then `fallback`. When missing,
 /// fails under CI and otherwise explains how to install it and skips.
-fn find_tool(
-    env_var: &str,
-    name: &str,
-    fallback: Option<PathBuf>,
-    install: &str,
-) -> Option<PathBuf> {
+fn find_tool(env_var: &str, name: &str, fallback: Option<PathBuf>, install: &str) -> Option<PathBuf> {
     let from_env = std::env::var_os(env_var).map(PathBuf::from);
-    let from_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join(name))
-            .find(|p| p.is_file())
-    });
-    if let Some(p) = from_env
-        .into_iter()
-        .chain(from_path)
-        .chain(fallback)
-        .find(|p| p.is_file())
-    {
+    let from_path = std::env::var_os("PATH")
+        .and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(name)).find(|p| p.is_file()));
+    if let Some(p) = from_env.into_iter().chain(from_path).chain(fallback).find(|p| p.is_file()) {
         return Some(p);
     }
-    let msg = format!(
-        "`{name}` not found (${env_var}, PATH, default location); install it with: {install}"
-    );
+    let msg = format!("`{name}` not found (${env_var}, PATH, default location); install it with: {install}");
     if std::env::var_os("CI").is_some() {
         panic!("{msg}");
     }
@@ -67,12 +52,7 @@ fn benchstat() -> Option<PathBuf> {
 }
 
 fn go() -> Option<PathBuf> {
-    find_tool(
-        "GO",
-        "go",
-        Some(PathBuf::from("/usr/local/go/bin/go")),
-        "https://go.dev/doc/install (Go >= 1.21)",
-    )
+    find_tool("GO", "go", Some(PathBuf::from("/usr/local/go/bin/go")), "https://go.dev/doc/install (Go >= 1.21)")
 }
 
 struct Run {
@@ -142,13 +122,7 @@ fn csv_fields_agree(ours: &str, theirs: &str) -> bool {
     a.len() == b.len() && a.len() > 1 && a.iter().zip(&b).all(|(x, y)| tokens_agree(x, y))
 }
 
-fn compare_lines(
-    what: &str,
-    ours: &str,
-    theirs: &str,
-    split: fn(&str) -> Vec<&str>,
-    agree: fn(&str, &str) -> bool,
-) {
+fn compare_lines(what: &str, ours: &str, theirs: &str, split: fn(&str) -> Vec<&str>, agree: fn(&str, &str) -> bool) {
     let (ol, tl): (Vec<&str>, Vec<&str>) = (ours.lines().collect(), theirs.lines().collect());
     let mut problems = Vec::new();
     if ol.len() != tl.len() {
@@ -160,10 +134,7 @@ fn compare_lines(
         }
         let (ot, tt) = (split(o), split(t));
         if ot.len() != tt.len() || ot.iter().zip(&tt).any(|(a, b)| !agree(a, b)) {
-            problems.push(format!(
-                "line {}:\n  ours:      {o}\n  benchstat: {t}",
-                i + 1
-            ));
+            problems.push(format!("line {}:\n  ours:      {o}\n  benchstat: {t}", i + 1));
         }
     }
     assert!(
@@ -174,23 +145,11 @@ fn compare_lines(
 }
 
 fn compare_text(what: &str, ours: &str, theirs: &str) {
-    compare_lines(
-        what,
-        ours,
-        theirs,
-        |l| l.split_whitespace().collect(),
-        tokens_agree,
-    );
+    compare_lines(what, ours, theirs, |l| l.split_whitespace().collect(), tokens_agree);
 }
 
 fn compare_csv(what: &str, ours: &str, theirs: &str) {
-    compare_lines(
-        what,
-        ours,
-        theirs,
-        |l| l.split(',').collect(),
-        csv_fields_agree,
-    );
+    compare_lines(what, ours, theirs, |l| l.split(',').collect(), csv_fields_agree);
 }
 
 /// Runs both tools on `old new` in `dir` for text and CSV and compares.
@@ -199,11 +158,7 @@ fn check_pair(benchstat: &Path, dir: &Path, old: &str, new: &str) {
     let ours = perfgate(&["benchstat", old, new], dir);
     assert_eq!(ours.code, 0, "{what}: perfgate failed: {}", ours.stderr);
     let theirs = run(benchstat, &[old, new], dir);
-    assert!(
-        !theirs.stdout.is_empty(),
-        "{what}: benchstat printed nothing: {}",
-        theirs.stderr
-    );
+    assert!(!theirs.stdout.is_empty(), "{what}: benchstat printed nothing: {}", theirs.stderr);
     compare_text(&format!("{what} (text)"), &ours.stdout, &theirs.stdout);
 
     let ours = perfgate(&["benchstat", "--format", "csv", old, new], dir);
@@ -239,16 +194,10 @@ fn fixture_layout_is_byte_identical() {
     // column widths, centering, ± alignment, footnotes, blank lines.
     let Some(benchstat) = benchstat() else { return };
     let dir = fixtures();
-    for (old, new) in [
-        ("old-count10.txt", "new-count10.txt"),
-        ("old-multipkg.txt", "new-multipkg.txt"),
-    ] {
+    for (old, new) in [("old-count10.txt", "new-count10.txt"), ("old-multipkg.txt", "new-multipkg.txt")] {
         let ours = perfgate(&["benchstat", old, new], &dir);
         let theirs = run(&benchstat, &[old, new], &dir);
-        assert_eq!(
-            ours.stdout, theirs.stdout,
-            "{old} vs {new}: text layout differs"
-        );
+        assert_eq!(ours.stdout, theirs.stdout, "{old} vs {new}: text layout differs");
     }
 }
 
@@ -256,15 +205,8 @@ fn fixture_layout_is_byte_identical() {
 fn labels_and_repeated_files_match_benchstat() {
     let Some(benchstat) = benchstat() else { return };
     let dir = fixtures();
-    let ours = perfgate(
-        &["benchstat", "before=old-count6.txt", "after=new-count5.txt"],
-        &dir,
-    );
-    let theirs = run(
-        &benchstat,
-        &["before=old-count6.txt", "after=new-count5.txt"],
-        &dir,
-    );
+    let ours = perfgate(&["benchstat", "before=old-count6.txt", "after=new-count5.txt"], &dir);
+    let theirs = run(&benchstat, &["before=old-count6.txt", "after=new-count5.txt"], &dir);
     compare_text("labels", &ours.stdout, &theirs.stdout);
     assert!(ours.stdout.contains("before"));
     let ours = perfgate(&["benchstat", "old-count6.txt", "old-count6.txt"], &dir);
@@ -277,39 +219,11 @@ fn non_default_alpha_and_confidence_match_benchstat() {
     let Some(benchstat) = benchstat() else { return };
     let dir = fixtures();
     let (old, new) = ("old-count10.txt", "new-count10.txt");
-    let ours = perfgate(
-        &[
-            "benchstat",
-            "--alpha",
-            "0.01",
-            "--confidence",
-            "0.9",
-            old,
-            new,
-        ],
-        &dir,
-    );
-    let theirs = run(
-        &benchstat,
-        &["-alpha", "0.01", "-confidence", "0.9", old, new],
-        &dir,
-    );
+    let ours = perfgate(&["benchstat", "--alpha", "0.01", "--confidence", "0.9", old, new], &dir);
+    let theirs = run(&benchstat, &["-alpha", "0.01", "-confidence", "0.9", old, new], &dir);
     compare_text("alpha 0.01, confidence 0.9", &ours.stdout, &theirs.stdout);
-    let ours = perfgate(
-        &[
-            "benchstat",
-            "--confidence",
-            "0.99",
-            "old-count6.txt",
-            "new-count5.txt",
-        ],
-        &dir,
-    );
-    let theirs = run(
-        &benchstat,
-        &["-confidence", "0.99", "old-count6.txt", "new-count5.txt"],
-        &dir,
-    );
+    let ours = perfgate(&["benchstat", "--confidence", "0.99", "old-count6.txt", "new-count5.txt"], &dir);
+    let theirs = run(&benchstat, &["-confidence", "0.99", "old-count6.txt", "new-count5.txt"], &dir);
     compare_text("confidence 0.99", &ours.stdout, &theirs.stdout);
 }
 
@@ -318,18 +232,7 @@ fn fresh_output(go: &Path, variant: &str, count: &str) -> (tempfile::TempDir, Pa
     let dir = tempfile::tempdir().expect("tempdir");
     copy_dir(&fixtures().join("src"), dir.path());
     let out = Command::new(go)
-        .args([
-            "test",
-            "-run",
-            "^$",
-            "-bench",
-            ".",
-            "-count",
-            count,
-            "-benchtime",
-            "10ms",
-            "./...",
-        ])
+        .args(["test", "-run", "^$", "-bench", ".", "-count", count, "-benchtime", "10ms", "./..."])
         .current_dir(dir.path())
         .env("PERFGATE_VARIANT", variant)
         .env("GOTOOLCHAIN", "local")
@@ -337,11 +240,7 @@ fn fresh_output(go: &Path, variant: &str, count: &str) -> (tempfile::TempDir, Pa
         .output()
         .expect("go test");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "go test -bench failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "go test -bench failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     let file = dir.path().join(format!("{variant}.txt"));
     std::fs::write(&file, stdout).expect("write benchmark output");
     (dir, file)
@@ -386,11 +285,7 @@ fn csv_rows(csv: &str, unit: &str) -> Vec<(String, f64, Option<f64>)> {
             in_table = false;
         }
         if in_table && f.len() >= 7 && f[0] != "geomean" {
-            rows.push((
-                f[0].to_string(),
-                f[3].parse().unwrap_or(f64::NAN),
-                f[6].split(' ').next().and_then(p_value),
-            ));
+            rows.push((f[0].to_string(), f[3].parse().unwrap_or(f64::NAN), f[6].split(' ').next().and_then(p_value)));
         }
     }
     rows
@@ -408,11 +303,7 @@ fn json_comparisons_agree_with_benchstat() {
     let theirs = run(&benchstat, &["-format", "csv", old, new], &dir);
 
     let rows = csv_rows(&theirs.stdout, "sec/op");
-    assert!(
-        !rows.is_empty(),
-        "no sec/op rows in benchstat csv:\n{}",
-        theirs.stdout
-    );
+    assert!(!rows.is_empty(), "no sec/op rows in benchstat csv:\n{}", theirs.stdout);
     for (name, center_sec, p) in rows {
         let c = comparisons
             .iter()
@@ -421,40 +312,20 @@ fn json_comparisons_agree_with_benchstat() {
         assert_eq!(c["better"], "lower");
         let median = c["candidate"]["median"].as_f64().expect("median");
         // JSON keeps Go's unit (ns/op); benchstat's CSV is in seconds.
-        assert!(
-            (median * 1e-9 - center_sec).abs() <= 1e-9 * center_sec.abs(),
-            "{name}: {median} vs {center_sec}"
-        );
-        let ours_p = c["p_value"]
-            .as_f64()
-            .unwrap_or_else(|| panic!("{name}: no p-value in {c}"));
+        assert!((median * 1e-9 - center_sec).abs() <= 1e-9 * center_sec.abs(), "{name}: {median} vs {center_sec}");
+        let ours_p = c["p_value"].as_f64().unwrap_or_else(|| panic!("{name}: no p-value in {c}"));
         let p = p.expect("benchstat p-value");
-        assert!(
-            (ours_p - p).abs() <= 0.0005 + 1e-9,
-            "{name}: p {ours_p} vs benchstat {p}"
-        );
-        assert!(
-            c["q_value"].as_f64().is_some_and(|q| q >= ours_p),
-            "{name}: q-value"
-        );
+        assert!((ours_p - p).abs() <= 0.0005 + 1e-9, "{name}: p {ours_p} vs benchstat {p}");
+        assert!(c["q_value"].as_f64().is_some_and(|q| q >= ours_p), "{name}: q-value");
     }
     // Benchmarks in only one file cannot be compared: they are listed.
     let warnings = json["warnings"].to_string();
-    assert!(
-        warnings.contains("OnlyOld-2") && warnings.contains("OnlyNew-2"),
-        "{warnings}"
-    );
+    assert!(warnings.contains("OnlyOld-2") && warnings.contains("OnlyNew-2"), "{warnings}");
     let geomeans = json["geomeans"].as_array().expect("geomeans");
-    let ns = geomeans
-        .iter()
-        .find(|g| g["unit"] == "ns/op")
-        .expect("ns/op geomean");
+    let ns = geomeans.iter().find(|g| g["unit"] == "ns/op").expect("ns/op geomean");
     let text = perfgate(&["benchstat", old, new], &dir).stdout;
     let delta = format!("{:+.2}%", ns["delta_pct"].as_f64().expect("delta"));
-    assert!(
-        text.contains(&delta),
-        "geomean delta {delta} not in text output:\n{text}"
-    );
+    assert!(text.contains(&delta), "geomean delta {delta} not in text output:\n{text}");
 }
 
 #[test]
@@ -463,25 +334,15 @@ fn bad_inputs_exit_2_with_file_and_line() {
     let good = fixtures().join("old-count6.txt");
     let good = good.to_str().expect("utf-8 path");
     let missing = dir.path().join("missing.txt");
-    let out = perfgate(
-        &["benchstat", missing.to_str().expect("utf-8"), good],
-        dir.path(),
-    );
+    let out = perfgate(&["benchstat", missing.to_str().expect("utf-8"), good], dir.path());
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("missing.txt"), "{}", out.stderr);
 
     let empty = dir.path().join("empty.txt");
     std::fs::write(&empty, "PASS\nok  \tpkg\t0.1s\n").expect("write");
-    let out = perfgate(
-        &["benchstat", good, empty.to_str().expect("utf-8")],
-        dir.path(),
-    );
+    let out = perfgate(&["benchstat", good, empty.to_str().expect("utf-8")], dir.path());
     assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(
-        out.stderr.contains("no benchmark results"),
-        "{}",
-        out.stderr
-    );
+    assert!(out.stderr.contains("no benchmark results"), "{}", out.stderr);
 
     // Malformed lines are reported with file:line:column and skipped, as
     // benchstat does; the comparison still runs.
@@ -489,16 +350,9 @@ fn bad_inputs_exit_2_with_file_and_line() {
     let mut text = std::fs::read_to_string(fixtures().join("new-count5.txt")).expect("read");
     text.push_str("BenchmarkBroken-2   \t 100\t  abc ns/op\n");
     std::fs::write(&broken, text).expect("write");
-    let out = perfgate(
-        &["benchstat", good, broken.to_str().expect("utf-8")],
-        dir.path(),
-    );
+    let out = perfgate(&["benchstat", good, broken.to_str().expect("utf-8")], dir.path());
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(
-        out.stderr.contains("broken.txt:") && out.stderr.contains("parsing measurement"),
-        "{}",
-        out.stderr
-    );
+    assert!(out.stderr.contains("broken.txt:") && out.stderr.contains("parsing measurement"), "{}", out.stderr);
 
     let out = perfgate(&["benchstat", "--format", "xml", good, good], dir.path());
     assert_eq!(out.code, 2);

@@ -46,11 +46,7 @@ fn same_seed_gives_the_same_order_and_builds_are_cached() {
             "--out",
             out.to_str().unwrap(),
         ]);
-        assert!(
-            o.status.code() == Some(0) || o.status.code() == Some(1),
-            "{}",
-            text(&o)
-        );
+        assert!(o.status.code() == Some(0) || o.status.code() == Some(1), "{}", text(&o));
         (o, read_results(&out.join("results.json")))
     };
     let (first, r1) = run("one");
@@ -59,28 +55,13 @@ fn same_seed_gives_the_same_order_and_builds_are_cached() {
     assert_eq!(r1["run"]["schedule"], r2["run"]["schedule"]);
     let stderr1 = String::from_utf8_lossy(&first.stderr);
     let stderr2 = String::from_utf8_lossy(&second.stderr);
-    assert!(
-        stderr1.contains("baseline   go test -c example.com/work: built"),
-        "{stderr1}"
-    );
-    assert!(
-        stderr2.contains("baseline   go test -c example.com/work: cached, not rebuilt"),
-        "{stderr2}"
-    );
-    assert!(
-        stderr2.contains("candidate  go test -c example.com/work: cached, not rebuilt"),
-        "{stderr2}"
-    );
+    assert!(stderr1.contains("baseline   go test -c example.com/work: built"), "{stderr1}");
+    assert!(stderr2.contains("baseline   go test -c example.com/work: cached, not rebuilt"), "{stderr2}");
+    assert!(stderr2.contains("candidate  go test -c example.com/work: cached, not rebuilt"), "{stderr2}");
     // Checkouts are reused git worktrees under .perfgate/.
     let worktrees = repo.worktrees();
-    assert!(
-        worktrees.contains(".perfgate/worktrees/baseline"),
-        "{worktrees}"
-    );
-    assert!(
-        worktrees.contains(".perfgate/worktrees/candidate"),
-        "{worktrees}"
-    );
+    assert!(worktrees.contains(".perfgate/worktrees/baseline"), "{worktrees}");
+    assert!(worktrees.contains(".perfgate/worktrees/candidate"), "{worktrees}");
     assert!(!worktrees.contains("prunable"), "{worktrees}");
 }
 
@@ -88,27 +69,13 @@ fn same_seed_gives_the_same_order_and_builds_are_cached() {
 fn working_tree_is_the_default_candidate_and_is_snapshotted() {
     let repo = Repo::new();
     write_go_module(&repo, 100_000);
-    repo.write(
-        "perf.toml",
-        GOBENCH_SCENARIO.replace("100ms", "20x").as_str(),
-    );
+    repo.write("perf.toml", GOBENCH_SCENARIO.replace("100ms", "20x").as_str());
     repo.commit_all("base");
     // Uncommitted edit plus an untracked file: both belong to the candidate.
     write_go_module(&repo, 100_001);
-    repo.write(
-        "extra.go",
-        "package work\n\n// Extra is untracked.\nconst Extra = 1\n",
-    );
+    repo.write("extra.go", "package work\n\n// Extra is untracked.\nconst Extra = 1\n");
     let out = out_dir(&repo, "wt");
-    let o = repo.perfgate(&[
-        "compare",
-        "--scenario",
-        "perf.toml",
-        "--rounds",
-        "1",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = repo.perfgate(&["compare", "--scenario", "perf.toml", "--rounds", "1", "--out", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let results = read_results(&out.join("results.json"));
     let cand = &results["variants"][1];
@@ -116,14 +83,8 @@ fn working_tree_is_the_default_candidate_and_is_snapshotted() {
     let commit = cand["commit"].as_str().unwrap();
     assert_ne!(commit, repo.git(&["rev-parse", "HEAD"]));
     let files = repo.git(&["ls-tree", "--name-only", commit]);
-    assert!(
-        files.contains("extra.go"),
-        "untracked file missing from snapshot: {files}"
-    );
-    assert!(
-        !files.contains("out"),
-        "report dir leaked into snapshot: {files}"
-    );
+    assert!(files.contains("extra.go"), "untracked file missing from snapshot: {files}");
+    assert!(!files.contains("out"), "report dir leaked into snapshot: {files}");
     let work = repo.git(&["show", &format!("{commit}:work.go")]);
     assert!(work.contains("100001"), "{work}");
     // The user's working tree is untouched.
@@ -134,22 +95,13 @@ fn working_tree_is_the_default_candidate_and_is_snapshotted() {
 fn patch_candidate_and_a_patch_that_does_not_apply() {
     let repo = Repo::new();
     write_go_module(&repo, 100_000);
-    repo.write(
-        "perf.toml",
-        GOBENCH_SCENARIO.replace("100ms", "20x").as_str(),
-    );
+    repo.write("perf.toml", GOBENCH_SCENARIO.replace("100ms", "20x").as_str());
     repo.commit_all("base");
     write_go_module(&repo, 50_000);
     let patch = repo.git(&["diff"]);
     repo.git(&["checkout", "--", "."]);
     repo.write("faster.patch", &format!("{patch}\n"));
-    repo.write(
-        "broken.patch",
-        &format!(
-            "{}\n",
-            patch.replace("const Size = 100000", "const Size = 7")
-        ),
-    );
+    repo.write("broken.patch", &format!("{}\n", patch.replace("const Size = 100000", "const Size = 7")));
     let out = out_dir(&repo, "patch");
     let o = repo.perfgate(&[
         "compare",
@@ -166,90 +118,41 @@ fn patch_candidate_and_a_patch_that_does_not_apply() {
     let results = read_results(&out.join("results.json"));
     assert_eq!(results["variants"][1]["patch"], "faster.patch");
     let commit = results["variants"][1]["commit"].as_str().unwrap();
-    assert!(
-        repo.git(&["show", &format!("{commit}:work.go")])
-            .contains("50000")
-    );
+    assert!(repo.git(&["show", &format!("{commit}:work.go")]).contains("50000"));
 
-    let o = repo.perfgate(&[
-        "compare",
-        "--scenario",
-        "perf.toml",
-        "--patch",
-        "broken.patch",
-        "--rounds",
-        "1",
-    ]);
+    let o = repo.perfgate(&["compare", "--scenario", "perf.toml", "--patch", "broken.patch", "--rounds", "1"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(stderr.contains("broken.patch does not apply"), "{stderr}");
-    assert!(
-        stderr.contains("patch failed"),
-        "git's own message should be shown: {stderr}"
-    );
+    assert!(stderr.contains("patch failed"), "git's own message should be shown: {stderr}");
 }
 
 #[test]
 fn bad_input_exits_2_with_a_clear_message() {
     let repo = go_repo_with_slowdown();
-    repo.write(
-        "bad.toml",
-        "name = \"x\"\n\n[[scenario]]\nname = \"b\"\nkind = \"gobench\"\nbenchtime = 5\n",
-    );
+    repo.write("bad.toml", "name = \"x\"\n\n[[scenario]]\nname = \"b\"\nkind = \"gobench\"\nbenchtime = 5\n");
     let o = repo.perfgate(&["compare", "--scenario", "bad.toml"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("bad.toml:6:13"),
-        "{}",
-        text(&o)
-    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("bad.toml:6:13"), "{}", text(&o));
 
     let o = repo.perfgate(&["validate", "bad.toml", "perf.toml"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("bad.toml:6:13"),
-        "{}",
-        text(&o)
-    );
-    assert!(
-        String::from_utf8_lossy(&o.stdout).contains("perf.toml: ok"),
-        "{}",
-        text(&o)
-    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("bad.toml:6:13"), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("perf.toml: ok"), "{}", text(&o));
 
-    let o = repo.perfgate(&[
-        "compare",
-        "--scenario",
-        "perf.toml",
-        "--baseline",
-        "no-such-rev",
-    ]);
+    let o = repo.perfgate(&["compare", "--scenario", "perf.toml", "--baseline", "no-such-rev"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("unknown revision \"no-such-rev\""),
-        "{}",
-        text(&o)
-    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown revision \"no-such-rev\""), "{}", text(&o));
 
     let o = repo.perfgate(&["compare", "--scenario", "missing.toml"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("missing.toml"),
-        "{}",
-        text(&o)
-    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("missing.toml"), "{}", text(&o));
 
     let o = repo.perfgate(&["compare", "--rounds", "0", "--scenario", "perf.toml"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 
     // Revisions never reach a shell.
-    let o = repo.perfgate(&[
-        "compare",
-        "--scenario",
-        "perf.toml",
-        "--baseline",
-        "HEAD; touch pwned",
-    ]);
+    let o = repo.perfgate(&["compare", "--scenario", "perf.toml", "--baseline", "HEAD; touch pwned"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(!repo.path().join("pwned").exists());
 }
@@ -260,27 +163,13 @@ fn build_failure_exits_3_with_the_build_output() {
     write_go_module(&repo, 1000);
     repo.write("perf.toml", GOBENCH_SCENARIO);
     repo.commit_all("base");
-    repo.write(
-        "work.go",
-        "package work\n\nfunc Work(n int) uint64 { return undefinedThing }\n\nconst Size = 1\n",
-    );
+    repo.write("work.go", "package work\n\nfunc Work(n int) uint64 { return undefinedThing }\n\nconst Size = 1\n");
     repo.commit_all("broken");
-    let o = repo.perfgate(&[
-        "compare",
-        "--scenario",
-        "perf.toml",
-        "--baseline",
-        "HEAD~1",
-        "--candidate",
-        "HEAD",
-    ]);
+    let o = repo.perfgate(&["compare", "--scenario", "perf.toml", "--baseline", "HEAD~1", "--candidate", "HEAD"]);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(stderr.contains("undefined: undefinedThing"), "{stderr}");
-    assert!(
-        stderr.contains("building the candidate test binary"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("building the candidate test binary"), "{stderr}");
 }
 
 #[test]
@@ -305,40 +194,20 @@ env = { SIZE = "40000000" }
     );
     repo.commit_all("base");
     let out = out_dir(&repo, "cmd");
-    let o = repo.perfgate(&[
-        "compare",
-        "--scenario",
-        "perf.toml",
-        "--rounds",
-        "4",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = repo.perfgate(&["compare", "--scenario", "perf.toml", "--rounds", "4", "--out", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let results = read_results(&out.join("results.json"));
     let rss = comparison(&results, "alloc", "max_rss");
-    assert!(
-        rss["baseline"]["median"].as_f64().unwrap() >= 40e6,
-        "{rss:#}"
-    );
+    assert!(rss["baseline"]["median"].as_f64().unwrap() >= 40e6, "{rss:#}");
     let cpu = comparison(&results, "alloc", "cpu_time");
-    assert!(
-        cpu["baseline"]["median"].as_f64().unwrap() >= 0.04,
-        "{cpu:#}"
-    );
+    assert!(cpu["baseline"]["median"].as_f64().unwrap() >= 0.04, "{cpu:#}");
     let wall = comparison(&results, "alloc", "wall_time");
-    assert!(
-        wall["baseline"]["median"].as_f64().unwrap() >= 0.04,
-        "{wall:#}"
-    );
+    assert!(wall["baseline"]["median"].as_f64().unwrap() >= 0.04, "{wall:#}");
     assert_eq!(wall["unit"], "s");
 
     // Candidate whose command fails in every round: exit 3, stderr shown,
     // the baseline rounds measured before the failure are kept.
-    repo.write(
-        "work.py",
-        "import sys\nprint('the database is on fire', file=sys.stderr)\nsys.exit(4)\n",
-    );
+    repo.write("work.py", "import sys\nprint('the database is on fire', file=sys.stderr)\nsys.exit(4)\n");
     let out = out_dir(&repo, "cmd-fail");
     let o = repo.perfgate(&[
         "compare",
@@ -366,16 +235,9 @@ fn a_second_run_in_the_same_repository_is_refused() {
     let repo = go_repo_with_slowdown();
     std::fs::create_dir_all(repo.path().join(".perfgate")).unwrap();
     let held = std::fs::File::create(repo.path().join(".perfgate/lock")).unwrap();
-    assert_eq!(
-        unsafe { libc::flock(held.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) },
-        0
-    );
+    assert_eq!(unsafe { libc::flock(held.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) }, 0);
     let o = repo.perfgate(&["compare", "--scenario", "perf.toml", "--rounds", "1"]);
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("another perfgate run"),
-        "{}",
-        text(&o)
-    );
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("another perfgate run"), "{}", text(&o));
     drop(held);
 }

@@ -29,20 +29,11 @@ command = "sleep 30 & python3 -c 'import time; time.sleep(0.4)' {marker}"
     let out = repo.path().join("out").join("ctrlc");
     let mut cmd = perfgate_cmd(
         repo.path(),
-        &[
-            "compare",
-            "--scenario",
-            "perf.toml",
-            "--rounds",
-            "50",
-            "--out",
-            out.to_str().unwrap(),
-        ],
+        &["compare", "--scenario", "perf.toml", "--rounds", "50", "--out", out.to_str().unwrap()],
     );
     // Its own process group, as a shell gives a foreground job: Ctrl-C goes to the group.
     cmd.process_group(0);
-    cmd.stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
+    cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
     let child = cmd.spawn().unwrap();
     let pid = child.id() as i32;
     // Let a few trials finish (each trial takes ~0.4 s).
@@ -53,44 +44,24 @@ command = "sleep 30 & python3 -c 'import time; time.sleep(0.4)' {marker}"
     }
     let output = child.wait_with_output().unwrap();
     let took = sent.elapsed();
-    assert!(
-        took < Duration::from_secs(5),
-        "took {took:?} to stop after Ctrl-C"
-    );
+    assert!(took < Duration::from_secs(5), "took {took:?} to stop after Ctrl-C");
     assert_eq!(output.status.code(), Some(130), "{}", common::text(&output));
 
     std::thread::sleep(Duration::from_millis(200));
-    let leftover = std::process::Command::new("pgrep")
-        .args(["-f", &marker])
-        .output()
-        .unwrap();
-    assert!(
-        leftover.stdout.is_empty(),
-        "orphans: {}",
-        String::from_utf8_lossy(&leftover.stdout)
-    );
-    let sleepers = std::process::Command::new("pgrep")
-        .args(["-f", "sleep 30"])
-        .output()
-        .unwrap();
+    let leftover = std::process::Command::new("pgrep").args(["-f", &marker]).output().unwrap();
+    assert!(leftover.stdout.is_empty(), "orphans: {}", String::from_utf8_lossy(&leftover.stdout));
+    let sleepers = std::process::Command::new("pgrep").args(["-f", "sleep 30"]).output().unwrap();
     let sleeper_pids = String::from_utf8_lossy(&sleepers.stdout).to_string();
     for p in sleeper_pids.lines() {
         // Only fail for sleeps that are ours: their process group was perfgate's child's.
         let cwd = std::fs::read_link(format!("/proc/{p}/cwd")).unwrap_or_default();
-        assert!(
-            !cwd.starts_with(repo.path()),
-            "orphan sleep {p} in {}",
-            cwd.display()
-        );
+        assert!(!cwd.starts_with(repo.path()), "orphan sleep {p} in {}", cwd.display());
     }
 
     let results = read_results(&out.join("results.json"));
     assert_eq!(results["run"]["status"], "interrupted");
     let samples = results["samples"].as_array().unwrap();
-    assert!(
-        !samples.is_empty(),
-        "rounds measured before Ctrl-C were lost"
-    );
+    assert!(!samples.is_empty(), "rounds measured before Ctrl-C were lost");
     assert!(samples.len() < 50 * 2 * 5);
 
     let worktrees = repo.worktrees();
@@ -102,12 +73,5 @@ command = "sleep 30 & python3 -c 'import time; time.sleep(0.4)' {marker}"
         );
     }
     assert!(!worktrees.contains("prunable"), "{worktrees}");
-    assert!(
-        !repo
-            .path()
-            .join(".perfgate/tmp")
-            .read_dir()
-            .map(|mut d| d.next().is_some())
-            .unwrap_or(false)
-    );
+    assert!(!repo.path().join(".perfgate/tmp").read_dir().map(|mut d| d.next().is_some()).unwrap_or(false));
 }

@@ -19,12 +19,6 @@ fn shipped_scenarios_validate() {
     let out = common::perfgate_cmd(root, &args).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", common::text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        stdout.contains("(gobench)") && stdout.contains("(command)"),
-        "{stdout}"
-    );
-    assert_eq!(
-        stdout.lines().filter(|l| l.contains(": ok: ")).count(),
-        files.len()
-    );
+    assert!(stdout.contains("(gobench)") && stdout.contains("(command)"), "{stdout}");
+    assert_eq!(stdout.lines().filter(|l| l.contains(": ok: ")).count(), files.len());
 }

@@ -55,10 +55,7 @@ fn slower_commit_is_a_regression_and_exits_1() {
     assert_eq!(c["verdict"], "regressed", "{c:#}");
     assert_eq!(c["test"], "wilcoxon-signed-rank");
     let delta = c["delta_pct"].as_f64().unwrap();
-    assert!(
-        (10.0..45.0).contains(&delta),
-        "25% more work should show as roughly +25%: {delta}"
-    );
+    assert!((10.0..45.0).contains(&delta), "25% more work should show as roughly +25%: {delta}");
     assert_eq!(c["baseline"]["n"], 10);
     assert_eq!(c["candidate"]["n"], 10);
     // Contract fields of DESIGN §7.
@@ -67,30 +64,13 @@ fn slower_commit_is_a_regression_and_exits_1() {
     for key in ["id", "command", "started_at", "finished_at", "seed"] {
         assert!(!results["run"][key].is_null(), "run.{key} missing");
     }
-    for key in [
-        "os",
-        "kernel",
-        "cpu_model",
-        "cores",
-        "memory_bytes",
-        "hostname",
-    ] {
-        assert!(
-            !results["environment"][key].is_null(),
-            "environment.{key} missing"
-        );
+    for key in ["os", "kernel", "cpu_model", "cores", "memory_bytes", "hostname"] {
+        assert!(!results["environment"][key].is_null(), "environment.{key} missing");
     }
-    let go_keys: Vec<&str> = results["environment"]["go"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|g| g["key"].as_str().unwrap())
-        .collect();
+    let go_keys: Vec<&str> =
+        results["environment"]["go"].as_array().unwrap().iter().map(|g| g["key"].as_str().unwrap()).collect();
     for key in ["goos", "goarch", "pkg"] {
-        assert!(
-            go_keys.contains(&key),
-            "Go config {key} not recorded: {go_keys:?}"
-        );
+        assert!(go_keys.contains(&key), "Go config {key} not recorded: {go_keys:?}");
     }
     let variants = results["variants"].as_array().unwrap();
     assert_eq!(variants[0]["role"], "baseline");
@@ -127,10 +107,7 @@ fn a_revision_against_itself_reports_no_change_and_exits_0() {
     let results = read_results(&out.join("results.json"));
     for c in results["comparisons"].as_array().unwrap() {
         let v = c["verdict"].as_str().unwrap();
-        assert!(
-            v == "unchanged" || v == "inconclusive",
-            "A/A run claimed {v}: {c:#}"
-        );
+        assert!(v == "unchanged" || v == "inconclusive", "A/A run claimed {v}: {c:#}");
     }
     let warnings = results["warnings"].to_string();
     assert!(warnings.contains("A/A"), "{warnings}");

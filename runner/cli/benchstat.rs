@@ -42,32 +42,19 @@ pub struct BenchstatArgs {
 
 pub fn run(args: BenchstatArgs) -> Result<i32, CliError> {
     if !(0.0..=1.0).contains(&args.alpha) {
-        return Err(CliError::bad_input(anyhow!(
-            "--alpha must be in range [0, 1], got {}",
-            args.alpha
-        )));
+        return Err(CliError::bad_input(anyhow!("--alpha must be in range [0, 1], got {}", args.alpha)));
     }
     if !(0.0..=1.0).contains(&args.confidence) {
-        return Err(CliError::bad_input(anyhow!(
-            "--confidence must be in range [0, 1], got {}",
-            args.confidence
-        )));
+        return Err(CliError::bad_input(anyhow!("--confidence must be in range [0, 1], got {}", args.confidence)));
     }
 
     let specs = labels_and_paths(&[args.old.as_str(), args.new.as_str()]);
     // Reading and parsing are independent per file: one thread each.
     let loaded: Vec<Result<Loaded, CliError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = specs
-            .iter()
-            .map(|(_, path)| scope.spawn(move || load(path)))
-            .collect();
+        let handles: Vec<_> = specs.iter().map(|(_, path)| scope.spawn(move || load(path))).collect();
         handles
             .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(CliError::run_failed(anyhow!("parser thread panicked")))
-                })
-            })
+            .map(|h| h.join().unwrap_or_else(|_| Err(CliError::run_failed(anyhow!("parser thread panicked")))))
             .collect()
     });
     let mut files = Vec::with_capacity(specs.len());
@@ -79,14 +66,8 @@ pub fn run(args: BenchstatArgs) -> Result<i32, CliError> {
         files.push((label.clone(), loaded.file));
     }
 
-    let inputs: Vec<Input<'_>> = files
-        .iter()
-        .map(|(label, file)| Input { label, file })
-        .collect();
-    let options = Options {
-        alpha: args.alpha,
-        confidence: args.confidence,
-    };
+    let inputs: Vec<Input<'_>> = files.iter().map(|(label, file)| Input { label, file }).collect();
+    let options = Options { alpha: args.alpha, confidence: args.confidence };
     let report = render::build(&inputs, &options);
     for w in &report.warnings {
         eprintln!("{w}");
@@ -126,12 +107,7 @@ struct Loaded {
 
 fn load(path: &Path) -> Result<Loaded, CliError> {
     let bytes = std::fs::read(path)
-        .with_context(|| {
-            format!(
-                "cannot read {}; pass the output of `go test -bench`",
-                path.display()
-            )
-        })
+        .with_context(|| format!("cannot read {}; pass the output of `go test -bench`", path.display()))
         .map_err(CliError::bad_input)?;
     // Invalid UTF-8 (a stray byte in test output) must not reject the file;
     // the strict check first because it is much faster than the lossy one.
@@ -141,10 +117,7 @@ fn load(path: &Path) -> Result<Loaded, CliError> {
     };
     let (file, errors) = gobench::parse_lenient(&text);
     // Like benchstat, malformed lines are reported and skipped.
-    let warnings: Vec<String> = errors
-        .iter()
-        .map(|e| format!("{}:{e}", path.display()))
-        .collect();
+    let warnings: Vec<String> = errors.iter().map(|e| format!("{}:{e}", path.display())).collect();
     if file.results.is_empty() {
         let why = match warnings.first() {
             Some(w) => format!("; first problem at {w}"),
@@ -168,9 +141,7 @@ fn labels_and_paths(args: &[&str]) -> Vec<(String, PathBuf)> {
             None => (a.to_string(), PathBuf::from(a), false),
         })
         .collect();
-    let unlabeled = |p: &PathBuf, specs: &[(String, PathBuf, bool)]| {
-        specs.iter().filter(|s| !s.2 && &s.1 == p).count()
-    };
+    let unlabeled = |p: &PathBuf, specs: &[(String, PathBuf, bool)]| specs.iter().filter(|s| !s.2 && &s.1 == p).count();
     let mut seen: Vec<(PathBuf, usize)> = Vec::new();
     for i in 0..specs.len() {
         if specs[i].2 || unlabeled(&specs[i].1, &specs) < 2 {
@@ -199,13 +170,7 @@ mod tests {
     #[test]
     fn labels_like_benchstat() {
         let got = labels_and_paths(&["O=old.txt", "new.txt"]);
-        assert_eq!(
-            got,
-            vec![
-                ("O".into(), PathBuf::from("old.txt")),
-                ("new.txt".into(), PathBuf::from("new.txt"))
-            ]
-        );
+        assert_eq!(got, vec![("O".into(), PathBuf::from("old.txt")), ("new.txt".into(), PathBuf::from("new.txt"))]);
         let got = labels_and_paths(&["a.txt", "a.txt"]);
         assert_eq!(got[0].0, "a.txt#0");
         assert_eq!(got[1].0, "a.txt#1");

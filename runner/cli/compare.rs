@@ -48,9 +48,7 @@ pub fn run(args: CompareArgs) -> Result<i32, CliError> {
     if let Some(a) = args.alpha
         && !(a > 0.0 && a < 1.0)
     {
-        return Err(CliError::bad_input(anyhow::anyhow!(
-            "--alpha must be between 0 and 1, got {a}"
-        )));
+        return Err(CliError::bad_input(anyhow::anyhow!("--alpha must be between 0 and 1, got {a}")));
     }
     let opts = CompareOptions {
         scenario_files: args.scenarios,
@@ -71,14 +69,8 @@ pub fn run(args: CompareArgs) -> Result<i32, CliError> {
         CompareError::RunFailed(m) => CliError::run_failed(anyhow::anyhow!(m)),
         CompareError::Interrupted => CliError::Interrupted,
     })?;
-    print!(
-        "{}",
-        report::terminal::render(&outcome.results, report::terminal::color_enabled())
-    );
-    println!(
-        "results: {}",
-        outcome.out_dir.join("results.json").display()
-    );
+    print!("{}", report::terminal::render(&outcome.results, report::terminal::color_enabled()));
+    println!("results: {}", outcome.out_dir.join("results.json").display());
     match outcome.status {
         RunStatus::Complete => {}
         RunStatus::Interrupted => {

@@ -15,17 +15,9 @@ pub fn run(args: ValidateArgs) -> Result<i32, CliError> {
     for path in &args.files {
         match crate::config::load(path) {
             Ok(file) => {
-                let kinds: Vec<String> = file
-                    .scenarios
-                    .iter()
-                    .map(|s| format!("{} ({})", s.name, s.kind.name()))
-                    .collect();
-                println!(
-                    "{}: ok: {} scenario(s): {}",
-                    path.display(),
-                    file.scenarios.len(),
-                    kinds.join(", ")
-                );
+                let kinds: Vec<String> =
+                    file.scenarios.iter().map(|s| format!("{} ({})", s.name, s.kind.name())).collect();
+                println!("{}: ok: {} scenario(s): {}", path.display(), file.scenarios.len(), kinds.join(", "));
             }
             Err(e) => {
                 eprintln!("error: {e}");

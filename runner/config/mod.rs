@@ -22,12 +22,7 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     #[error("{path}:{line}:{col}: {message}")]
-    Invalid {
-        path: String,
-        line: usize,
-        col: usize,
-        message: String,
-    },
+    Invalid { path: String, line: usize, col: usize, message: String },
 }
 
 /// One validated scenario file.
@@ -138,14 +133,7 @@ pub struct CommandScenario {
     pub timeout: Option<Duration>,
 }
 
-pub const KINDS: &[&str] = &[
-    "http",
-    "websocket",
-    "gobench",
-    "cargobench",
-    "command",
-    "idle",
-];
+pub const KINDS: &[&str] = &["http", "websocket", "gobench", "cargobench", "command", "idle"];
 
 // ---- raw serde model: exactly the file's shape, unknown keys rejected ----
 
@@ -154,7 +142,7 @@ pub const KINDS: &[&str] = &[
 struct RawFile {
     name: String,
     #[serde(default)]
-    target: Option<Target>,
+    target: Option<Spanned<Target>>,
     #[serde(default)]
     compare: Option<RawCompare>,
     #[serde(default)]
@@ -246,10 +234,8 @@ struct RawRequest {
 
 /// Reads and validates a scenario file.
 pub fn load(path: &Path) -> Result<ScenarioFile, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        path: path.display().to_string(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
     parse(path, &text)
 }
 
@@ -257,18 +243,24 @@ pub fn load(path: &Path) -> Result<ScenarioFile, ConfigError> {
 pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
     let at = |span: std::ops::Range<usize>, message: String| {
         let (line, col) = line_col(text, span.start);
-        ConfigError::Invalid {
-            path: path.display().to_string(),
-            line,
-            col,
-            message,
-        }
+        ConfigError::Invalid { path: path.display().to_string(), line, col, message }
     };
     let raw: RawFile = toml::from_str(text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
         at(span, e.message().trim_end().to_string())
     })?;
 
+    let target = match raw.target {
+        Some(t) => {
+            let span = t.span();
+            let t = t.into_inner();
+            if let Some(dir) = &t.dir {
+                check_inside_checkout(dir).map_err(|m| at(find_key(text, span.clone(), "dir").unwrap_or(span), m))?;
+            }
+            Some(t)
+        }
+        None => None,
+    };
     let mut compare = CompareDefaults::default();
     if let Some(c) = raw.compare {
         if let Some(r) = &c.rounds {
@@ -280,10 +272,7 @@ pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
         if let Some(a) = &c.alpha {
             let v = *a.get_ref();
             if !(v > 0.0 && v < 1.0) {
-                return Err(at(
-                    a.span(),
-                    format!("alpha must be between 0 and 1 (exclusive), got {v}"),
-                ));
+                return Err(at(a.span(), format!("alpha must be between 0 and 1 (exclusive), got {v}")));
             }
             compare.alpha = Some(v);
         }
@@ -297,7 +286,11 @@ pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
                 (Some(r), None) => CandidateSpec::Rev(r),
                 (None, Some(p)) => CandidateSpec::Patch(p),
                 _ => {
-                    return Err(at(span, "candidate takes exactly one of `rev` or `patch`, e.g. candidate = { patch = \"fix.patch\" }".into()));
+                    return Err(at(
+                        span,
+                        "candidate takes exactly one of `rev` or `patch`, e.g. candidate = { patch = \"fix.patch\" }"
+                            .into(),
+                    ));
                 }
             });
         }
@@ -313,10 +306,7 @@ pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
             return Err(at(s.name.span(), "scenario name must not be empty".into()));
         }
         if !seen.insert(name.clone()) {
-            return Err(at(
-                s.name.span(),
-                format!("duplicate scenario name {name:?}"),
-            ));
+            return Err(at(s.name.span(), format!("duplicate scenario name {name:?}")));
         }
         let kind_name = s.kind.get_ref().as_str();
         // Fields that belong to another kind are mistakes, not options.
@@ -338,36 +328,27 @@ pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
         let allowed: &[&str] = match kind_name {
             "gobench" | "cargobench" => &["packages", "bench", "benchtime", "benchmem"],
             "command" => &["command", "prepare"],
-            "http" | "websocket" => &[
-                "duration",
-                "warmup",
-                "connections",
-                "rate",
-                "requests",
-                "profile",
-                "thresholds",
-            ],
+            "http" | "websocket" => &["duration", "warmup", "connections", "rate", "requests", "profile", "thresholds"],
             "idle" => &["duration", "warmup", "profile", "thresholds"],
             other => {
                 return Err(at(
                     s.kind.span(),
-                    format!(
-                        "unknown scenario kind {other:?}; expected one of {}",
-                        KINDS.join(", ")
-                    ),
+                    format!("unknown scenario kind {other:?}; expected one of {}", KINDS.join(", ")),
                 ));
             }
         };
         for (field, is_present) in present {
             if is_present && !allowed.contains(&field) {
                 let span = find_key(text, table_span.clone(), field).unwrap_or(table_span.clone());
-                return Err(at(
-                    span,
-                    format!("`{field}` does not apply to a scenario of kind {kind_name:?}"),
-                ));
+                return Err(at(span, format!("`{field}` does not apply to a scenario of kind {kind_name:?}")));
             }
         }
+        let key_at = |key: &str| find_key(text, table_span.clone(), key).unwrap_or(table_span.clone());
         let dir = s.dir.clone().unwrap_or_else(|| ".".into());
+        check_inside_checkout(&dir).map_err(|m| at(key_at("dir"), m))?;
+        if s.timeout.is_some_and(|t| t.0.is_zero()) {
+            return Err(at(key_at("timeout"), "timeout must be longer than 0s; omit it for no limit".into()));
+        }
         let env = s.env.clone().unwrap_or_default();
         let timeout = s.timeout.map(|d| d.0);
         let kind = match kind_name {
@@ -375,14 +356,13 @@ pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
                 if let Some(bt) = &s.benchtime {
                     units::validate_benchtime(bt.get_ref()).map_err(|m| at(bt.span(), m))?;
                 }
+                if s.bench.as_deref().is_some_and(|b| b.trim().is_empty()) {
+                    return Err(at(key_at("bench"), "bench must not be empty; use \".\" for every benchmark".into()));
+                }
                 let packages = s.packages.clone().unwrap_or_else(|| vec![".".into()]);
                 if packages.is_empty() {
-                    let span = find_key(text, table_span.clone(), "packages")
-                        .unwrap_or(table_span.clone());
-                    return Err(at(
-                        span,
-                        "packages must list at least one package, e.g. [\".\"]".into(),
-                    ));
+                    let span = find_key(text, table_span.clone(), "packages").unwrap_or(table_span.clone());
+                    return Err(at(span, "packages must list at least one package, e.g. [\".\"]".into()));
                 }
                 ScenarioKind::GoBench(GoBenchScenario {
                     dir,
@@ -396,38 +376,31 @@ pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
             }
             "command" => {
                 let Some(command) = s.command.clone().filter(|c| !c.trim().is_empty()) else {
-                    return Err(at(
-                        s.kind.span(),
-                        "a scenario of kind \"command\" needs `command = \"...\"`".into(),
-                    ));
+                    return Err(at(s.kind.span(), "a scenario of kind \"command\" needs `command = \"...\"`".into()));
                 };
-                ScenarioKind::Command(CommandScenario {
-                    dir,
-                    command,
-                    prepare: s.prepare.clone(),
-                    env,
-                    timeout,
-                })
+                ScenarioKind::Command(CommandScenario { dir, command, prepare: s.prepare.clone(), env, timeout })
             }
-            other => ScenarioKind::NotYetRunnable {
-                kind: other.to_string(),
-            },
+            other => ScenarioKind::NotYetRunnable { kind: other.to_string() },
         };
         scenarios.push(Scenario { name, kind });
     }
     if scenarios.is_empty() {
-        return Err(at(
-            0..0,
-            "no scenarios: add at least one [[scenario]] table".into(),
-        ));
+        return Err(at(0..0, "no scenarios: add at least one [[scenario]] table".into()));
     }
-    Ok(ScenarioFile {
-        path: path.to_path_buf(),
-        name: raw.name,
-        target: raw.target,
-        compare,
-        scenarios,
-    })
+    Ok(ScenarioFile { path: path.to_path_buf(), name: raw.name, target, compare, scenarios })
+}
+
+/// `dir` values are relative to each variant's checkout and must stay inside
+/// it: `../x` or `/abs` would measure the same (live) code for both variants.
+fn check_inside_checkout(dir: &str) -> Result<(), String> {
+    let p = Path::new(dir);
+    if p.is_absolute() {
+        return Err(format!("dir {dir:?} must be relative to the checkout, not absolute"));
+    }
+    if p.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+        return Err(format!("dir {dir:?} must stay inside the checkout (no `..`)"));
+    }
+    Ok(())
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -441,11 +414,7 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// Span of `key =` inside a table's span, for errors found after parsing.
-fn find_key(
-    text: &str,
-    within: std::ops::Range<usize>,
-    key: &str,
-) -> Option<std::ops::Range<usize>> {
+fn find_key(text: &str, within: std::ops::Range<usize>, key: &str) -> Option<std::ops::Range<usize>> {
     // A table's span may cover only its header, so scan from its start to the
     // next table header.
     let region = text.get(within.start..)?;
@@ -476,11 +445,8 @@ mod tests {
 
     #[test]
     fn minimal_gobench_gets_defaults() {
-        let f =
-            parse_str("name = \"x\"\n[[scenario]]\nname = \"b\"\nkind = \"gobench\"\n").unwrap();
-        let ScenarioKind::GoBench(g) = &f.scenarios[0].kind else {
-            panic!("kind")
-        };
+        let f = parse_str("name = \"x\"\n[[scenario]]\nname = \"b\"\nkind = \"gobench\"\n").unwrap();
+        let ScenarioKind::GoBench(g) = &f.scenarios[0].kind else { panic!("kind") };
         assert_eq!(g.packages, vec!["."]);
         assert_eq!(g.bench, ".");
         assert!(g.benchmem);
@@ -489,10 +455,8 @@ mod tests {
 
     #[test]
     fn unknown_key_names_line_and_column() {
-        let err = parse_str(
-            "name = \"x\"\n[[scenario]]\nname = \"b\"\nkind = \"gobench\"\n  benchtim = \"1s\"\n",
-        )
-        .unwrap_err();
+        let err = parse_str("name = \"x\"\n[[scenario]]\nname = \"b\"\nkind = \"gobench\"\n  benchtim = \"1s\"\n")
+            .unwrap_err();
         assert!(err.starts_with("s.toml:5:3: "), "{err}");
         assert!(err.contains("benchtim"), "{err}");
     }
@@ -504,24 +468,15 @@ mod tests {
         assert!(err.starts_with("s.toml:3:10: "), "{err}");
         let err = parse_str("name = \"x\"\n[compare]\nthreshold = \"2\"\n[[scenario]]\nname=\"b\"\nkind=\"gobench\"\n")
             .unwrap_err();
-        assert!(
-            err.starts_with("s.toml:3:13: ") && err.contains("percent sign"),
-            "{err}"
-        );
-        let err = parse_str("name = \"x\"\n[[scenario]]\nname=\"b\"\nkind=\"command\"\ncommand=\"true\"\ntimeout = \"5 sec\"\n")
-            .unwrap_err();
-        assert!(
-            err.starts_with("s.toml:6:11: ") && err.contains("duration"),
-            "{err}"
-        );
+        assert!(err.starts_with("s.toml:3:13: ") && err.contains("percent sign"), "{err}");
         let err = parse_str(
-            "name = \"x\"\n[[scenario]]\nname=\"b\"\nkind=\"gobench\"\nbenchtime=\"fast\"\n",
+            "name = \"x\"\n[[scenario]]\nname=\"b\"\nkind=\"command\"\ncommand=\"true\"\ntimeout = \"5 sec\"\n",
         )
         .unwrap_err();
-        assert!(
-            err.starts_with("s.toml:5:11: ") && err.contains("benchtime"),
-            "{err}"
-        );
+        assert!(err.starts_with("s.toml:6:11: ") && err.contains("duration"), "{err}");
+        let err =
+            parse_str("name = \"x\"\n[[scenario]]\nname=\"b\"\nkind=\"gobench\"\nbenchtime=\"fast\"\n").unwrap_err();
+        assert!(err.starts_with("s.toml:5:11: ") && err.contains("benchtime"), "{err}");
     }
 
     #[test]
@@ -529,17 +484,10 @@ mod tests {
         let err =
             parse_str("name = \"x\"\n[[scenario]]\nname=\"b\"\nkind=\"command\"\ncommand=\"true\"\npackages=[\".\"]\n")
                 .unwrap_err();
-        assert!(
-            err.starts_with("s.toml:6:1: ") && err.contains("packages"),
-            "{err}"
-        );
+        assert!(err.starts_with("s.toml:6:1: ") && err.contains("packages"), "{err}");
         let err = parse_str("name = \"x\"\n[[scenario]]\nname=\"b\"\nkind=\"grpc\"\n").unwrap_err();
-        assert!(
-            err.starts_with("s.toml:4:6: ") && err.contains("unknown scenario kind"),
-            "{err}"
-        );
-        let err =
-            parse_str("name = \"x\"\n[[scenario]]\nname=\"b\"\nkind=\"command\"\n").unwrap_err();
+        assert!(err.starts_with("s.toml:4:6: ") && err.contains("unknown scenario kind"), "{err}");
+        let err = parse_str("name = \"x\"\n[[scenario]]\nname=\"b\"\nkind=\"command\"\n").unwrap_err();
         assert!(err.contains("needs `command"), "{err}");
     }
 
@@ -575,16 +523,8 @@ thresholds = ["p99 < 50ms", "error_rate < 0.1%"]
         let f = parse_str(text).unwrap();
         assert_eq!(f.compare.rounds, Some(6));
         assert_eq!(f.compare.threshold, Some(0.02));
-        assert_eq!(
-            f.compare.candidate,
-            Some(CandidateSpec::Patch(
-                "examples/dashboard/optimize.patch".into()
-            ))
-        );
-        assert!(matches!(
-            f.scenarios[0].kind,
-            ScenarioKind::NotYetRunnable { .. }
-        ));
+        assert_eq!(f.compare.candidate, Some(CandidateSpec::Patch("examples/dashboard/optimize.patch".into())));
+        assert!(matches!(f.scenarios[0].kind, ScenarioKind::NotYetRunnable { .. }));
     }
 
     #[test]
@@ -593,15 +533,31 @@ thresholds = ["p99 < 50ms", "error_rate < 0.1%"]
             "name = \"x\"\n[[scenario]]\nname=\"b\"\nkind=\"gobench\"\n[[scenario]]\nname=\"b\"\nkind=\"gobench\"\n",
         )
         .unwrap_err();
-        assert!(
-            err.starts_with("s.toml:6:6: ") && err.contains("duplicate"),
-            "{err}"
-        );
-        assert!(
-            parse_str("name = \"x\"\n")
-                .unwrap_err()
-                .contains("no scenarios")
-        );
+        assert!(err.starts_with("s.toml:6:6: ") && err.contains("duplicate"), "{err}");
+        assert!(parse_str("name = \"x\"\n").unwrap_err().contains("no scenarios"));
         assert!(parse_str("name = \n").unwrap_err().starts_with("s.toml:1:"));
+    }
+
+    #[test]
+    fn dirs_must_stay_inside_the_checkout() {
+        let err = parse_str("name = \"x\"\n[[scenario]]\nname=\"b\"\nkind=\"gobench\"\ndir = \"../..\"\n").unwrap_err();
+        assert!(err.starts_with("s.toml:5:1: ") && err.contains("inside the checkout"), "{err}");
+        let err = parse_str("name = \"x\"\n[target]\ndir = \"/etc\"\n[[scenario]]\nname=\"b\"\nkind=\"gobench\"\n")
+            .unwrap_err();
+        assert!(err.starts_with("s.toml:3:1: ") && err.contains("relative"), "{err}");
+        assert!(parse_str("name = \"x\"\n[[scenario]]\nname=\"b\"\nkind=\"gobench\"\ndir = \"a/./b\"\n").is_ok());
+    }
+
+    #[test]
+    fn zero_timeout_and_empty_bench_are_errors() {
+        let err =
+            parse_str("name = \"x\"\n[[scenario]]\nname=\"b\"\nkind=\"command\"\ncommand=\"true\"\ntimeout=\"0s\"\n")
+                .unwrap_err();
+        assert!(err.starts_with("s.toml:6:1: ") && err.contains("timeout"), "{err}");
+        let err = parse_str("name = \"x\"\n[[scenario]]\nname=\"b\"\nkind=\"gobench\"\nbench=\"\"\n").unwrap_err();
+        assert!(err.starts_with("s.toml:5:1: ") && err.contains("bench"), "{err}");
+        let err =
+            parse_str("name = \"x\"\n[[scenario]]\nname=\"b\"\nkind=\"gobench\"\nbenchtime=\"0s\"\n").unwrap_err();
+        assert!(err.contains("benchtime"), "{err}");
     }
 }

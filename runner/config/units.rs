@@ -16,28 +16,19 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let mut rest = s;
     let mut total = 0f64;
     while !rest.is_empty() {
-        let num_len = rest
-            .char_indices()
-            .find(|(_, c)| !(c.is_ascii_digit() || *c == '.'))
-            .map(|(i, _)| i)
-            .unwrap_or(rest.len());
+        let num_len =
+            rest.char_indices().find(|(_, c)| !(c.is_ascii_digit() || *c == '.')).map(|(i, _)| i).unwrap_or(rest.len());
         if num_len == 0 {
             return Err(format!(
                 "invalid duration {text:?}: expected a number before {rest:?}; write e.g. \"5s\" or \"250ms\""
             ));
         }
-        let number: f64 = rest[..num_len].parse().map_err(|_| {
-            format!(
-                "invalid duration {text:?}: {:?} is not a number",
-                &rest[..num_len]
-            )
-        })?;
+        let number: f64 = rest[..num_len]
+            .parse()
+            .map_err(|_| format!("invalid duration {text:?}: {:?} is not a number", &rest[..num_len]))?;
         rest = &rest[num_len..];
-        let unit_len = rest
-            .char_indices()
-            .find(|(_, c)| c.is_ascii_digit() || *c == '.')
-            .map(|(i, _)| i)
-            .unwrap_or(rest.len());
+        let unit_len =
+            rest.char_indices().find(|(_, c)| c.is_ascii_digit() || *c == '.').map(|(i, _)| i).unwrap_or(rest.len());
         let unit = &rest[..unit_len];
         let seconds = match unit {
             "ns" => 1e-9,
@@ -52,9 +43,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
                 ));
             }
             other => {
-                return Err(format!(
-                    "invalid duration {text:?}: unknown unit {other:?} (use ns, us, ms, s, m, h)"
-                ));
+                return Err(format!("invalid duration {text:?}: unknown unit {other:?} (use ns, us, ms, s, m, h)"));
             }
         };
         total += number * seconds;
@@ -70,18 +59,12 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 pub fn parse_percent(text: &str) -> Result<f64, String> {
     let s = text.trim();
     let Some(number) = s.strip_suffix('%') else {
-        return Err(format!(
-            "invalid percentage {text:?}: write it with a percent sign, e.g. \"2%\""
-        ));
+        return Err(format!("invalid percentage {text:?}: write it with a percent sign, e.g. \"2%\""));
     };
-    let value: f64 = number
-        .trim()
-        .parse()
-        .map_err(|_| format!("invalid percentage {text:?}: {number:?} is not a number"))?;
+    let value: f64 =
+        number.trim().parse().map_err(|_| format!("invalid percentage {text:?}: {number:?} is not a number"))?;
     if !value.is_finite() || value < 0.0 {
-        return Err(format!(
-            "invalid percentage {text:?}: must be a non-negative number"
-        ));
+        return Err(format!("invalid percentage {text:?}: must be a non-negative number"));
     }
     Ok(value / 100.0)
 }
@@ -93,9 +76,7 @@ pub struct HumanDuration(pub Duration);
 impl<'de> Deserialize<'de> for HumanDuration {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        parse_duration(&s)
-            .map(HumanDuration)
-            .map_err(serde::de::Error::custom)
+        parse_duration(&s).map(HumanDuration).map_err(serde::de::Error::custom)
     }
 }
 
@@ -106,9 +87,7 @@ pub struct Percent(pub f64);
 impl<'de> Deserialize<'de> for Percent {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        parse_percent(&s)
-            .map(Percent)
-            .map_err(serde::de::Error::custom)
+        parse_percent(&s).map(Percent).map_err(serde::de::Error::custom)
     }
 }
 
@@ -122,9 +101,11 @@ pub fn validate_benchtime(text: &str) -> Result<(), String> {
             )),
         };
     }
-    parse_duration(text)
-        .map(|_| ())
-        .map_err(|e| format!("invalid benchtime: {e}"))
+    match parse_duration(text) {
+        Ok(d) if d.is_zero() => Err(format!("invalid benchtime {text:?}: must be longer than 0s")),
+        Ok(_) => Ok(()),
+        Err(e) => Err(format!("invalid benchtime: {e}")),
+    }
 }
 
 #[cfg(test)]

@@ -35,10 +35,7 @@ pub struct ConfigSnapshot {
 impl ConfigSnapshot {
     /// The value of `key`, if set.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.entries
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 }
 
@@ -112,19 +109,14 @@ impl GoBenchResult {
     /// The value of sub-benchmark key `key` (`/size=1024` → `"1024"`).
     pub fn name_key(&self, key: &str) -> Option<&str> {
         let (_, parts) = self.name_parts();
-        parts.into_iter().find_map(|p| {
-            p.strip_prefix('/')
-                .and_then(|p| p.strip_prefix(key))
-                .and_then(|p| p.strip_prefix('='))
-        })
+        parts
+            .into_iter()
+            .find_map(|p| p.strip_prefix('/').and_then(|p| p.strip_prefix(key)).and_then(|p| p.strip_prefix('=')))
     }
 
     /// The measurement in `unit`, if the line has one.
     pub fn value(&self, unit: &str) -> Option<f64> {
-        self.values
-            .iter()
-            .find(|v| &*v.unit == unit)
-            .map(|v| v.value)
+        self.values.iter().find(|v| &*v.unit == unit).map(|v| v.value)
     }
 }
 
@@ -282,11 +274,7 @@ pub fn unit_tokens(unit: &str) -> Vec<UnitToken<'_>> {
         let sep = c == '*' || c == '/' || c == '-' || c.is_whitespace();
         if sep {
             if let Some(s) = start.take() {
-                out.push(UnitToken {
-                    text: &unit[s..i],
-                    pos: s,
-                    denominator,
-                });
+                out.push(UnitToken { text: &unit[s..i], pos: s, denominator });
             }
             if c == '*' {
                 denominator = false;
@@ -298,11 +286,7 @@ pub fn unit_tokens(unit: &str) -> Vec<UnitToken<'_>> {
         }
     }
     if let Some(s) = start {
-        out.push(UnitToken {
-            text: &unit[s..],
-            pos: s,
-            denominator,
-        });
+        out.push(UnitToken { text: &unit[s..], pos: s, denominator });
     }
     out
 }
@@ -335,10 +319,7 @@ pub fn parse_lenient(text: &str) -> (GoBenchFile, Vec<ParseError>) {
 fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
     let body = text.strip_suffix('\n').unwrap_or(text);
     let empty = text.is_empty();
-    body.split('\n')
-        .filter(move |_| !empty)
-        .enumerate()
-        .map(|(i, l)| (i + 1, l.strip_suffix('\r').unwrap_or(l)))
+    body.split('\n').filter(move |_| !empty).enumerate().map(|(i, l)| (i + 1, l.strip_suffix('\r').unwrap_or(l)))
 }
 
 /// FxHash: interning runs once per line, where SipHash would dominate.
@@ -411,10 +392,7 @@ impl Parser {
         // avoids re-copying a large results vector as it grows.
         let results = Vec::with_capacity(text_len / 96);
         Parser {
-            file: GoBenchFile {
-                results,
-                ..GoBenchFile::default()
-            },
+            file: GoBenchFile { results, ..GoBenchFile::default() },
             config: Vec::new(),
             config_dirty: true,
             names: HashMap::default(),
@@ -470,31 +448,16 @@ impl Parser {
     fn current_config(&mut self) -> usize {
         if self.config_dirty {
             self.config_dirty = false;
-            let same = self
-                .file
-                .configs
-                .last()
-                .is_some_and(|c| c.entries == self.config);
+            let same = self.file.configs.last().is_some_and(|c| c.entries == self.config);
             if !same {
-                self.file.configs.push(ConfigSnapshot {
-                    entries: self.config.clone(),
-                });
+                self.file.configs.push(ConfigSnapshot { entries: self.config.clone() });
             }
         }
         self.file.configs.len() - 1
     }
 
-    fn benchmark_line(
-        &mut self,
-        number: usize,
-        line: &str,
-        after_prefix: &str,
-    ) -> Result<(), ParseError> {
-        let err = |at: &str, message: String| ParseError {
-            line: number,
-            column: column_of(line, at),
-            message,
-        };
+    fn benchmark_line(&mut self, number: usize, line: &str, after_prefix: &str) -> Result<(), ParseError> {
+        let err = |at: &str, message: String| ParseError { line: number, column: column_of(line, at), message };
         let (name, rest) = split_field(after_prefix);
         // `go test -v` prints a bare benchmark name when a benchmark starts.
         if rest.is_empty() && name.len() == after_prefix.len() {
@@ -504,8 +467,7 @@ impl Parser {
         if iters_s.is_empty() {
             return Err(err(rest, "missing iteration count".into()));
         }
-        let iters = parse_iters(iters_s)
-            .map_err(|m| err(iters_s, format!("parsing iteration count: {m}")))?;
+        let iters = parse_iters(iters_s).map_err(|m| err(iters_s, format!("parsing iteration count: {m}")))?;
 
         self.values.clear();
         loop {
@@ -516,8 +478,8 @@ impl Parser {
                 }
                 return Err(err(after_value, "missing measurements".into()));
             }
-            let value = parse_value(value_s)
-                .ok_or_else(|| err(value_s, "parsing measurement: invalid syntax".into()))?;
+            let value =
+                parse_value(value_s).ok_or_else(|| err(value_s, "parsing measurement: invalid syntax".into()))?;
             let (unit_s, after_unit) = split_field(after_value);
             if unit_s.is_empty() {
                 return Err(err(after_unit, "missing units".into()));
@@ -540,22 +502,12 @@ impl Parser {
         let config = self.current_config();
         let values = std::mem::take(&mut self.values);
         self.values = Vec::with_capacity(values.len());
-        self.file.results.push(GoBenchResult {
-            name,
-            iters,
-            values,
-            config,
-            line: number,
-        });
+        self.file.results.push(GoBenchResult { name, iters, values, config, line: number });
         Ok(())
     }
 
     fn unit_line(&mut self, number: usize, line: &str, rest: &str) -> Result<(), ParseError> {
-        let err = |at: &str, message: String| ParseError {
-            line: number,
-            column: column_of(line, at),
-            message,
-        };
+        let err = |at: &str, message: String| ParseError { line: number, column: column_of(line, at), message };
         let (unit, mut rest) = split_field(rest);
         if unit.is_empty() {
             return Err(err(rest, "missing unit".into()));
@@ -573,11 +525,7 @@ impl Parser {
                 continue;
             };
             let (key, value) = (&field[..eq], &field[eq + 1..]);
-            let existing = self
-                .file
-                .units
-                .iter()
-                .find(|m| m.key == key && tidy_unit(&m.unit).0 == tidied);
+            let existing = self.file.units.iter().find(|m| m.key == key && tidy_unit(&m.unit).0 == tidied);
             match existing {
                 Some(m) if m.value == value => {}
                 Some(m) => {
@@ -626,9 +574,7 @@ impl Parser {
 
 /// 1-based character column of `at`, a subslice of `line` (or its end).
 fn column_of(line: &str, at: &str) -> usize {
-    let offset = (at.as_ptr() as usize)
-        .saturating_sub(line.as_ptr() as usize)
-        .min(line.len());
+    let offset = (at.as_ptr() as usize).saturating_sub(line.as_ptr() as usize).min(line.len());
     line[..offset].chars().count() + 1
 }
 
@@ -755,20 +701,12 @@ fn key_value_line(line: &str) -> Option<(&str, &str)> {
 
 #[inline]
 fn is_go_lower(c: char) -> bool {
-    if c.is_ascii() {
-        c.is_ascii_lowercase()
-    } else {
-        c.is_lowercase()
-    }
+    if c.is_ascii() { c.is_ascii_lowercase() } else { c.is_lowercase() }
 }
 
 #[inline]
 fn is_go_upper(c: char) -> bool {
-    if c.is_ascii() {
-        c.is_ascii_uppercase()
-    } else {
-        c.is_uppercase()
-    }
+    if c.is_ascii() { c.is_ascii_uppercase() } else { c.is_uppercase() }
 }
 
 /// Go `strconv.Atoi` for the iteration count (sign allowed; negative counts
@@ -841,8 +779,7 @@ ok  \texample.com/gb1\t0.327s\n";
 
     #[test]
     fn name_helpers() {
-        let f = parse("BenchmarkEncode/format=json/size=1k-48 10 5 ns/op\nBenchmarkPlain 1 2 x\n")
-            .unwrap();
+        let f = parse("BenchmarkEncode/format=json/size=1k-48 10 5 ns/op\nBenchmarkPlain 1 2 x\n").unwrap();
         let r = &f.results[0];
         assert_eq!(r.base_name(), "Encode");
         assert_eq!(r.gomaxprocs(), Some(48));
@@ -862,32 +799,16 @@ ok  \texample.com/gb1\t0.327s\n";
         let f = parse(text).unwrap();
         assert_eq!(f.configs.len(), 3);
         let keys = |i: usize| f.configs[f.results[i].config].entries.clone();
-        assert_eq!(
-            keys(0),
-            vec![
-                ("a".into(), "1".into()),
-                ("b".into(), "2".into()),
-                ("c".into(), "3".into())
-            ]
-        );
+        assert_eq!(keys(0), vec![("a".into(), "1".into()), ("b".into(), "2".into()), ("c".into(), "3".into())]);
         // Deleting "a" swaps the last key into its place.
-        assert_eq!(
-            keys(1),
-            vec![("c".into(), "3".into()), ("b".into(), "2".into())]
-        );
-        assert_eq!(
-            keys(2),
-            vec![("c".into(), "3".into()), ("b".into(), "9".into())]
-        );
+        assert_eq!(keys(1), vec![("c".into(), "3".into()), ("b".into(), "2".into())]);
+        assert_eq!(keys(2), vec![("c".into(), "3".into()), ("b".into(), "9".into())]);
     }
 
     #[test]
     fn key_value_rules() {
         assert_eq!(key_value_line("goos: linux"), Some(("goos", "linux")));
-        assert_eq!(
-            key_value_line("note:\t  spaced value "),
-            Some(("note", "spaced value "))
-        );
+        assert_eq!(key_value_line("note:\t  spaced value "), Some(("note", "spaced value ")));
         assert_eq!(key_value_line("gone:"), Some(("gone", "")));
         assert_eq!(key_value_line("nospace:value"), None);
         assert_eq!(key_value_line("Upper: x"), None);
@@ -895,16 +816,14 @@ ok  \texample.com/gb1\t0.327s\n";
         assert_eq!(key_value_line("camelCase: x"), None);
         assert_eq!(key_value_line(": x"), None);
         assert_eq!(key_value_line("ok  \tpkg\t0.3s"), None);
-        assert_eq!(
-            key_value_line("testing: warning: no tests"),
-            Some(("testing", "warning: no tests"))
-        );
+        assert_eq!(key_value_line("testing: warning: no tests"), Some(("testing", "warning: no tests")));
     }
 
     #[test]
     fn ignores_verbose_name_lines_and_crlf() {
-        let f = parse("BenchmarkSizes\r\nBenchmarkSizes/size=10-2 \t 5 \t 3.5 ns/op\r\npkg: x\r\nBenchmarkY 1 2 ns/op\r\n")
-            .unwrap();
+        let f =
+            parse("BenchmarkSizes\r\nBenchmarkSizes/size=10-2 \t 5 \t 3.5 ns/op\r\npkg: x\r\nBenchmarkY 1 2 ns/op\r\n")
+                .unwrap();
         assert_eq!(f.results.len(), 2);
         assert_eq!(f.results[0].value("ns/op"), Some(3.5));
         assert_eq!(f.config_of(&f.results[1]).get("pkg"), Some("x"));
@@ -930,8 +849,7 @@ ok  \texample.com/gb1\t0.327s\n";
 
     #[test]
     fn lenient_keeps_good_lines() {
-        let (f, errs) =
-            parse_lenient("BenchmarkA 1 2 ns/op\nBenchmarkB x 1 ns/op\nBenchmarkC 1 3 ns/op\n");
+        let (f, errs) = parse_lenient("BenchmarkA 1 2 ns/op\nBenchmarkB x 1 ns/op\nBenchmarkC 1 3 ns/op\n");
         assert_eq!(f.results.len(), 2);
         assert_eq!(errs.len(), 1);
         assert_eq!(errs[0].line, 2);
@@ -942,15 +860,9 @@ ok  \texample.com/gb1\t0.327s\n";
         let text = "Unit ns/op better=lower\nUnit x-bytes assume=exact better=higher\nBenchmarkA 1 2 x-bytes\n";
         let f = parse(text).unwrap();
         assert_eq!(f.units.len(), 3);
-        assert_eq!(
-            better_from_metadata(&f.units, "x-bytes"),
-            Some(Better::Higher)
-        );
+        assert_eq!(better_from_metadata(&f.units, "x-bytes"), Some(Better::Higher));
         let e = parse("Unit ns/op better=lower\nUnit sec/op better=higher\n").unwrap_err();
-        assert_eq!(
-            e.message,
-            "metadata better of unit sec/op already set to lower"
-        );
+        assert_eq!(e.message, "metadata better of unit sec/op already set to lower");
         let e = parse("Unit ns/op junk\n").unwrap_err();
         assert_eq!(e.message, "expected key=value");
         assert_eq!(parse("Unit\n").unwrap_err().message, "missing unit");
@@ -988,10 +900,7 @@ ok  \texample.com/gb1\t0.327s\n";
         assert_eq!(parse_value("2430"), Some(2430.0));
         assert_eq!(parse_value("16.24"), Some(16.24));
         assert_eq!(parse_value("1e3"), Some(1000.0));
-        assert_eq!(
-            parse_value("123456789012345678901"),
-            Some(123456789012345678901.0)
-        );
+        assert_eq!(parse_value("123456789012345678901"), Some(123456789012345678901.0));
         assert_eq!(parse_value("-3"), Some(-3.0));
         assert_eq!(parse_value("+Inf"), Some(f64::INFINITY));
         assert_eq!(parse_value("x"), None);
@@ -1001,10 +910,7 @@ ok  \texample.com/gb1\t0.327s\n";
     fn empty_and_garbage_inputs() {
         assert_eq!(parse("").unwrap().results.len(), 0);
         assert_eq!(parse("\n\n").unwrap().results.len(), 0);
-        assert_eq!(
-            parse("{\"json\": true}\n\u{0}\u{1}").unwrap().results.len(),
-            0
-        );
+        assert_eq!(parse("{\"json\": true}\n\u{0}\u{1}").unwrap().results.len(), 0);
         // A name containing non-ASCII and a Unicode space separator.
         let f = parse("BenchmarkÜber\u{2003}3 4 ns/op\n").unwrap();
         assert_eq!(&*f.results[0].name, "Über");

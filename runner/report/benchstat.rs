@@ -28,10 +28,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options {
-            alpha: 0.05,
-            confidence: 0.95,
-        }
+        Options { alpha: 0.05, confidence: 0.95 }
     }
 }
 
@@ -147,9 +144,7 @@ fn summarize_rows(tables: &mut [Table], options: &Options) {
         let exact = table.exact;
         work.extend(table.rows.iter_mut().map(|r| (r, exact)));
     }
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(16);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(16);
     if threads <= 1 || work.len() < 512 {
         for (row, exact) in work {
             summarize_row(row, exact, options, notes);
@@ -188,22 +183,13 @@ impl Notes {
             Some(n) => format!(">= {n}"),
             None => "> 50".to_string(),
         };
-        let interval = format!(
-            "need {need} samples for confidence interval at level {}",
-            go_float(options.confidence)
-        );
+        let interval = format!("need {need} samples for confidence interval at level {}", go_float(options.confidence));
         let (op, n) = match stats::u_test_min_samples(options.alpha) {
             Some(k) => (">=", k),
             None => (">", 10),
         };
-        let u_test = format!(
-            "need {op} {n} samples to detect a difference at alpha level {}",
-            go_float(options.alpha)
-        );
-        Notes {
-            interval,
-            u_test: (n, u_test),
-        }
+        let u_test = format!("need {op} {n} samples to detect a difference at alpha level {}", go_float(options.alpha));
+        Notes { interval, u_test: (n, u_test) }
     }
 }
 
@@ -273,11 +259,7 @@ impl Grouper {
         }
         // Configuration tuples per snapshot. Snapshots are numbered in the
         // order results first use them, so fields appear in benchproc's order.
-        let tuples: Vec<usize> = file
-            .configs
-            .iter()
-            .map(|c| self.tuple_of(&c.entries))
-            .collect();
+        let tuples: Vec<usize> = file.configs.iter().map(|c| self.tuple_of(&c.entries)).collect();
 
         let col = col as u32;
         let mut last_name: Option<(*const u8, u32)> = None;
@@ -299,9 +281,7 @@ impl Grouper {
             let tuple = tuples[result.config];
             for v in &result.values {
                 let uptr = v.unit.as_ptr();
-                let cached = unit_cache
-                    .iter()
-                    .find(|(p, len, _, _)| *p == uptr && *len == v.unit.len());
+                let cached = unit_cache.iter().find(|(p, len, _, _)| *p == uptr && *len == v.unit.len());
                 let (unit, factor) = match cached {
                     Some(&(_, _, u, f)) => (u, f),
                     None => {
@@ -330,12 +310,7 @@ impl Grouper {
                         let ci = *tb.cells.entry((row, col)).or_insert(next);
                         if ci == next {
                             // Most runs use -count=10 or fewer.
-                            tb.cell_data.push((
-                                row,
-                                col,
-                                Vec::with_capacity(10),
-                                Vec::with_capacity(10),
-                            ));
+                            tb.cell_data.push((row, col, Vec::with_capacity(10), Vec::with_capacity(10)));
                         }
                         tb.last_cell = Some((row, col, ci));
                         ci
@@ -357,8 +332,7 @@ impl Grouper {
                 Some(&i) => i,
                 None => {
                     self.config_keys.push(k.clone());
-                    self.config_index
-                        .insert(k.clone(), self.config_keys.len() - 1);
+                    self.config_index.insert(k.clone(), self.config_keys.len() - 1);
                     values.push(String::new());
                     self.config_keys.len() - 1
                 }
@@ -391,11 +365,7 @@ impl Grouper {
         let idx = match self.units.iter().position(|u| u.tidied == tidied) {
             Some(i) => i,
             None => {
-                self.units.push(UnitInfo {
-                    tidied: tidied.into_owned(),
-                    factor,
-                    sources: Vec::new(),
-                });
+                self.units.push(UnitInfo { tidied: tidied.into_owned(), factor, sources: Vec::new() });
                 self.units.len() - 1
             }
         };
@@ -416,8 +386,7 @@ impl Grouper {
             cell_data: Vec::new(),
             last_cell: None,
         });
-        self.table_index
-            .insert((tuple, unit), self.tables.len() - 1);
+        self.table_index.insert((tuple, unit), self.tables.len() - 1);
         self.tables.len() - 1
     }
 
@@ -434,9 +403,7 @@ impl Grouper {
         // first appearance.
         order.sort_by(|&a, &b| {
             let (ta, tb) = (&self.tables[a], &self.tables[b]);
-            full_tuple(ta.tuple)
-                .cmp(&full_tuple(tb.tuple))
-                .then(ta.unit.cmp(&tb.unit))
+            full_tuple(ta.tuple).cmp(&full_tuple(tb.tuple)).then(ta.unit.cmp(&tb.unit))
         });
         let mut tables = Vec::with_capacity(order.len());
         let mut builders: Vec<Option<TableBuilder>> = self.tables.into_iter().map(Some).collect();
@@ -451,32 +418,17 @@ impl Grouper {
             let mut row_ids: Vec<u32> = tb.cell_data.iter().map(|c| c.0).collect();
             row_ids.sort_unstable();
             row_ids.dedup();
-            let row_pos: HashMap<u32, usize, FxBuild> =
-                row_ids.iter().enumerate().map(|(i, &r)| (r, i)).collect();
+            let row_pos: HashMap<u32, usize, FxBuild> = row_ids.iter().enumerate().map(|(i, &r)| (r, i)).collect();
             let mut rows: Vec<Row> = row_ids
                 .iter()
-                .map(|&r| Row {
-                    name: self.names[r as usize].to_string(),
-                    cells: vec![None; columns.len()],
-                })
+                .map(|&r| Row { name: self.names[r as usize].to_string(), cells: vec![None; columns.len()] })
                 .collect();
             for (row, col, values, raw) in tb.cell_data {
                 let c = columns.iter().position(|&x| x == col as usize).unwrap_or(0);
-                rows[row_pos[&row]].cells[c] = Some(Cell {
-                    values,
-                    raw,
-                    center: 0.0,
-                    lo: 0.0,
-                    hi: 0.0,
-                    warnings: Vec::new(),
-                    comparison: None,
-                });
+                rows[row_pos[&row]].cells[c] =
+                    Some(Cell { values, raw, center: 0.0, lo: 0.0, hi: 0.0, warnings: Vec::new(), comparison: None });
             }
-            let meta = |key: &str| {
-                self.unit_meta
-                    .get(&(unit.tidied.clone(), key.to_string()))
-                    .map(String::as_str)
-            };
+            let meta = |key: &str| self.unit_meta.get(&(unit.tidied.clone(), key.to_string())).map(String::as_str);
             let exact = meta("assume") == Some("exact");
             let better = match meta("better") {
                 Some("higher") => Some(Better::Higher),
@@ -534,14 +486,11 @@ fn summarize_columns(table: &mut Table) {
         }
         let s = &mut table.summary[c];
         if !is_base && n_base != ratios.len() {
-            s.warnings
-                .push("benchmark set differs from baseline; geomeans may not be comparable".into());
+            s.warnings.push("benchmark set differs from baseline; geomeans may not be comparable".into());
         }
         match stats::geomean(&centers) {
             Some(g) => s.geomean = Some(g),
-            None => s
-                .warnings
-                .push("summaries must be >0 to compute geomean".into()),
+            None => s.warnings.push("summaries must be >0 to compute geomean".into()),
         }
         if !is_base && !bad_ratio {
             match stats::geomean(&ratios) {
@@ -549,9 +498,7 @@ fn summarize_columns(table: &mut Table) {
                     s.ratio = Some(g);
                     s.ratios = ratios.len();
                 }
-                None => s
-                    .warnings
-                    .push("ratios must be >0 to compute geomean".into()),
+                None => s.warnings.push("ratios must be >0 to compute geomean".into()),
             }
         }
     }
@@ -602,33 +549,15 @@ fn summarize_cell(cell: &mut Cell, exact: bool, confidence: f64, notes: &Notes) 
     }
 }
 
-fn compare_cells(
-    base: &Cell,
-    cell: &Cell,
-    exact: bool,
-    alpha: f64,
-    notes: &Notes,
-) -> CellComparison {
+fn compare_cells(base: &Cell, cell: &Cell, exact: bool, alpha: f64, notes: &Notes) -> CellComparison {
     let (n_base, n) = (base.values.len(), cell.values.len());
     if exact {
-        return CellComparison {
-            p: 0.0,
-            n_base,
-            n,
-            alpha: 0.0,
-            warnings: Vec::new(),
-        };
+        return CellComparison { p: 0.0, n_base, n, alpha: 0.0, warnings: Vec::new() };
     }
     let first = base.values[0];
     if base.values.iter().chain(&cell.values).all(|&x| x == first) {
         // go-moremath refuses the U test here; benchstat reports p=1.
-        return CellComparison {
-            p: 1.0,
-            n_base,
-            n,
-            alpha,
-            warnings: vec!["all samples are equal".into()],
-        };
+        return CellComparison { p: 1.0, n_base, n, alpha, warnings: vec!["all samples are equal".into()] };
     }
     let p = stats::mann_whitney_u(&base.values, &cell.values);
     let mut warnings = Vec::new();
@@ -637,13 +566,7 @@ fn compare_cells(
     if p > alpha && n_base < notes.u_test.0 && n < notes.u_test.0 {
         warnings.push(notes.u_test.1.clone());
     }
-    CellComparison {
-        p,
-        n_base,
-        n,
-        alpha,
-        warnings,
-    }
+    CellComparison { p, n_base, n, alpha, warnings }
 }
 
 impl Cell {
@@ -662,17 +585,9 @@ impl Cell {
         }
         let (a, b) = (self.hi / self.center - 1.0, 1.0 - self.lo / self.center);
         // Go's math.Max propagates NaN where f64::max would drop it.
-        let v = if a.is_nan() || b.is_nan() {
-            f64::NAN
-        } else {
-            a.max(b)
-        };
+        let v = if a.is_nan() || b.is_nan() { f64::NAN } else { a.max(b) };
         let pct = 100.0 * v;
-        if pct.is_finite() {
-            format!("{}%", fixed(pct, 0, false))
-        } else {
-            format!("{}%", go_float(pct))
-        }
+        if pct.is_finite() { format!("{}%", fixed(pct, 0, false)) } else { format!("{}%", go_float(pct)) }
     }
 }
 
@@ -726,18 +641,10 @@ pub fn go_float(v: f64) -> String {
         return "NaN".into();
     }
     if v.is_infinite() {
-        return if v > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        };
+        return if v > 0.0 { "+Inf".into() } else { "-Inf".into() };
     }
     if v == 0.0 {
-        return if v.is_sign_negative() {
-            "-0".into()
-        } else {
-            "0".into()
-        };
+        return if v.is_sign_negative() { "-0".into() } else { "0".into() };
     }
     let e = format!("{v:e}");
     let (mantissa, exp) = e.split_once('e').unwrap_or((&e, "0"));
@@ -777,11 +684,7 @@ fn fixed(x: f64, prec: usize, plus: bool) -> String {
             return out;
         }
     }
-    if plus {
-        format!("{x:+.prec$}")
-    } else {
-        format!("{x:.prec$}")
-    }
+    if plus { format!("{x:+.prec$}") } else { format!("{x:.prec$}") }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -792,14 +695,8 @@ enum UnitClass {
 
 /// benchunit.ClassOf: binary (powers of 1024) when bytes are in the numerator.
 fn class_of(unit: &str) -> UnitClass {
-    let bytes = gobench::unit_tokens(unit)
-        .iter()
-        .any(|t| !t.denominator && matches!(t.text, "B" | "MB" | "bytes"));
-    if bytes {
-        UnitClass::Binary
-    } else {
-        UnitClass::Decimal
-    }
+    let bytes = gobench::unit_tokens(unit).iter().any(|t| !t.denominator && matches!(t.text, "B" | "MB" | "bytes"));
+    if bytes { UnitClass::Binary } else { UnitClass::Decimal }
 }
 
 /// benchunit.Scaler: digits after the point, divisor, prefix.
@@ -880,11 +777,7 @@ fn iec_factors() -> &'static [Factor] {
 
 fn sigfig_thresholds() -> &'static [f64] {
     static F: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
-    F.get_or_init(|| {
-        (1..9)
-            .map(|e| format!("9.9995e-{e}").parse::<f64>().unwrap_or(0.0))
-            .collect()
-    })
+    F.get_or_init(|| (1..9).map(|e| format!("9.9995e-{e}").parse::<f64>().unwrap_or(0.0)).collect())
 }
 
 /// benchunit.CommonScale: one scale showing at least three significant
@@ -898,11 +791,7 @@ fn common_scale(values: &[f64], class: UnitClass) -> Scaler {
         }
     }
     if min == 0.0 {
-        return Scaler {
-            prec: 3,
-            factor: 1.0,
-            prefix: "",
-        };
+        return Scaler { prec: 3, factor: 1.0, prefix: "" };
     }
     let factors = match class {
         UnitClass::Decimal => si_factors(),
@@ -910,23 +799,11 @@ fn common_scale(values: &[f64], class: UnitClass) -> Scaler {
     };
     for f in factors {
         if min >= f.t100 {
-            return Scaler {
-                prec: 1,
-                factor: f.factor,
-                prefix: f.prefix,
-            };
+            return Scaler { prec: 1, factor: f.factor, prefix: f.prefix };
         } else if min >= f.t10 {
-            return Scaler {
-                prec: 2,
-                factor: f.factor,
-                prefix: f.prefix,
-            };
+            return Scaler { prec: 2, factor: f.factor, prefix: f.prefix };
         } else if min >= f.t1 {
-            return Scaler {
-                prec: 3,
-                factor: f.factor,
-                prefix: f.prefix,
-            };
+            return Scaler { prec: 3, factor: f.factor, prefix: f.prefix };
         }
     }
     let last = &factors[factors.len() - 1];
@@ -934,18 +811,10 @@ fn common_scale(values: &[f64], class: UnitClass) -> Scaler {
     let th = sigfig_thresholds();
     for (i, &t) in th.iter().enumerate() {
         if val >= t || i == th.len() - 1 {
-            return Scaler {
-                prec: i + 3,
-                factor: last.factor,
-                prefix: last.prefix,
-            };
+            return Scaler { prec: i + 3, factor: last.factor, prefix: last.prefix };
         }
     }
-    Scaler {
-        prec: 3,
-        factor: last.factor,
-        prefix: last.prefix,
-    }
+    Scaler { prec: 3, factor: last.factor, prefix: last.prefix }
 }
 
 fn scale(v: f64, class: UnitClass) -> String {
@@ -1014,11 +883,7 @@ impl TextGrid {
     }
 
     fn span(&mut self, cols: usize, value: String, align: Align, margin: Option<&'static str>) {
-        let default = if self.cur_col == 0 || value.is_empty() {
-            ""
-        } else {
-            " "
-        };
+        let default = if self.cur_col == 0 || value.is_empty() { "" } else { " " };
         self.cells.push(TextCell {
             row: self.cur_row,
             col: self.cur_col,
@@ -1104,9 +969,7 @@ impl TextGrid {
             pad(out, lmargin[cell.col].saturating_sub(m));
             out.push_str(cell.margin);
             off += spaces + lmargin[cell.col].max(m) as i64;
-            let tw = offs[cell.col + cell.span] as i64
-                - offs[cell.col] as i64
-                - lmargin[cell.col] as i64;
+            let tw = offs[cell.col + cell.span] as i64 - offs[cell.col] as i64 - lmargin[cell.col] as i64;
             let len = cell.value.chars().count() as i64;
             let written = match cell.align {
                 Align::Left => 0,
@@ -1183,10 +1046,7 @@ pub fn render_text(report: &Report) -> String {
 
 /// `items.iter().map(f)` spread over the available cores, results in order.
 fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(16)
-        .min(items.len());
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(16).min(items.len());
     if threads <= 1 {
         return items.iter().map(f).collect();
     }
@@ -1195,21 +1055,12 @@ fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 scope.spawn(move || {
-                    items
-                        .iter()
-                        .enumerate()
-                        .skip(t)
-                        .step_by(threads)
-                        .map(|(i, x)| (i, f(x)))
-                        .collect::<Vec<_>>()
+                    items.iter().enumerate().skip(t).step_by(threads).map(|(i, x)| (i, f(x))).collect::<Vec<_>>()
                 })
             })
             .collect();
         // A panic in a worker is a bug; re-raise it rather than lose output.
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
     });
     let mut slots: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
     for (i, r) in parts.into_iter().flatten() {
@@ -1246,11 +1097,7 @@ fn render_table_text(report: &Report, table: &Table, out: &mut String) {
     const CENTER_COLS: usize = 3; // value, ± range, footnotes
     const DELTA_COLS: usize = 3; // delta, (p= n=), footnotes
     let start_col = |exp: usize| {
-        if exp == 0 {
-            1
-        } else {
-            1 + CENTER_COLS + (exp - 1) * (CENTER_COLS + DELTA_COLS)
-        }
+        if exp == 0 { 1 } else { 1 + CENTER_COLS + (exp - 1) * (CENTER_COLS + DELTA_COLS) }
     };
     let mut o = TextGrid::default();
     let mut notes = Footnotes::default();
@@ -1262,12 +1109,7 @@ fn render_table_text(report: &Report, table: &Table, out: &mut String) {
     for (exp, &label) in table.columns.iter().enumerate() {
         let (l, r) = (start_col(exp), start_col(exp + 1));
         o.col(l);
-        o.span(
-            r - l,
-            report.labels[label].clone(),
-            Align::Center,
-            Some(" │ "),
-        );
+        o.span(r - l, report.labels[label].clone(), Align::Center, Some(" │ "));
     }
     o.col(r_edge);
     o.cell(String::new(), Align::Left, Some(" │"));
@@ -1303,11 +1145,7 @@ fn render_table_text(report: &Report, table: &Table, out: &mut String) {
             let marks = notes.marks(&cell.warnings);
             o.cell(marks, Align::Left, None);
             if let (true, Some(base), Some(cmp)) = (exp > 0, base, &cell.comparison) {
-                o.cell(
-                    cmp.format_delta(base.center, cell.center),
-                    Align::Right,
-                    None,
-                );
+                o.cell(cmp.format_delta(base.center, cell.center), Align::Right, None);
                 o.cell(format!("({})", cmp.describe()), Align::Left, None);
                 let marks = notes.marks(&cmp.warnings);
                 o.cell(marks, Align::Left, None);
@@ -1326,11 +1164,7 @@ fn render_table_text(report: &Report, table: &Table, out: &mut String) {
             if exp > 0 {
                 o.col(start_col(exp) + CENTER_COLS);
                 match s.ratio {
-                    Some(r) => o.cell(
-                        format!("{}%", fixed((r - 1.0) * 100.0, 2, true)),
-                        Align::Right,
-                        None,
-                    ),
+                    Some(r) => o.cell(format!("{}%", fixed((r - 1.0) * 100.0, 2, true)), Align::Right, None),
                     None => o.cell("?".into(), Align::Left, None),
                 }
             }
@@ -1380,21 +1214,11 @@ pub fn render_csv(report: &Report) -> CsvOutput {
     CsvOutput { csv, warnings }
 }
 
-fn render_table_csv(
-    report: &Report,
-    table: &Table,
-    start_row: usize,
-    csv: &mut String,
-    warns: &mut String,
-) -> usize {
+fn render_table_csv(report: &Report, table: &Table, start_row: usize, csv: &mut String, warns: &mut String) -> usize {
     const CENTER_COLS: usize = 2;
     const DELTA_COLS: usize = 2;
     let start_col = |exp: usize| {
-        if exp == 0 {
-            1
-        } else {
-            1 + CENTER_COLS + (exp - 1) * (CENTER_COLS + DELTA_COLS)
-        }
+        if exp == 0 { 1 } else { 1 + CENTER_COLS + (exp - 1) * (CENTER_COLS + DELTA_COLS) }
     };
     let ncols = table.columns.len();
     let mut count = 0usize;
@@ -1495,9 +1319,7 @@ fn write_csv_record(out: &mut String, fields: &[String]) {
             out.push(',');
         }
         let needs = !f.is_empty()
-            && (f == "\\."
-                || f.contains([',', '"', '\r', '\n'])
-                || f.chars().next().is_some_and(char::is_whitespace));
+            && (f == "\\." || f.contains([',', '"', '\r', '\n']) || f.chars().next().is_some_and(char::is_whitespace));
         if needs {
             out.push('"');
             out.push_str(&f.replace('"', "\"\""));
@@ -1526,11 +1348,7 @@ pub struct BenchstatJson {
 /// in the files, with q-values (Benjamini–Hochberg) across all rows.
 /// `threshold` is the smallest relative change (0.02 = 2%) a verdict calls a change.
 pub fn to_json(report: &Report, threshold: f64) -> BenchstatJson {
-    let cfg = CompareConfig {
-        alpha: report.options.alpha,
-        confidence: report.options.confidence,
-        threshold,
-    };
+    let cfg = CompareConfig { alpha: report.options.alpha, confidence: report.options.confidence, threshold };
     let varying = varying_config_keys(report);
     let mut comparisons = Vec::new();
     let mut geomeans = Vec::new();
@@ -1548,31 +1366,21 @@ pub fn to_json(report: &Report, threshold: f64) -> BenchstatJson {
             [one] => (one.clone(), true),
             _ => (table.unit.clone(), false),
         };
-        let better = table
-            .better
-            .unwrap_or_else(|| gobench::better_for_unit(&unit));
+        let better = table.better.unwrap_or_else(|| gobench::better_for_unit(&unit));
         let summaries: Vec<Vec<Option<stats::Summary>>> = table
             .rows
             .iter()
             .map(|row| {
                 row.cells
                     .iter()
-                    .map(|c| {
-                        c.as_ref().map(|c| {
-                            stats::summarize(if raw { &c.raw } else { &c.values }, cfg.confidence)
-                        })
-                    })
+                    .map(|c| c.as_ref().map(|c| stats::summarize(if raw { &c.raw } else { &c.values }, cfg.confidence)))
                     .collect()
             })
             .collect();
         for (row, sums) in table.rows.iter().zip(&summaries) {
             let present = row.cells.iter().filter(|c| c.is_some()).count();
             if table.columns.len() > 1 && (row.cells[0].is_none() || present == 1) {
-                warnings.push(format!(
-                    "{} ({unit}): only in {}",
-                    row.name,
-                    only_in(report, table, row)
-                ));
+                warnings.push(format!("{} ({unit}): only in {}", row.name, only_in(report, table, row)));
             }
             let (Some(base), Some(base_summary)) = (&row.cells[0], &sums[0]) else {
                 continue;
@@ -1597,23 +1405,14 @@ pub fn to_json(report: &Report, threshold: f64) -> BenchstatJson {
                     };
                     (effect, "exact".to_string())
                 } else {
-                    let (b, c) = if raw {
-                        (&base.raw, &cell.raw)
-                    } else {
-                        (&base.values, &cell.values)
-                    };
+                    let (b, c) = if raw { (&base.raw, &cell.raw) } else { (&base.values, &cell.values) };
                     let effect = stats::compare_unpaired(b, c, &cfg);
                     let test = effect.test.as_str().to_string();
                     (effect, test)
                 };
                 let mut notes: Vec<String> = Vec::new();
                 let cmp_warnings = cell.comparison.iter().flat_map(|c| c.warnings.iter());
-                for n in base
-                    .warnings
-                    .iter()
-                    .chain(&cell.warnings)
-                    .chain(cmp_warnings)
-                {
+                for n in base.warnings.iter().chain(&cell.warnings).chain(cmp_warnings) {
                     if !notes.contains(n) {
                         notes.push(n.clone());
                     }
@@ -1641,17 +1440,11 @@ pub fn to_json(report: &Report, threshold: f64) -> BenchstatJson {
         // Geomeans as benchstat shows them (tables with more than one row),
         // centers in the reported unit, change as the geomean of ratios.
         if table.rows.len() > 1 {
-            let column_medians = |c: usize| -> Vec<f64> {
-                summaries
-                    .iter()
-                    .filter_map(|s| s[c].as_ref())
-                    .map(|s| s.median)
-                    .collect()
-            };
+            let column_medians =
+                |c: usize| -> Vec<f64> { summaries.iter().filter_map(|s| s[c].as_ref()).map(|s| s.median).collect() };
             let base_geomean = stats::geomean(&column_medians(0));
             for (c, s) in table.summary.iter().enumerate().skip(1) {
-                let (Some(b), Some(n), Some(ratio)) =
-                    (base_geomean, stats::geomean(&column_medians(c)), s.ratio)
+                let (Some(b), Some(n), Some(ratio)) = (base_geomean, stats::geomean(&column_medians(c)), s.ratio)
                 else {
                     continue;
                 };
@@ -1670,18 +1463,13 @@ pub fn to_json(report: &Report, threshold: f64) -> BenchstatJson {
 
     // q-values across every comparison that has a p-value, then verdicts.
     crate::results::judge(&mut comparisons, &cfg);
-    BenchstatJson {
-        comparisons,
-        geomeans,
-        warnings,
-    }
+    BenchstatJson { comparisons, geomeans, warnings }
 }
 
 /// Renders `to_json` as pretty JSON with a trailing newline.
 pub fn render_json(report: &Report, threshold: f64) -> String {
     let model = to_json(report, threshold);
-    let mut s =
-        serde_json::to_string_pretty(&model).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut s = serde_json::to_string_pretty(&model).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     s.push('\n');
     s
 }
@@ -1702,12 +1490,7 @@ fn only_in(report: &Report, table: &Table, row: &Row) -> String {
 
 fn varying_config_keys(report: &Report) -> Vec<usize> {
     (0..report.config_keys.len())
-        .filter(|&k| {
-            report
-                .tables
-                .iter()
-                .any(|t| t.config[k] != report.tables[0].config[k])
-        })
+        .filter(|&k| report.tables.iter().any(|t| t.config[k] != report.tables[0].config[k]))
         .collect()
 }
 
@@ -1733,21 +1516,7 @@ mod tests {
                 assert_eq!(fixed(x, prec, true), format!("{x:+.prec$}"), "{x:e} {prec}");
             }
         }
-        for x in [
-            0.5,
-            1.5,
-            2.5,
-            0.125,
-            0.375,
-            -0.0,
-            0.0,
-            1e-300,
-            2.675,
-            99.995,
-            1e9,
-            1e12,
-            f64::NAN,
-        ] {
+        for x in [0.5, 1.5, 2.5, 0.125, 0.375, -0.0, 0.0, 1e-300, 2.675, 99.995, 1e9, 1e12, f64::NAN] {
             for prec in 0..=3 {
                 assert_eq!(fixed(x, prec, false), format!("{x:.prec$}"));
             }
@@ -1795,16 +1564,7 @@ mod tests {
     #[test]
     fn csv_quoting_and_column_names() {
         let mut out = String::new();
-        write_csv_record(
-            &mut out,
-            &[
-                "a,b".into(),
-                " lead".into(),
-                "q\"".into(),
-                String::new(),
-                "ok".into(),
-            ],
-        );
+        write_csv_record(&mut out, &["a,b".into(), " lead".into(), "q\"".into(), String::new(), "ok".into()]);
         assert_eq!(out, "\"a,b\",\" lead\",\"q\"\"\",,ok\n");
         assert_eq!(csv_column_name(0), "A");
         assert_eq!(csv_column_name(1), "B");
@@ -1814,16 +1574,7 @@ mod tests {
     fn report_of(old: &str, new: &str) -> Report {
         let old = gobench::parse(old).unwrap();
         let new = gobench::parse(new).unwrap();
-        let inputs = [
-            Input {
-                label: "old.txt",
-                file: &old,
-            },
-            Input {
-                label: "new.txt",
-                file: &new,
-            },
-        ];
+        let inputs = [Input { label: "old.txt", file: &old }, Input { label: "new.txt", file: &new }];
         build(&inputs, &Options::default())
     }
 
@@ -1835,26 +1586,15 @@ mod tests {
         );
         assert_eq!(r.config_keys, ["note", "extra"]);
         // .config values sort as strings, units by first appearance.
-        let keys: Vec<(String, String)> = r
-            .tables
-            .iter()
-            .map(|t| (t.config[0].clone(), t.unit.clone()))
-            .collect();
+        let keys: Vec<(String, String)> = r.tables.iter().map(|t| (t.config[0].clone(), t.unit.clone())).collect();
         assert_eq!(
             keys,
-            [
-                ("aaa".into(), "sec/op".into()),
-                ("zzz".into(), "sec/op".into()),
-                ("zzz".into(), "B/op".into())
-            ]
+            [("aaa".into(), "sec/op".into()), ("zzz".into(), "sec/op".into()), ("zzz".into(), "B/op".into())]
         );
         let text = render_text(&r);
         assert!(text.starts_with("note: aaa\nextra: e\n"), "{text}");
         assert!(text.contains("\nnote: zzz\nextra: \n"), "{text}");
-        assert_eq!(
-            r.tables[1].rows[0].cells[0].as_ref().unwrap().center,
-            100.5e-9
-        );
+        assert_eq!(r.tables[1].rows[0].cells[0].as_ref().unwrap().center, 100.5e-9);
     }
 
     #[test]
@@ -1865,29 +1605,14 @@ mod tests {
         );
         let x = &r.tables[0];
         assert!(x.exact);
-        let cmp = x.rows[0].cells[1]
-            .as_ref()
-            .unwrap()
-            .comparison
-            .as_ref()
-            .unwrap();
+        let cmp = x.rows[0].cells[1].as_ref().unwrap().comparison.as_ref().unwrap();
         assert_eq!(cmp.describe(), "n=1");
         assert_eq!(cmp.format_delta(0.0, 0.0), "0.00%");
         assert_eq!(x.summary[1].ratio, Some(1.0));
-        assert!(
-            x.summary[0]
-                .warnings
-                .iter()
-                .any(|w| w.contains("summaries must be >0"))
-        );
+        assert!(x.summary[0].warnings.iter().any(|w| w.contains("summaries must be >0")));
         // A zero candidate over a non-zero baseline: ratio geomean undefined.
         let y = &r.tables[1];
         assert_eq!(y.summary[1].ratio, None);
-        assert!(
-            y.summary[1]
-                .warnings
-                .iter()
-                .any(|w| w.contains("ratios must be >0"))
-        );
+        assert!(y.summary[1].warnings.iter().any(|w| w.contains("ratios must be >0")));
     }
 }

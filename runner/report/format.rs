@@ -82,11 +82,7 @@ pub fn format_ci_halfwidth(median: f64, lo: Option<f64>, hi: Option<f64>) -> Str
     match (lo, hi) {
         (Some(lo), Some(hi)) if median != 0.0 => {
             let half = (median - lo).abs().max((hi - median).abs()) / median.abs() * 100.0;
-            if (0.05..0.5).contains(&half) {
-                format!("±{half:.1}%")
-            } else {
-                format!("±{half:.0}%")
-            }
+            if (0.05..0.5).contains(&half) { format!("±{half:.1}%") } else { format!("±{half:.0}%") }
         }
         (Some(_), Some(_)) => "±0%".into(),
         _ => "±∞".into(),

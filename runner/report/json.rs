@@ -13,10 +13,8 @@ pub fn write_results(dir: &Path, results: &Results) -> std::io::Result<()> {
 }
 
 pub fn read_results(path: &Path) -> Result<Results, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    serde_json::from_str(&text)
-        .map_err(|e| format!("{}: not a perfgate results file: {e}", path.display()))
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: not a perfgate results file: {e}", path.display()))
 }
 
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

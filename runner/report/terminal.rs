@@ -27,11 +27,7 @@ pub fn render(results: &Results, color: bool) -> String {
     }
     out.push('\n');
     for scenario in scenarios {
-        let rows: Vec<&Comparison> = results
-            .comparisons
-            .iter()
-            .filter(|c| c.scenario == scenario)
-            .collect();
+        let rows: Vec<&Comparison> = results.comparisons.iter().filter(|c| c.scenario == scenario).collect();
         out.push_str(&format!("scenario {scenario}\n"));
         out.push_str(&table(&rows, color));
         out.push('\n');
@@ -51,10 +47,7 @@ pub fn render(results: &Results, color: bool) -> String {
         out.push_str("failed trials:\n");
         for f in &results.failures {
             let first = f.message.lines().next().unwrap_or("");
-            out.push_str(&format!(
-                "  {} {} round {}: {first}\n",
-                f.scenario, f.variant, f.round
-            ));
+            out.push_str(&format!("  {} {} round {}: {first}\n", f.scenario, f.variant, f.round));
         }
         out.push('\n');
     }
@@ -74,16 +67,7 @@ fn table(rows: &[&Comparison], color: bool) -> String {
     } else {
         t.force_no_tty();
     }
-    t.set_header(vec![
-        "benchmark",
-        "metric",
-        "baseline",
-        "candidate",
-        "delta (95% CI)",
-        "p / q",
-        "verdict",
-        "notes",
-    ]);
+    t.set_header(vec!["benchmark", "metric", "baseline", "candidate", "delta (95% CI)", "p / q", "verdict", "notes"]);
     for c in rows {
         let base = format!(
             "{} {}",
@@ -124,13 +108,7 @@ fn table(rows: &[&Comparison], color: bool) -> String {
 }
 
 pub fn summary_line(results: &Results) -> String {
-    let count = |v: Verdict| {
-        results
-            .comparisons
-            .iter()
-            .filter(|c| c.verdict == v)
-            .count()
-    };
+    let count = |v: Verdict| results.comparisons.iter().filter(|c| c.verdict == v).count();
     let mut line = format!(
         "{} improved, {} regressed, {} unchanged, {} inconclusive",
         count(Verdict::Improved),

@@ -37,12 +37,10 @@ pub fn compare_unpaired(baseline: &[f64], candidate: &[f64], cfg: &CompareConfig
     let interval = if all_positive {
         let log_base: Vec<f64> = base.iter().map(|x| x.ln()).collect();
         let log_cand: Vec<f64> = cand.iter().map(|x| x.ln()).collect();
-        shift_interval(&log_base, &log_cand, cfg.confidence)
-            .map(|(lo, hi)| (lo.exp_m1() * 100.0, hi.exp_m1() * 100.0))
+        shift_interval(&log_base, &log_cand, cfg.confidence).map(|(lo, hi)| (lo.exp_m1() * 100.0, hi.exp_m1() * 100.0))
     } else if base_median != 0.0 {
         let scale = base_median.abs();
-        shift_interval(&base, &cand, cfg.confidence)
-            .map(|(lo, hi)| (lo / scale * 100.0, hi / scale * 100.0))
+        shift_interval(&base, &cand, cfg.confidence).map(|(lo, hi)| (lo / scale * 100.0, hi / scale * 100.0))
     } else {
         None
     };
@@ -85,8 +83,8 @@ pub fn compare_paired(pairs: &[(f64, f64)], cfg: &CompareConfig) -> Effect {
     if let Some(ratios) = ratios {
         let logs: Vec<f64> = ratios.iter().map(|r| r.ln()).collect();
         let sorted = sorted_copy(&ratios);
-        let interval = median_interval(&sorted, cfg.confidence)
-            .map(|(lo, hi)| ((lo - 1.0) * 100.0, (hi - 1.0) * 100.0));
+        let interval =
+            median_interval(&sorted, cfg.confidence).map(|(lo, hi)| ((lo - 1.0) * 100.0, (hi - 1.0) * 100.0));
         return finish(Effect {
             delta_pct: (median_sorted(&sorted) - 1.0) * 100.0,
             delta_ci_low_pct: interval.map(|(lo, _)| lo),
@@ -104,8 +102,7 @@ pub fn compare_paired(pairs: &[(f64, f64)], cfg: &CompareConfig) -> Effect {
     let diff_median = median_sorted(&sorted);
     let scale = base_median.abs();
     let interval = if scale > 0.0 {
-        median_interval(&sorted, cfg.confidence)
-            .map(|(lo, hi)| (lo / scale * 100.0, hi / scale * 100.0))
+        median_interval(&sorted, cfg.confidence).map(|(lo, hi)| (lo / scale * 100.0, hi / scale * 100.0))
     } else {
         None
     };
@@ -150,33 +147,20 @@ fn ratio(baseline: f64, candidate: f64) -> Option<f64> {
 }
 
 fn no_data(test: Test) -> Effect {
-    Effect {
-        delta_pct: 0.0,
-        delta_ci_low_pct: None,
-        delta_ci_high_pct: None,
-        p_value: None,
-        test,
-        mde_pct: None,
-    }
+    Effect { delta_pct: 0.0, delta_ci_low_pct: None, delta_ci_high_pct: None, p_value: None, test, mde_pct: None }
 }
 
 /// Keeps results JSON-safe and in range: extreme but finite inputs can still
 /// overflow a ratio, JSON has no infinities, and a p-value is at most 1.
 fn finish(effect: Effect) -> Effect {
     let clamp = |x: f64| {
-        if x.is_nan() {
-            0.0
-        } else {
-            x.clamp(f64::MIN, f64::MAX)
-        }
+        if x.is_nan() { 0.0 } else { x.clamp(f64::MIN, f64::MAX) }
     };
     Effect {
         delta_pct: clamp(effect.delta_pct),
         delta_ci_low_pct: effect.delta_ci_low_pct.map(clamp),
         delta_ci_high_pct: effect.delta_ci_high_pct.map(clamp),
-        p_value: effect
-            .p_value
-            .map(|p| if p.is_nan() { 1.0 } else { p.clamp(0.0, 1.0) }),
+        p_value: effect.p_value.map(|p| if p.is_nan() { 1.0 } else { p.clamp(0.0, 1.0) }),
         mde_pct: effect.mde_pct.map(clamp),
         ..effect
     }
@@ -192,10 +176,7 @@ mod tests {
 
     fn close(got: Option<f64>, want: f64) {
         let got = got.expect("value present");
-        assert!(
-            (got - want).abs() <= 1e-9 * want.abs().max(1.0),
-            "got {got}, want {want}"
-        );
+        assert!((got - want).abs() <= 1e-9 * want.abs().max(1.0), "got {got}, want {want}");
     }
 
     #[test]
@@ -204,11 +185,7 @@ mod tests {
         // numpy over the 25 differences ln(c) − ln(b), k = 3 from the exact
         // U distribution (P(U<=2) = 4/252 <= .025 < P(U<=3) = 7/252):
         // expm1(d[2]) = 50%, expm1(d[22]) = 700%.
-        let e = compare_unpaired(
-            &[1.0, 2.0, 3.0, 4.0, 5.0],
-            &[6.0, 7.0, 8.0, 9.0, 10.0],
-            &cfg(),
-        );
+        let e = compare_unpaired(&[1.0, 2.0, 3.0, 4.0, 5.0], &[6.0, 7.0, 8.0, 9.0, 10.0], &cfg());
         assert!((e.delta_pct - 166.66666666666669).abs() < 1e-9);
         close(e.p_value, 0.007936507936507938);
         close(e.delta_ci_low_pct, 50.0);
@@ -221,11 +198,7 @@ mod tests {
     fn unpaired_with_a_zero_falls_back_to_differences() {
         // A zero rules out logs: Moses interval on raw differences (numpy:
         // sorted c − b, k = 3 → 2 and 8), divided by median(baseline) = 3.
-        let e = compare_unpaired(
-            &[0.0, 2.0, 3.0, 4.0, 5.0],
-            &[6.0, 7.0, 8.0, 9.0, 10.0],
-            &cfg(),
-        );
+        let e = compare_unpaired(&[0.0, 2.0, 3.0, 4.0, 5.0], &[6.0, 7.0, 8.0, 9.0, 10.0], &cfg());
         close(e.delta_ci_low_pct, 66.66666666666666);
         close(e.delta_ci_high_pct, 266.66666666666663);
         // Baseline median 0: delta is the documented ±100%, no interval.
@@ -240,19 +213,13 @@ mod tests {
         // 3 + 3: benchstat p = 0.100; no bounded 95% interval; no MDE.
         let e = compare_unpaired(&[1.0, 2.0, 3.0], &[6.0, 7.0, 8.0], &cfg());
         close(e.p_value, 0.1);
-        assert_eq!(
-            (e.delta_ci_low_pct, e.delta_ci_high_pct, e.mde_pct),
-            (None, None, None)
-        );
+        assert_eq!((e.delta_ci_low_pct, e.delta_ci_high_pct, e.mde_pct), (None, None, None));
         // benchstat's p = 1.2 for these (see mann_whitney.rs) is capped.
         let e = compare_unpaired(&[1.0, 1.0, 1.0, 2.0], &[1.0, 2.0], &cfg());
         assert_eq!(e.p_value, Some(1.0));
         let e = compare_unpaired(&[], &[1.0], &cfg());
         assert_eq!(e.p_value, None);
-        assert_eq!(
-            (e.delta_pct, e.delta_ci_low_pct, e.mde_pct),
-            (0.0, None, None)
-        );
+        assert_eq!((e.delta_pct, e.delta_ci_low_pct, e.mde_pct), (0.0, None, None));
     }
 
     #[test]
@@ -280,12 +247,8 @@ mod tests {
         // one, from enumerating all 1024 sign patterns over
         // scipy.stats.rankdata mid-ranks in Python: 0.16796875. (scipy's
         // wilcoxon(method="exact") ignores the tie and says 0.193359375.)
-        let base = [
-            100.0, 101.0, 99.0, 100.0, 102.0, 98.0, 100.0, 101.0, 99.0, 100.0,
-        ];
-        let cand = [
-            101.0, 100.0, 100.5, 99.5, 103.0, 98.2, 100.4, 100.9, 100.1, 100.3,
-        ];
+        let base = [100.0, 101.0, 99.0, 100.0, 102.0, 98.0, 100.0, 101.0, 99.0, 100.0];
+        let cand = [101.0, 100.0, 100.5, 99.5, 103.0, 98.2, 100.4, 100.9, 100.1, 100.3];
         let pairs: Vec<(f64, f64)> = base.into_iter().zip(cand).collect();
         let e = compare_paired(&pairs, &cfg());
         assert!((e.delta_pct - 0.35).abs() < 1e-9);
@@ -313,10 +276,7 @@ mod tests {
         assert_eq!(e.delta_pct, 50.0);
         // All baselines 0: ±100% by the sign of the median difference.
         let e = compare_paired(&[(0.0, 1.0), (0.0, 2.0), (0.0, 0.5), (0.0, 1.0)], &cfg());
-        assert_eq!(
-            (e.delta_pct, e.delta_ci_low_pct, e.mde_pct),
-            (100.0, None, None)
-        );
+        assert_eq!((e.delta_pct, e.delta_ci_low_pct, e.mde_pct), (100.0, None, None));
         let e = compare_paired(&[], &cfg());
         assert_eq!((e.delta_pct, e.p_value), (0.0, None));
     }
@@ -332,11 +292,7 @@ mod tests {
             compare_paired(&tiny.into_iter().zip(huge).collect::<Vec<_>>(), &cfg()),
             compare_paired(&[(-f64::MAX, f64::MAX); 8], &cfg()),
         ] {
-            let values = [
-                e.delta_pct,
-                e.delta_ci_low_pct.unwrap_or(0.0),
-                e.delta_ci_high_pct.unwrap_or(0.0),
-            ];
+            let values = [e.delta_pct, e.delta_ci_low_pct.unwrap_or(0.0), e.delta_ci_high_pct.unwrap_or(0.0)];
             assert!(values.iter().all(|v| v.is_finite()), "{e:?}");
             assert!(e.mde_pct.is_none_or(f64::is_finite), "{e:?}");
             assert!(e.p_value.is_some_and(|p| (0.0..=1.0).contains(&p)), "{e:?}");
@@ -357,9 +313,7 @@ mod tests {
         // and wide magnitudes; every output must be finite and in range.
         let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut next = move || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             state >> 33
         };
         let palette = [0.0, -1.0, 1.0, 2.5, 1e-300, 1e300, -7.25, 3.0, 3.0, 42.0];
@@ -367,28 +321,15 @@ mod tests {
             let nb = (next() % 13) as usize;
             let nc = (next() % 13) as usize;
             let mut pick = |n: usize| -> Vec<f64> {
-                (0..n)
-                    .map(|_| {
-                        palette[(next() % palette.len() as u64) as usize] * (1 + round % 3) as f64
-                    })
-                    .collect()
+                (0..n).map(|_| palette[(next() % palette.len() as u64) as usize] * (1 + round % 3) as f64).collect()
             };
             let base = pick(nb);
             let cand = pick(nc);
             let pairs: Vec<(f64, f64)> = base.iter().copied().zip(cand.iter().copied()).collect();
-            for e in [
-                compare_unpaired(&base, &cand, &cfg()),
-                compare_paired(&pairs, &cfg()),
-            ] {
+            for e in [compare_unpaired(&base, &cand, &cfg()), compare_paired(&pairs, &cfg())] {
                 let bounds = [e.delta_ci_low_pct, e.delta_ci_high_pct, e.mde_pct];
-                assert!(
-                    e.delta_pct.is_finite() && bounds.iter().flatten().all(|v| v.is_finite()),
-                    "{e:?}"
-                );
-                assert!(
-                    e.p_value.is_none_or(|p| (0.0..=1.0).contains(&p)),
-                    "{e:?} {base:?} {cand:?}"
-                );
+                assert!(e.delta_pct.is_finite() && bounds.iter().flatten().all(|v| v.is_finite()), "{e:?}");
+                assert!(e.p_value.is_none_or(|p| (0.0..=1.0).contains(&p)), "{e:?} {base:?} {cand:?}");
             }
             let s = crate::stats::summarize(&base, 0.95);
             assert_eq!(s.n, nb);

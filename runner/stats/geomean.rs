@@ -48,9 +48,6 @@ mod tests {
         let ratios: Vec<f64> = old.iter().zip(&new).map(|(o, n)| n / o).collect();
         assert_eq!(format!("{:.3}", geomean(&old).unwrap()), "4.682");
         assert_eq!(format!("{:.3}", geomean(&new).unwrap()), "6.651");
-        assert_eq!(
-            format!("{:+.2}", (geomean(&ratios).unwrap() - 1.0) * 100.0),
-            "+42.04"
-        );
+        assert_eq!(format!("{:+.2}", (geomean(&ratios).unwrap() - 1.0) * 100.0), "+42.04");
     }
 }

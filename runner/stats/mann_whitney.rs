@@ -40,11 +40,7 @@ pub fn mann_whitney_u(a: &[f64], b: &[f64]) -> f64 {
     let u2 = (n1 * n2) as f64 - u1;
     let u_small = u1.min(u2);
     let has_ties = ranks.ties.iter().any(|&t| t > 1);
-    let limit = if has_ties {
-        EXACT_LIMIT_WITH_TIES
-    } else {
-        EXACT_LIMIT
-    };
+    let limit = if has_ties { EXACT_LIMIT_WITH_TIES } else { EXACT_LIMIT };
 
     if n1 <= limit && n2 <= limit {
         if ranks.ties.len() == 1 || u1 == u2 {
@@ -90,11 +86,7 @@ fn two_group_quirk(n1: usize, ties: &[usize], two_u: usize) -> u128 {
         return 0;
     }
     let numerator = two_u as i64 - (n1 * (t0 - n1)) as i64;
-    if numerator < 0 && numerator > -((t0 + t1) as i64) {
-        choose_exact(t0, n1).unwrap_or(0)
-    } else {
-        0
-    }
+    if numerator < 0 && numerator > -((t0 + t1) as i64) { choose_exact(t0, n1).unwrap_or(0) } else { 0 }
 }
 
 /// Smallest equal per-side sample size at which the U test can reach
@@ -137,11 +129,7 @@ struct RankSums {
 
 impl RankSums {
     fn new(a: &[f64], b: &[f64]) -> RankSums {
-        let mut merged: Vec<(f64, bool)> = a
-            .iter()
-            .map(|&x| (x, true))
-            .chain(b.iter().map(|&x| (x, false)))
-            .collect();
+        let mut merged: Vec<(f64, bool)> = a.iter().map(|&x| (x, true)).chain(b.iter().map(|&x| (x, false))).collect();
         merged.sort_by(|x, y| x.0.total_cmp(&y.0));
         let mut r1 = 0.0;
         let mut ties = Vec::new();
@@ -260,21 +248,12 @@ mod tests {
         // Expected: benchmath.AssumeNothing.Compare(a, b).P printed by Go
         // (golang.org/x/perf@v0.0.0-20260908200009). The real benchstat binary
         // on the same numbers prints p=0.008, 0.100, 1.000, 1.000 and 0.031.
-        close(
-            mann_whitney_u(&[1.0, 2.0, 3.0, 4.0, 5.0], &[6.0, 7.0, 8.0, 9.0, 10.0]),
-            0.007936507936507938,
-        );
-        close(
-            mann_whitney_u(&[1.0, 2.0, 3.0], &[6.0, 7.0, 8.0]),
-            0.10000000000000002,
-        );
+        close(mann_whitney_u(&[1.0, 2.0, 3.0, 4.0, 5.0], &[6.0, 7.0, 8.0, 9.0, 10.0]), 0.007936507936507938);
+        close(mann_whitney_u(&[1.0, 2.0, 3.0], &[6.0, 7.0, 8.0]), 0.10000000000000002);
         // All values equal: benchstat warns "all samples are equal", p = 1.
         assert_eq!(mann_whitney_u(&[3.0; 4], &[3.0; 4]), 1.0);
         // U exactly at the centre of its distribution.
-        assert_eq!(
-            mann_whitney_u(&[1.0, 4.0, 5.0, 8.0], &[2.0, 3.0, 6.0, 7.0]),
-            1.0
-        );
+        assert_eq!(mann_whitney_u(&[1.0, 4.0, 5.0, 8.0], &[2.0, 3.0, 6.0, 7.0]), 1.0);
         // Exact distribution with ties (benchstat: +25.00% p=0.031 n=8).
         let a = [5.0, 7.0, 5.0, 6.0, 7.0, 6.0, 5.0, 7.0];
         let b = [6.0, 8.0, 7.0, 7.0, 8.0, 6.0, 8.0, 9.0];
@@ -290,9 +269,7 @@ mod tests {
         close(mann_whitney_u(&[1.0, 1.0, 1.0, 2.0], &[1.0, 2.0]), 1.2);
         close(
             mann_whitney_u(
-                &[
-                    -14.5, 6.0, 6.0, -14.5, 2e300, 0.0, 0.0, 0.0, 2e-300, -14.5, 2e-300, 2e300,
-                ],
+                &[-14.5, 6.0, 6.0, -14.5, 2e300, 0.0, 0.0, 0.0, 2e-300, -14.5, 2e-300, 2e300],
                 &[-14.5, 2e300],
             ),
             1.054945054945055,
@@ -333,23 +310,11 @@ mod tests {
     fn two_tie_groups_reproduce_benchstat_above_one() {
         // Values printed by the real benchstat (pinned version) for these
         // B/op samples, e.g. "~ (p=1.143 n=3+4)": 8/7, 8/7, 6/5, 10/9.
-        close(
-            mann_whitney_u(&[0.0, 0.0, 1.0], &[0.0, 0.0, 0.0, 0.0]),
-            1.1428571428571428,
-        );
-        close(
-            mann_whitney_u(&[1.0, 1.0, 2.0], &[1.0, 1.0, 1.0, 1.0]),
-            1.1428571428571428,
-        );
+        close(mann_whitney_u(&[0.0, 0.0, 1.0], &[0.0, 0.0, 0.0, 0.0]), 1.1428571428571428);
+        close(mann_whitney_u(&[1.0, 1.0, 2.0], &[1.0, 1.0, 1.0, 1.0]), 1.1428571428571428);
         close(mann_whitney_u(&[0.0, 1.0], &[0.0, 0.0, 0.0]), 1.2);
-        close(
-            mann_whitney_u(&[5.0, 5.0, 5.0, 9.0], &[5.0, 5.0, 5.0, 5.0, 5.0]),
-            10.0 / 9.0,
-        );
+        close(mann_whitney_u(&[5.0, 5.0, 5.0, 9.0], &[5.0, 5.0, 5.0, 5.0, 5.0]), 10.0 / 9.0);
         // Swapped, the smaller U is the first sample's own: no quirk (6/7).
-        close(
-            mann_whitney_u(&[0.0, 0.0, 0.0, 0.0], &[0.0, 0.0, 1.0]),
-            0.8571428571428571,
-        );
+        close(mann_whitney_u(&[0.0, 0.0, 0.0, 0.0], &[0.0, 0.0, 1.0]), 0.8571428571428571);
     }
 }

@@ -65,11 +65,8 @@ pub(crate) fn unpaired_mde_pct(baseline: &[f64], candidate: &[f64], alpha: f64) 
     let var_c = stddev(candidate, mean(candidate)).powi(2) / nc as f64;
     let se = (var_b + var_c).sqrt();
     let welch_df_denominator = var_b * var_b / (nb - 1) as f64 + var_c * var_c / (nc - 1) as f64;
-    let df = if welch_df_denominator > 0.0 {
-        (var_b + var_c).powi(2) / welch_df_denominator
-    } else {
-        (nb + nc - 2) as f64
-    };
+    let df =
+        if welch_df_denominator > 0.0 { (var_b + var_c).powi(2) / welch_df_denominator } else { (nb + nc - 2) as f64 };
     Some(t_sum(alpha, df) * se / mean_b.abs() * 100.0)
 }
 

@@ -61,11 +61,7 @@ pub struct CompareConfig {
 
 impl Default for CompareConfig {
     fn default() -> Self {
-        CompareConfig {
-            alpha: 0.05,
-            confidence: 0.95,
-            threshold: 0.02,
-        }
+        CompareConfig { alpha: 0.05, confidence: 0.95, threshold: 0.02 }
     }
 }
 
@@ -87,9 +83,7 @@ impl Test {
     }
 
     pub fn from_name(name: &str) -> Option<Test> {
-        [Test::MannWhitneyU, Test::WilcoxonSignedRank]
-            .into_iter()
-            .find(|t| t.as_str() == name)
+        [Test::MannWhitneyU, Test::WilcoxonSignedRank].into_iter().find(|t| t.as_str() == name)
     }
 }
 

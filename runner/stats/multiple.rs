@@ -10,10 +10,7 @@
 /// a valid probability.
 pub fn benjamini_hochberg(p_values: &[f64]) -> Vec<f64> {
     let m = p_values.len();
-    let clean: Vec<f64> = p_values
-        .iter()
-        .map(|&p| if p.is_nan() { 1.0 } else { p.clamp(0.0, 1.0) })
-        .collect();
+    let clean: Vec<f64> = p_values.iter().map(|&p| if p.is_nan() { 1.0 } else { p.clamp(0.0, 1.0) }).collect();
     let mut order: Vec<usize> = (0..m).collect();
     order.sort_by(|&a, &b| clean[a].total_cmp(&clean[b]));
     let mut q = vec![1.0; m];
@@ -36,8 +33,8 @@ mod tests {
         // 15 p-values of Benjamini & Hochberg (1995), table in §4, in a
         // shuffled order to check that output order follows input order.
         let p = [
-            0.0201, 0.0001, 0.0278, 0.0004, 0.0298, 0.0019, 0.0344, 0.0095, 0.0459, 0.3240, 0.7590,
-            0.4262, 0.5719, 0.6528, 1.0,
+            0.0201, 0.0001, 0.0278, 0.0004, 0.0298, 0.0019, 0.0344, 0.0095, 0.0459, 0.3240, 0.7590, 0.4262, 0.5719,
+            0.6528, 1.0,
         ];
         let want = [
             0.0603,
@@ -71,9 +68,6 @@ mod tests {
         // Cap at 1 and NaN treated as 1.
         assert_eq!(benjamini_hochberg(&[0.9, f64::NAN]), vec![1.0, 1.0]);
         // Equal p-values share a q: 0.04·3/3.
-        assert_eq!(
-            benjamini_hochberg(&[0.04, 0.04, 0.04]),
-            vec![0.04, 0.04, 0.04]
-        );
+        assert_eq!(benjamini_hochberg(&[0.04, 0.04, 0.04]), vec![0.04, 0.04, 0.04]);
     }
 }

@@ -22,11 +22,7 @@ const EXACT_LIMIT: usize = 50;
 /// differences coincide, and the interval stays a valid order statistic.
 /// For sizes above 50 the normal approximation with continuity correction
 /// gives k.
-pub(crate) fn shift_interval(
-    baseline: &[f64],
-    candidate: &[f64],
-    confidence: f64,
-) -> Option<(f64, f64)> {
+pub(crate) fn shift_interval(baseline: &[f64], candidate: &[f64], confidence: f64) -> Option<(f64, f64)> {
     let (m, n) = (baseline.len(), candidate.len());
     if m == 0 || n == 0 {
         return None;
@@ -116,19 +112,11 @@ fn kth_difference(x: &[f64], y: &[f64], k: usize) -> Option<f64> {
 /// Maps floats to integers preserving their order (the IEEE total order).
 fn order_key(x: f64) -> u64 {
     let bits = x.to_bits();
-    if bits >> 63 == 1 {
-        !bits
-    } else {
-        bits | 1 << 63
-    }
+    if bits >> 63 == 1 { !bits } else { bits | 1 << 63 }
 }
 
 fn from_order_key(key: u64) -> f64 {
-    if key >> 63 == 1 {
-        f64::from_bits(key & !(1 << 63))
-    } else {
-        f64::from_bits(!key)
-    }
+    if key >> 63 == 1 { f64::from_bits(key & !(1 << 63)) } else { f64::from_bits(!key) }
 }
 
 #[cfg(test)]
@@ -136,10 +124,7 @@ mod tests {
     use super::*;
 
     fn brute_kth(x: &[f64], y: &[f64], k: usize) -> f64 {
-        let mut d: Vec<f64> = y
-            .iter()
-            .flat_map(|b| x.iter().map(move |a| b - a))
-            .collect();
+        let mut d: Vec<f64> = y.iter().flat_map(|b| x.iter().map(move |a| b - a)).collect();
         d.sort_by(f64::total_cmp);
         d[k - 1]
     }
@@ -152,11 +137,7 @@ mod tests {
         xs.sort_by(f64::total_cmp);
         ys.sort_by(f64::total_cmp);
         for k in 1..=30 {
-            assert_eq!(
-                kth_difference(&xs, &ys, k),
-                Some(brute_kth(&x, &y, k)),
-                "k = {k}"
-            );
+            assert_eq!(kth_difference(&xs, &ys, k), Some(brute_kth(&x, &y, k)), "k = {k}");
         }
         assert_eq!(kth_difference(&xs, &ys, 31), None);
     }

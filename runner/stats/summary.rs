@@ -45,11 +45,7 @@ pub fn summarize(sample: &[f64], confidence: f64) -> Summary {
         confidence,
         mean,
         stddev,
-        cv: if mean == 0.0 {
-            0.0
-        } else {
-            (stddev / mean.abs()).min(f64::MAX)
-        },
+        cv: if mean == 0.0 { 0.0 } else { (stddev / mean.abs()).min(f64::MAX) },
         min: sorted[0],
         max: sorted[n - 1],
     }
@@ -295,11 +291,7 @@ mod tests {
             (24, 0.163, 12, 14),
         ];
         for (n, c, lo, hi) in cases {
-            assert_eq!(
-                quantile_ci_orders(n, 0.5, c),
-                (lo, hi),
-                "n = {n}, confidence = {c}"
-            );
+            assert_eq!(quantile_ci_orders(n, 0.5, c), (lo, hi), "n = {n}, confidence = {c}");
         }
         assert_eq!(quantile_ci_orders(10, 0.5, 1.0), (0, 11));
         assert_eq!(quantile_ci_orders(10, 0.5, f64::NAN), (0, 11));
@@ -347,10 +339,7 @@ mod tests {
         assert_eq!((s.stddev, s.cv), (0.0, 0.0));
         let big: Vec<f64> = (0..35).map(|i| ((i * 17) % 35) as f64 + 0.5).collect();
         let s = summarize(&big, 0.95);
-        assert_eq!(
-            (s.median, s.ci_low, s.ci_high),
-            (17.5, Some(11.5), Some(23.5))
-        );
+        assert_eq!((s.median, s.ci_low, s.ci_high), (17.5, Some(11.5), Some(23.5)));
     }
 
     #[test]
@@ -365,10 +354,7 @@ mod tests {
         let s = summarize(&[-1.0, 1.0], 0.95);
         assert_eq!((s.mean, s.cv), (0.0, 0.0));
         let s = summarize(&[], 0.95);
-        assert_eq!(
-            (s.n, s.median, s.ci_low, s.mean, s.stddev),
-            (0, 0.0, None, 0.0, 0.0)
-        );
+        assert_eq!((s.n, s.median, s.ci_low, s.mean, s.stddev), (0, 0.0, None, 0.0, 0.0));
     }
 
     #[test]

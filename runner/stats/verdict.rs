@@ -37,11 +37,7 @@ pub fn verdict(
     if significant && delta != 0.0 && delta.abs() >= threshold_pct {
         let got_lower = delta < 0.0;
         let improved = got_lower == (better == Better::Lower);
-        return if improved {
-            Verdict::Improved
-        } else {
-            Verdict::Regressed
-        };
+        return if improved { Verdict::Improved } else { Verdict::Regressed };
     }
     if let (Some(lo), Some(hi)) = (effect.delta_ci_low_pct, effect.delta_ci_high_pct)
         && lo >= -threshold_pct
@@ -64,31 +60,14 @@ pub struct FamilyMember<'a> {
 /// corrected with Benjamini–Hochberg across the family, and each verdict uses
 /// its q-value. Returns (q, verdict) per member, in order; q is `None` where
 /// the member had no test.
-pub fn judge_family(
-    members: &[FamilyMember<'_>],
-    cfg: &CompareConfig,
-) -> Vec<(Option<f64>, Verdict)> {
-    let tested: Vec<usize> = (0..members.len())
-        .filter(|&i| members[i].effect.p_value.is_some())
-        .collect();
-    let ps: Vec<f64> = tested
-        .iter()
-        .filter_map(|&i| members[i].effect.p_value)
-        .collect();
+pub fn judge_family(members: &[FamilyMember<'_>], cfg: &CompareConfig) -> Vec<(Option<f64>, Verdict)> {
+    let tested: Vec<usize> = (0..members.len()).filter(|&i| members[i].effect.p_value.is_some()).collect();
+    let ps: Vec<f64> = tested.iter().filter_map(|&i| members[i].effect.p_value).collect();
     let mut qs: Vec<Option<f64>> = vec![None; members.len()];
     for (&i, q) in tested.iter().zip(super::benjamini_hochberg(&ps)) {
         qs[i] = Some(q);
     }
-    members
-        .iter()
-        .zip(qs)
-        .map(|(m, q)| {
-            (
-                q,
-                verdict(m.baseline_n, m.candidate_n, m.effect, q, m.better, cfg),
-            )
-        })
-        .collect()
+    members.iter().zip(qs).map(|(m, q)| (q, verdict(m.baseline_n, m.candidate_n, m.effect, q, m.better, cfg))).collect()
 }
 
 #[cfg(test)]
@@ -154,20 +133,11 @@ mod tests {
     fn zero_delta_has_no_direction() {
         // With threshold 0, a significant p and a zero delta: no direction
         // to call, so the interval decides.
-        let cfg = CompareConfig {
-            threshold: 0.0,
-            ..CompareConfig::default()
-        };
+        let cfg = CompareConfig { threshold: 0.0, ..CompareConfig::default() };
         let e = effect(0.0, Some((-1.0, 1.0)), Some(0.01));
-        assert_eq!(
-            verdict(10, 10, &e, None, Better::Lower, &cfg),
-            Verdict::Inconclusive
-        );
+        assert_eq!(verdict(10, 10, &e, None, Better::Lower, &cfg), Verdict::Inconclusive);
         let e = effect(0.0, Some((0.0, 0.0)), Some(0.01));
-        assert_eq!(
-            verdict(10, 10, &e, None, Better::Lower, &cfg),
-            Verdict::Unchanged
-        );
+        assert_eq!(verdict(10, 10, &e, None, Better::Lower, &cfg), Verdict::Unchanged);
     }
 
     #[test]
@@ -182,21 +152,11 @@ mod tests {
         ];
         let members: Vec<FamilyMember> = e
             .iter()
-            .map(|e| FamilyMember {
-                baseline_n: 10,
-                candidate_n: 10,
-                effect: e,
-                better: Better::Lower,
-            })
+            .map(|e| FamilyMember { baseline_n: 10, candidate_n: 10, effect: e, better: Better::Lower })
             .collect();
         let judged = judge_family(&members, &cfg);
         let qs: Vec<f64> = judged.iter().map(|j| j.0.unwrap()).collect();
-        assert!(
-            (qs[0] - 0.03).abs() < 1e-12
-                && (qs[1] - 0.06).abs() < 1e-12
-                && (qs[2] - 0.5).abs() < 1e-12,
-            "{qs:?}"
-        );
+        assert!((qs[0] - 0.03).abs() < 1e-12 && (qs[1] - 0.06).abs() < 1e-12 && (qs[2] - 0.5).abs() < 1e-12, "{qs:?}");
         assert_eq!(judged[0].1, Verdict::Improved);
         assert_eq!(judged[1].1, Verdict::Inconclusive);
     }

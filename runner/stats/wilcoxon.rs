@@ -27,11 +27,7 @@ const EXACT_LIMIT: usize = 50;
 /// and a continuity correction of ½. p = 1 when no non-zero difference is
 /// left.
 pub fn wilcoxon_signed_rank(diffs: &[f64]) -> f64 {
-    let mut nonzero: Vec<f64> = diffs
-        .iter()
-        .copied()
-        .filter(|d| *d != 0.0 && !d.is_nan())
-        .collect();
+    let mut nonzero: Vec<f64> = diffs.iter().copied().filter(|d| *d != 0.0 && !d.is_nan()).collect();
     let n = nonzero.len();
     if n == 0 {
         return 1.0;
@@ -61,11 +57,7 @@ pub fn wilcoxon_signed_rank(diffs: &[f64]) -> f64 {
         start = end;
     }
 
-    if n <= EXACT_LIMIT {
-        exact_p(&doubled_ranks, positive_sum)
-    } else {
-        normal_p(n, &tie_sizes, positive_sum)
-    }
+    if n <= EXACT_LIMIT { exact_p(&doubled_ranks, positive_sum) } else { normal_p(n, &tie_sizes, positive_sum) }
 }
 
 fn exact_p(doubled_ranks: &[usize], positive_sum: usize) -> f64 {
@@ -106,10 +98,7 @@ mod tests {
     use super::*;
 
     fn close(got: f64, want: f64) {
-        assert!(
-            (got - want).abs() <= 1e-12 * want.max(1e-300),
-            "got {got}, want {want}"
-        );
+        assert!((got - want).abs() <= 1e-12 * want.max(1e-300), "got {got}, want {want}");
     }
 
     #[test]
@@ -117,10 +106,7 @@ mod tests {
         // Exact: only one of 2^n sign patterns is this extreme in each
         // direction, p = 2 / 2^n. n = 8 → 0.0078125 (scipy.stats.wilcoxon
         // with method="exact" agrees).
-        assert_eq!(
-            wilcoxon_signed_rank(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]),
-            0.0078125
-        );
+        assert_eq!(wilcoxon_signed_rank(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]), 0.0078125);
         assert_eq!(wilcoxon_signed_rank(&[0.1, 0.2, 0.3, 0.4, 0.5]), 0.0625);
         assert_eq!(wilcoxon_signed_rank(&[-3.0]), 1.0);
     }
@@ -156,13 +142,9 @@ mod tests {
         // scipy 1.17, wilcoxon(d, method="exact").pvalue with
         // d = [(-i if i % 3 == 0 else i) * 0.5 for i in range(1, 51)] and the
         // same with i % 4 over range(1, 13).
-        let d: Vec<f64> = (1..=50)
-            .map(|i| if i % 3 == 0 { -i as f64 } else { i as f64 } * 0.5)
-            .collect();
+        let d: Vec<f64> = (1..=50).map(|i| if i % 3 == 0 { -i as f64 } else { i as f64 } * 0.5).collect();
         close(wilcoxon_signed_rank(&d), 0.02616696817119646);
-        let d: Vec<f64> = (1..=12)
-            .map(|i| if i % 4 == 0 { -i as f64 } else { i as f64 } * 0.5)
-            .collect();
+        let d: Vec<f64> = (1..=12).map(|i| if i % 4 == 0 { -i as f64 } else { i as f64 } * 0.5).collect();
         close(wilcoxon_signed_rank(&d), 0.26611328125);
     }
 

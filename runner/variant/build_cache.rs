@@ -43,40 +43,28 @@ impl BuildCache {
         digest.iter().take(12).map(|b| format!("{b:02x}")).collect()
     }
 
-    /// Returns the cached build for `key`, or runs `build` into a fresh
-    /// directory and caches it if it succeeds.
-    pub fn get_or_build<E>(
-        &self,
-        key: &str,
-        build: impl FnOnce(&Path) -> Result<(), E>,
-    ) -> Result<Build, E>
+    /// Returns the cached build for `key`, or runs `build` into its
+    /// directory and marks it complete if it succeeds. The build happens in
+    /// its final directory, so outputs that record their own path stay valid;
+    /// a build without the completion marker (failed, interrupted) is wiped
+    /// and redone. Runs hold the repository lock, so builds never race.
+    pub fn get_or_build<E>(&self, key: &str, build: impl FnOnce(&Path) -> Result<(), E>) -> Result<Build, E>
     where
         E: From<std::io::Error>,
     {
-        let done = self.dir.join(key);
-        if done.join(".perfgate-build-complete").exists() {
-            return Ok(Build {
-                dir: done,
-                cached: true,
-                key: key.to_string(),
-            });
+        let dir = self.dir.join(key);
+        let marker = dir.join(".perfgate-build-complete");
+        if marker.exists() {
+            return Ok(Build { dir, cached: true, key: key.to_string() });
         }
-        std::fs::create_dir_all(&self.dir)?;
-        let tmp = self.dir.join(format!("{key}.tmp-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&tmp);
-        std::fs::create_dir_all(&tmp)?;
-        if let Err(e) = build(&tmp) {
-            let _ = std::fs::remove_dir_all(&tmp);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        if let Err(e) = build(&dir) {
+            let _ = std::fs::remove_dir_all(&dir);
             return Err(e);
         }
-        std::fs::write(tmp.join(".perfgate-build-complete"), b"")?;
-        let _ = std::fs::remove_dir_all(&done);
-        std::fs::rename(&tmp, &done)?;
-        Ok(Build {
-            dir: done,
-            cached: false,
-            key: key.to_string(),
-        })
+        std::fs::write(&marker, b"")?;
+        Ok(Build { dir, cached: false, key: key.to_string() })
     }
 }
 
@@ -86,14 +74,8 @@ mod tests {
 
     #[test]
     fn key_depends_on_tree_command_and_env_only() {
-        let e1 = vec![
-            ("A".to_string(), "1".to_string()),
-            ("B".to_string(), "2".to_string()),
-        ];
-        let e2 = vec![
-            ("B".to_string(), "2".to_string()),
-            ("A".to_string(), "1".to_string()),
-        ];
+        let e1 = vec![("A".to_string(), "1".to_string()), ("B".to_string(), "2".to_string())];
+        let e2 = vec![("B".to_string(), "2".to_string()), ("A".to_string(), "1".to_string())];
         let k = BuildCache::key("t1", "go build", &e1, "");
         assert_eq!(k, BuildCache::key("t1", "go build", &e2, ""));
         assert_ne!(k, BuildCache::key("t2", "go build", &e1, ""));
@@ -114,13 +96,10 @@ mod tests {
             .unwrap();
         assert!(!b.cached);
         assert!(b.dir.join("bin").exists());
-        let b2 = cache
-            .get_or_build::<std::io::Error>("k", |_| panic!("must not rebuild"))
-            .unwrap();
+        let b2 = cache.get_or_build::<std::io::Error>("k", |_| panic!("must not rebuild")).unwrap();
         assert!(b2.cached);
         assert_eq!(runs, 1);
-        let failed =
-            cache.get_or_build::<std::io::Error>("f", |_| Err(std::io::Error::other("boom")));
+        let failed = cache.get_or_build::<std::io::Error>("f", |_| Err(std::io::Error::other("boom")));
         assert!(failed.is_err());
         assert!(!dir.path().join("f").exists());
     }

@@ -11,37 +11,28 @@ use std::process::Command;
 
 #[derive(Debug, thiserror::Error)]
 pub enum VariantError {
-    #[error(
-        "{dir} is not inside a git repository; run perfgate from the repository that holds the code to measure"
-    )]
+    #[error("{dir} is not inside a git repository; run perfgate from the repository that holds the code to measure")]
     NotARepository { dir: String },
     #[error(
         "unknown revision {rev:?}: git cannot resolve it to a commit (check `git log --oneline` for valid revisions)"
     )]
     UnknownRevision { rev: String },
+    #[error("the repository has no commits yet: commit a baseline first (`git add -A && git commit`)")]
+    NoCommits,
     #[error("cannot read patch {path}: {source}")]
-    PatchUnreadable {
-        path: String,
-        source: std::io::Error,
-    },
+    PatchUnreadable { path: String, source: std::io::Error },
     #[error("patch {path} does not apply to {base}:\n{message}")]
-    PatchDoesNotApply {
-        path: String,
-        base: String,
-        message: String,
-    },
+    PatchDoesNotApply { path: String, base: String, message: String },
     #[error("git {args} failed: {message}")]
     Git { args: String, message: String },
-    #[error(
-        "another perfgate run is using {path} (its checkouts and build cache); wait for it to finish, or stop it"
-    )]
+    #[error("another perfgate run is using {path} (its checkouts and build cache); wait for it to finish, or stop it")]
     Busy { path: String },
 }
 
 impl VariantError {
     /// Mistakes in what the user asked for (exit 2) vs. failures of the run (exit 3).
     pub fn is_bad_input(&self) -> bool {
-        !matches!(self, VariantError::Git { .. })
+        !matches!(self, VariantError::Git { .. } | VariantError::Busy { .. })
     }
 }
 
@@ -88,21 +79,13 @@ pub struct Repo {
 
 impl Repo {
     pub fn discover(dir: &Path) -> Result<Repo, VariantError> {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(["rev-parse", "--show-toplevel"])
-            .output();
+        let out = Command::new("git").arg("-C").arg(dir).args(["rev-parse", "--show-toplevel"]).output();
         match out {
             Ok(o) if o.status.success() => {
                 let root = String::from_utf8_lossy(&o.stdout).trim().to_string();
-                Ok(Repo {
-                    root: PathBuf::from(root),
-                })
+                Ok(Repo { root: PathBuf::from(root) })
             }
-            _ => Err(VariantError::NotARepository {
-                dir: dir.display().to_string(),
-            }),
+            _ => Err(VariantError::NotARepository { dir: dir.display().to_string() }),
         }
     }
 
@@ -112,22 +95,13 @@ impl Repo {
     pub fn lock(&self) -> Result<std::fs::File, VariantError> {
         use std::os::fd::AsRawFd;
         let dir = self.state_dir();
-        let io = |e: std::io::Error| VariantError::Git {
-            args: "lock .perfgate".into(),
-            message: e.to_string(),
-        };
+        let io = |e: std::io::Error| VariantError::Git { args: "lock .perfgate".into(), message: e.to_string() };
         std::fs::create_dir_all(&dir).map_err(io)?;
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(dir.join("lock"))
-            .map_err(io)?;
+        let file =
+            std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(dir.join("lock")).map_err(io)?;
         // SAFETY: flock on a descriptor we own.
         if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-            return Err(VariantError::Busy {
-                path: dir.display().to_string(),
-            });
+            return Err(VariantError::Busy { path: dir.display().to_string() });
         }
         Ok(file)
     }
@@ -147,10 +121,7 @@ impl Repo {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let out = cmd.output().map_err(|e| VariantError::Git {
-            args: args.join(" "),
-            message: e.to_string(),
-        })?;
+        let out = cmd.output().map_err(|e| VariantError::Git { args: args.join(" "), message: e.to_string() })?;
         if !out.status.success() {
             return Err(VariantError::Git {
                 args: args.join(" "),
@@ -163,15 +134,12 @@ impl Repo {
     /// Resolves a revision to a commit; unknown revisions are the user's mistake.
     pub fn commit_of(&self, rev: &str) -> Result<String, VariantError> {
         let spec = format!("{rev}^{{commit}}");
-        self.git(&[
-            "rev-parse",
-            "--verify",
-            "--quiet",
-            "--end-of-options",
-            &spec,
-        ])
-        .map_err(|_| VariantError::UnknownRevision {
-            rev: rev.to_string(),
+        self.git(&["rev-parse", "--verify", "--quiet", "--end-of-options", &spec]).map_err(|_| {
+            if self.git(&["rev-parse", "--verify", "--quiet", "HEAD"]).is_err() {
+                VariantError::NoCommits
+            } else {
+                VariantError::UnknownRevision { rev: rev.to_string() }
+            }
         })
     }
 
@@ -184,11 +152,7 @@ impl Repo {
     /// working-tree snapshots without touching the user's tracked `.gitignore`.
     pub fn ensure_ignored(&self, pattern: &str) -> Result<(), VariantError> {
         let exclude = PathBuf::from(self.git(&["rev-parse", "--git-path", "info/exclude"])?);
-        let exclude = if exclude.is_absolute() {
-            exclude
-        } else {
-            self.root.join(exclude)
-        };
+        let exclude = if exclude.is_absolute() { exclude } else { self.root.join(exclude) };
         let current = std::fs::read_to_string(&exclude).unwrap_or_default();
         if !current.lines().any(|l| l.trim() == pattern) {
             if let Some(dir) = exclude.parent() {
@@ -200,10 +164,8 @@ impl Repo {
             }
             text.push_str(pattern);
             text.push('\n');
-            std::fs::write(&exclude, text).map_err(|e| VariantError::Git {
-                args: "info/exclude".into(),
-                message: e.to_string(),
-            })?;
+            std::fs::write(&exclude, text)
+                .map_err(|e| VariantError::Git { args: "info/exclude".into(), message: e.to_string() })?;
         }
         Ok(())
     }
@@ -216,23 +178,13 @@ impl Repo {
             VariantSpec::Rev(rev) => {
                 let commit = self.commit_of(rev)?;
                 let tree = self.tree_of(&commit)?;
-                Ok(Resolved {
-                    role,
-                    label: rev.clone(),
-                    commit,
-                    tree,
-                    patch: None,
-                })
+                Ok(Resolved { role, label: rev.clone(), commit, tree, patch: None })
             }
             VariantSpec::WorkingTree => {
                 let head = self.commit_of("HEAD")?;
                 let index = self.private_index("snapshot")?;
                 let real_index = PathBuf::from(self.git(&["rev-parse", "--git-path", "index"])?);
-                let real_index = if real_index.is_absolute() {
-                    real_index
-                } else {
-                    self.root.join(real_index)
-                };
+                let real_index = if real_index.is_absolute() { real_index } else { self.root.join(real_index) };
                 // Starting from the real index keeps git's stat cache: fast on big trees.
                 if std::fs::copy(&real_index, &index).is_err() {
                     self.git_env(&["read-tree", &head], &[("GIT_INDEX_FILE", &index)])?;
@@ -241,41 +193,26 @@ impl Repo {
                 self.git_env(&["add", "-A", "--", "."], &[("GIT_INDEX_FILE", &index)])?;
                 let tree = self.git_env(&["write-tree"], &[("GIT_INDEX_FILE", &index)])?;
                 let _ = std::fs::remove_file(&index);
-                let commit =
-                    self.commit_tree(&tree, &head, "perfgate: snapshot of the working tree")?;
-                Ok(Resolved {
-                    role,
-                    label: "working tree".into(),
-                    commit,
-                    tree,
-                    patch: None,
-                })
+                let commit = self.commit_tree(&tree, &head, "perfgate: snapshot of the working tree")?;
+                Ok(Resolved { role, label: "working tree".into(), commit, tree, patch: None })
             }
             VariantSpec::Patch { base, patch } => {
                 let base_commit = self.commit_of(base)?;
-                let patch_abs = if patch.is_absolute() {
-                    patch.clone()
-                } else {
-                    self.root.join(patch)
-                };
-                // Recorded relative to the repository, so results read the same on every machine.
-                let patch = &patch_abs
-                    .strip_prefix(&self.root)
-                    .map(Path::to_path_buf)
-                    .unwrap_or(patch_abs.clone());
+                let patch_abs = if patch.is_absolute() { patch.clone() } else { self.root.join(patch) };
+                // Normalized (`a/../x.patch` → `x.patch`) and recorded relative to
+                // the repository, so results read the same on every machine.
+                let patch_abs = std::fs::canonicalize(&patch_abs).unwrap_or(patch_abs);
+                let root = std::fs::canonicalize(&self.root).unwrap_or(self.root.clone());
+                let patch = &patch_abs.strip_prefix(&root).map(Path::to_path_buf).unwrap_or(patch_abs.clone());
                 if let Err(source) = std::fs::metadata(&patch_abs) {
-                    return Err(VariantError::PatchUnreadable {
-                        path: patch.display().to_string(),
-                        source,
-                    });
+                    return Err(VariantError::PatchUnreadable { path: patch.display().to_string(), source });
                 }
                 let index = self.private_index("patch")?;
                 self.git_env(&["read-tree", &base_commit], &[("GIT_INDEX_FILE", &index)])?;
                 let patch_arg = patch_abs.display().to_string();
-                if let Err(VariantError::Git { message, .. }) = self.git_env(
-                    &["apply", "--cached", "--", &patch_arg],
-                    &[("GIT_INDEX_FILE", &index)],
-                ) {
+                if let Err(VariantError::Git { message, .. }) =
+                    self.git_env(&["apply", "--cached", "--", &patch_arg], &[("GIT_INDEX_FILE", &index)])
+                {
                     let _ = std::fs::remove_file(&index);
                     return Err(VariantError::PatchDoesNotApply {
                         path: patch.display().to_string(),
@@ -299,10 +236,8 @@ impl Repo {
 
     fn private_index(&self, what: &str) -> Result<PathBuf, VariantError> {
         let dir = self.state_dir().join("tmp");
-        std::fs::create_dir_all(&dir).map_err(|e| VariantError::Git {
-            args: "mkdir .perfgate/tmp".into(),
-            message: e.to_string(),
-        })?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| VariantError::Git { args: "mkdir .perfgate/tmp".into(), message: e.to_string() })?;
         Ok(dir.join(format!("index-{what}-{}", std::process::id())))
     }
 
@@ -318,10 +253,7 @@ impl Repo {
             .env("GIT_COMMITTER_EMAIL", "perfgate@localhost")
             .env("GIT_AUTHOR_DATE", "2000-01-01T00:00:00Z")
             .env("GIT_COMMITTER_DATE", "2000-01-01T00:00:00Z");
-        let out = cmd.output().map_err(|e| VariantError::Git {
-            args: "commit-tree".into(),
-            message: e.to_string(),
-        })?;
+        let out = cmd.output().map_err(|e| VariantError::Git { args: "commit-tree".into(), message: e.to_string() })?;
         if !out.status.success() {
             return Err(VariantError::Git {
                 args: "commit-tree".into(),
@@ -334,10 +266,7 @@ impl Repo {
     /// Checks the variant out into `.perfgate/worktrees/<role>`, reusing the
     /// worktree from earlier runs; the checkout is reset to exactly the commit.
     pub fn materialize(&self, variant: &Resolved) -> Result<PathBuf, VariantError> {
-        let path = self
-            .state_dir()
-            .join("worktrees")
-            .join(variant.role.as_str());
+        let path = self.state_dir().join("worktrees").join(variant.role.as_str());
         let path_str = path.display().to_string();
         let reusable = path.join(".git").exists()
             && Command::new("git")
@@ -348,42 +277,22 @@ impl Repo {
                 .map(|o| o.status.success())
                 .unwrap_or(false);
         if reusable {
-            let current = self
-                .git(&["-C", &path_str, "rev-parse", "HEAD"])
-                .unwrap_or_default();
+            let current = self.git(&["-C", &path_str, "rev-parse", "HEAD"]).unwrap_or_default();
             if current != variant.commit {
-                self.git(&[
-                    "-C",
-                    &path_str,
-                    "checkout",
-                    "--quiet",
-                    "--detach",
-                    "--force",
-                    &variant.commit,
-                ])?;
+                self.git(&["-C", &path_str, "checkout", "--quiet", "--detach", "--force", &variant.commit])?;
             }
-            self.git(&[
-                "-C",
-                &path_str,
-                "reset",
-                "--quiet",
-                "--hard",
-                &variant.commit,
-            ])?;
+            self.git(&["-C", &path_str, "reset", "--quiet", "--hard", &variant.commit])?;
             self.git(&["-C", &path_str, "clean", "-ffdxq"])?;
         } else {
             // A half-made worktree from an interrupted run: clear it and its registration.
             let _ = std::fs::remove_dir_all(&path);
             self.git(&["worktree", "prune"])?;
-            self.git(&[
-                "worktree",
-                "add",
-                "--quiet",
-                "--detach",
-                "--force",
-                &path_str,
-                &variant.commit,
-            ])?;
+            self.git(&["worktree", "add", "--quiet", "--detach", "--force", &path_str, &variant.commit])?;
+        }
+        // Submodules belong to the variant's source: check them out at the
+        // commits the variant records.
+        if path.join(".gitmodules").exists() {
+            self.git(&["-C", &path_str, "submodule", "update", "--init", "--recursive", "--force", "--quiet"])?;
         }
         Ok(path)
     }

@@ -1,5 +1,6 @@
 //! `command` scenarios: time a command per round (wall time, user and system
-//! CPU, peak RSS of its process tree), after an untimed `prepare` step.
+//! CPU of its whole process tree, and the peak RSS of the largest process in
+//! the tree, from `wait4`), after an untimed `prepare` step.
 //! A non-zero exit is a failed trial, reported with the command's last lines.
 
 use super::{Measurement, TrialOutput, VariantContext, WorkloadError, check};
@@ -31,30 +32,19 @@ pub fn prepare(
     if !dir.is_dir() {
         return Err(WorkloadError::Invalid {
             scenario: scenario.into(),
-            message: format!(
-                "dir {:?} does not exist in the {} checkout ({})",
-                c.dir,
-                ctx.role,
-                dir.display()
-            ),
+            message: format!("dir {:?} does not exist in the {} checkout ({})", c.dir, ctx.role, dir.display()),
         });
     }
-    let build_dir = target_build
-        .map(|b| b.dir.clone())
-        .unwrap_or_else(|| ctx.checkout.to_path_buf());
+    let build_dir = target_build.map(|b| b.dir.clone()).unwrap_or_else(|| ctx.checkout.to_path_buf());
     // Target env first, so a scenario can override it.
-    let mut env: Vec<(String, String)> = target
-        .map(|t| t.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-        .unwrap_or_default();
+    let mut env: Vec<(String, String)> =
+        target.map(|t| t.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
     env.extend(c.env.iter().map(|(k, v)| (k.clone(), v.clone())));
     Ok(Prepared {
         scenario: scenario.into(),
         dir,
         command: super::substitute(&c.command, &build_dir, ctx.checkout, None),
-        prepare: c
-            .prepare
-            .as_deref()
-            .map(|p| super::substitute(p, &build_dir, ctx.checkout, None)),
+        prepare: c.prepare.as_deref().map(|p| super::substitute(p, &build_dir, ctx.checkout, None)),
         env,
         timeout: c.timeout,
     })
@@ -63,13 +53,7 @@ pub fn prepare(
 pub fn run_trial(p: &Prepared, log: &Path) -> Result<TrialOutput, WorkloadError> {
     if let Some(prep) = &p.prepare {
         let prep_log = log.with_extension("prepare.log");
-        let spec = process::Spec {
-            shell: prep,
-            cwd: &p.dir,
-            env: &p.env,
-            log: &prep_log,
-            timeout: p.timeout,
-        };
+        let spec = process::Spec { shell: prep, cwd: &p.dir, env: &p.env, log: &prep_log, timeout: p.timeout };
         let finished = process::run_shell(&spec)?;
         check(
             &finished,
@@ -80,13 +64,7 @@ pub fn run_trial(p: &Prepared, log: &Path) -> Result<TrialOutput, WorkloadError>
             p.timeout,
         )?;
     }
-    let spec = process::Spec {
-        shell: &p.command,
-        cwd: &p.dir,
-        env: &p.env,
-        log,
-        timeout: p.timeout,
-    };
+    let spec = process::Spec { shell: &p.command, cwd: &p.dir, env: &p.env, log, timeout: p.timeout };
     let finished = process::run_shell(&spec)?;
     check(
         &finished,

@@ -2,9 +2,7 @@
 //! built once per variant (`go test -c`, cached by tree); every round runs the
 //! binary with `-test.count=1`, and every benchmark × unit becomes a metric.
 
-use super::{
-    BuildNote, Measurement, StepFailure, TrialOutput, VariantContext, WorkloadError, check,
-};
+use super::{BuildNote, Measurement, StepFailure, TrialOutput, VariantContext, WorkloadError, check};
 use crate::config::GoBenchScenario;
 use crate::formats::gobench as format;
 use crate::process;
@@ -28,16 +26,8 @@ pub struct Prepared {
 
 /// `go env` settings that change what `go test -c` produces: part of the
 /// build cache key, and recorded in results.json.
-const TOOLCHAIN_VARS: &[&str] = &[
-    "GOVERSION",
-    "GOOS",
-    "GOARCH",
-    "GOAMD64",
-    "GOFLAGS",
-    "CGO_ENABLED",
-    "GOEXPERIMENT",
-    "CC",
-];
+const TOOLCHAIN_VARS: &[&str] =
+    &["GOVERSION", "GOOS", "GOARCH", "GOAMD64", "GOFLAGS", "CGO_ENABLED", "GOEXPERIMENT", "CC"];
 
 #[derive(Debug, Clone)]
 pub struct PackageBinary {
@@ -57,52 +47,24 @@ pub fn prepare(
     if !root.is_dir() {
         return Err(WorkloadError::Invalid {
             scenario: scenario.into(),
-            message: format!(
-                "dir {:?} does not exist in the {} checkout ({})",
-                g.dir,
-                ctx.role,
-                root.display()
-            ),
+            message: format!("dir {:?} does not exist in the {} checkout ({})", g.dir, ctx.role, root.display()),
         });
     }
     let env: Vec<(String, String)> = g.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     let packages = list_packages(scenario, g, &root, &env, ctx)?;
     let toolchain = go_env(scenario, &root, &env, ctx)?;
-    let toolchain_key: String = toolchain
-        .iter()
-        .map(|(k, v)| format!("{k}={v}\n"))
-        .collect();
+    let toolchain_key: String = toolchain.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
     let safe_scenario = crate::compare::sanitize(scenario);
     let mut binaries = Vec::new();
     for (import_path, dir) in packages {
         let file_name = format!("{}.test", import_path.replace(['/', '.', '\\'], "_"));
-        let build_args = [
-            "test".to_string(),
-            "-c".into(),
-            "-o".into(),
-            "{out}".into(),
-            import_path.clone(),
-        ];
-        let key = BuildCache::key(
-            ctx.tree,
-            &build_args.join(" "),
-            &env,
-            &format!("{}\n{toolchain_key}", g.dir),
-        );
-        let log = ctx.logs.join(format!(
-            "build-{safe_scenario}-{}-{}.log",
-            ctx.role, file_name
-        ));
+        let build_args = ["test".to_string(), "-c".into(), "-o".into(), "{out}".into(), import_path.clone()];
+        let key = BuildCache::key(ctx.tree, &build_args.join(" "), &env, &format!("{}\n{toolchain_key}", g.dir));
+        let log = ctx.logs.join(format!("build-{safe_scenario}-{}-{}.log", ctx.role, file_name));
         let build = ctx.cache.get_or_build(&key, |out| {
             let args: Vec<String> = build_args
                 .iter()
-                .map(|a| {
-                    if a == "{out}" {
-                        out.join(&file_name).display().to_string()
-                    } else {
-                        a.clone()
-                    }
-                })
+                .map(|a| if a == "{out}" { out.join(&file_name).display().to_string() } else { a.clone() })
                 .collect();
             let finished = process::run_program(Path::new("go"), &args, &root, &env, &log, None)?;
             check(
@@ -116,22 +78,10 @@ pub fn prepare(
             Ok::<(), WorkloadError>(())
         })?;
         let binary = build.dir.join(&file_name);
-        notes.push(BuildNote {
-            role: ctx.role,
-            what: format!("go test -c {import_path}"),
-            build,
-        });
-        binaries.push(PackageBinary {
-            import_path,
-            dir,
-            binary,
-        });
+        notes.push(BuildNote { role: ctx.role, what: format!("go test -c {import_path}"), build });
+        binaries.push(PackageBinary { import_path, dir, binary });
     }
-    let mut args = vec![
-        "-test.run=^$".to_string(),
-        format!("-test.bench={}", g.bench),
-        "-test.count=1".into(),
-    ];
+    let mut args = vec!["-test.run=^$".to_string(), format!("-test.bench={}", g.bench), "-test.count=1".into()];
     if let Some(bt) = &g.benchtime {
         args.push(format!("-test.benchtime={bt}"));
     }
@@ -157,11 +107,7 @@ fn go_env(
     env: &[(String, String)],
     ctx: &VariantContext<'_>,
 ) -> Result<Vec<(String, String)>, WorkloadError> {
-    let log = ctx.logs.join(format!(
-        "go-env-{}-{}.log",
-        crate::compare::sanitize(scenario),
-        ctx.role
-    ));
+    let log = ctx.logs.join(format!("go-env-{}-{}.log", crate::compare::sanitize(scenario), ctx.role));
     let mut args = vec!["env".to_string()];
     args.extend(TOOLCHAIN_VARS.iter().map(|v| v.to_string()));
     let finished = process::run_program(Path::new("go"), &args, root, env, &log, None)?;
@@ -174,11 +120,7 @@ fn go_env(
         None,
     )?;
     let text = read_lossy(&log)?;
-    Ok(TOOLCHAIN_VARS
-        .iter()
-        .zip(text.lines())
-        .map(|(k, v)| (k.to_lowercase(), v.to_string()))
-        .collect())
+    Ok(TOOLCHAIN_VARS.iter().zip(text.lines()).map(|(k, v)| (k.to_lowercase(), v.to_string())).collect())
 }
 
 /// Benchmarks may print anything; a stray non-UTF-8 byte must not lose a round.
@@ -195,11 +137,7 @@ fn list_packages(
     env: &[(String, String)],
     ctx: &VariantContext<'_>,
 ) -> Result<Vec<(String, PathBuf)>, WorkloadError> {
-    let log = ctx.logs.join(format!(
-        "go-list-{}-{}.log",
-        crate::compare::sanitize(scenario),
-        ctx.role
-    ));
+    let log = ctx.logs.join(format!("go-list-{}-{}.log", crate::compare::sanitize(scenario), ctx.role));
     let mut args = vec![
         "list".to_string(),
         "-f".into(),
@@ -231,31 +169,19 @@ fn list_packages(
     if out.is_empty() {
         return Err(WorkloadError::Invalid {
             scenario: scenario.into(),
-            message: format!(
-                "no Go package with test files matches {:?} in {}",
-                g.packages,
-                root.display()
-            ),
+            message: format!("no Go package with test files matches {:?} in {}", g.packages, root.display()),
         });
     }
     Ok(out)
 }
 
 pub fn run_trial(p: &Prepared, log: &Path) -> Result<TrialOutput, WorkloadError> {
-    let mut output = TrialOutput {
-        config: p.toolchain.clone(),
-        ..TrialOutput::default()
-    };
+    let mut output = TrialOutput { config: p.toolchain.clone(), ..TrialOutput::default() };
     let multi = p.packages.len() > 1;
     for (i, pkg) in p.packages.iter().enumerate() {
-        let log = if multi {
-            log.with_extension(format!("{i}.log"))
-        } else {
-            log.to_path_buf()
-        };
+        let log = if multi { log.with_extension(format!("{i}.log")) } else { log.to_path_buf() };
         let command = || format!("{} {}", pkg.binary.display(), p.args.join(" "));
-        let finished =
-            process::run_program(&pkg.binary, &p.args, &pkg.dir, &p.env, &log, p.timeout)?;
+        let finished = process::run_program(&pkg.binary, &p.args, &pkg.dir, &p.env, &log, p.timeout)?;
         check(
             &finished,
             WorkloadError::TrialFailed,
@@ -275,11 +201,7 @@ pub fn run_trial(p: &Prepared, log: &Path) -> Result<TrialOutput, WorkloadError>
             }
         }
         for r in &parsed.results {
-            let benchmark = if p.prefix_names {
-                format!("{}:{}", pkg.import_path, r.name)
-            } else {
-                r.name.to_string()
-            };
+            let benchmark = if p.prefix_names { format!("{}:{}", pkg.import_path, r.name) } else { r.name.to_string() };
             for v in &r.values {
                 let better = format::better_from_metadata(&parsed.units, &v.unit)
                     .unwrap_or_else(|| format::better_for_unit(&v.unit));
@@ -300,11 +222,7 @@ pub fn run_trial(p: &Prepared, log: &Path) -> Result<TrialOutput, WorkloadError>
         return Err(WorkloadError::TrialFailed(StepFailure::new(
             format!(
                 "benchmarks of {}",
-                p.packages
-                    .iter()
-                    .map(|p| p.import_path.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                p.packages.iter().map(|p| p.import_path.as_str()).collect::<Vec<_>>().join(", ")
             ),
             format!("{} {}", pkg.binary.display(), p.args.join(" ")),
             "no benchmark matched; check `bench` in the scenario".to_string(),

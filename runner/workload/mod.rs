@@ -60,13 +60,7 @@ pub struct StepFailure {
 }
 
 impl StepFailure {
-    pub fn new(
-        what: String,
-        command: String,
-        status: String,
-        log: &Path,
-        tail_lines: usize,
-    ) -> Box<StepFailure> {
+    pub fn new(what: String, command: String, status: String, log: &Path, tail_lines: usize) -> Box<StepFailure> {
         Box::new(StepFailure {
             what,
             command,
@@ -101,13 +95,7 @@ pub(crate) fn check(
         return Err(WorkloadError::Interrupted);
     }
     if !finished.success() {
-        return Err(failure(StepFailure::new(
-            what,
-            command,
-            finished.describe(timeout),
-            log,
-            20,
-        )));
+        return Err(failure(StepFailure::new(what, command, finished.describe(timeout), log, 20)));
     }
     Ok(())
 }
@@ -146,9 +134,7 @@ pub fn prepare(
     notes: &mut Vec<BuildNote>,
 ) -> Result<Prepared, WorkloadError> {
     match &scenario.kind {
-        ScenarioKind::GoBench(g) => {
-            gobench::prepare(&scenario.name, g, ctx, notes).map(Prepared::GoBench)
-        }
+        ScenarioKind::GoBench(g) => gobench::prepare(&scenario.name, g, ctx, notes).map(Prepared::GoBench),
         ScenarioKind::Command(c) => {
             command::prepare(&scenario.name, c, target, target_build, ctx).map(Prepared::Command)
         }
@@ -170,35 +156,17 @@ pub fn run_trial(prepared: &Prepared, log: &Path) -> Result<TrialOutput, Workloa
 }
 
 /// Builds the `[target]` once per variant, cached by tree + command + env.
-pub fn build_target(
-    target: &Target,
-    ctx: &VariantContext<'_>,
-) -> Result<Option<Build>, WorkloadError> {
+pub fn build_target(target: &Target, ctx: &VariantContext<'_>) -> Result<Option<Build>, WorkloadError> {
     let Some(command) = target.build.as_deref() else {
         return Ok(None);
     };
     let dir = ctx.checkout.join(target.dir.as_deref().unwrap_or("."));
-    let env: Vec<(String, String)> = target
-        .env
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let key = BuildCache::key(
-        ctx.tree,
-        command,
-        &env,
-        target.dir.as_deref().unwrap_or("."),
-    );
+    let env: Vec<(String, String)> = target.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let key = BuildCache::key(ctx.tree, command, &env, target.dir.as_deref().unwrap_or("."));
     let log = ctx.logs.join(format!("build-target-{}.log", ctx.role));
     let build = ctx.cache.get_or_build(&key, |out| {
         let shell = substitute(command, out, ctx.checkout, None);
-        let spec = process::Spec {
-            shell: &shell,
-            cwd: &dir,
-            env: &env,
-            log: &log,
-            timeout: None,
-        };
+        let spec = process::Spec { shell: &shell, cwd: &dir, env: &env, log: &log, timeout: None };
         let finished = process::run_shell(&spec)?;
         check(
             &finished,
@@ -213,18 +181,46 @@ pub fn build_target(
     Ok(Some(build))
 }
 
-/// Fills `{build}`, `{checkout}` and `{port}` in a command from a scenario file.
+/// Fills `{build}`, `{checkout}` and `{port}` in a command from a scenario
+/// file. Paths are shell-quoted: a checkout under a directory with spaces
+/// must not split into several words.
 pub fn substitute(text: &str, build: &Path, checkout: &Path, port: Option<u16>) -> String {
     let mut s = text
-        .replace("{build}", &build.display().to_string())
-        .replace("{checkout}", &checkout.display().to_string());
+        .replace("{build}", &shell_quote(&build.display().to_string()))
+        .replace("{checkout}", &shell_quote(&checkout.display().to_string()));
     if let Some(p) = port {
         s = s.replace("{port}", &p.to_string());
     }
     s
 }
 
+/// Quotes a word for `sh` unless it only has characters that need no quoting.
+pub fn shell_quote(word: &str) -> String {
+    if !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c)) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
 /// `dir` from a scenario, resolved inside the checkout.
 pub fn scenario_dir(checkout: &Path, dir: &str) -> PathBuf {
     checkout.join(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn substituted_paths_survive_the_shell() {
+        let cmd = substitute("cat {build}/x {checkout}", Path::new("/tmp/a b/it's"), Path::new("/plain/dir"), None);
+        assert_eq!(cmd, "cat '/tmp/a b/it'\\''s'/x /plain/dir");
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("printf %s {}", shell_quote("a b'c")))
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "a b'c");
+    }
 }

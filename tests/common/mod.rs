@@ -33,17 +33,8 @@ impl Repo {
     }
 
     pub fn git(&self, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(self.path())
-            .args(args)
-            .output()
-            .expect("git");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = Command::new("git").arg("-C").arg(self.path()).args(args).output().expect("git");
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
@@ -53,9 +44,7 @@ impl Repo {
     }
 
     pub fn perfgate(&self, args: &[&str]) -> Output {
-        perfgate_cmd(self.path(), args)
-            .output()
-            .expect("run perfgate")
+        perfgate_cmd(self.path(), args).output().expect("run perfgate")
     }
 
     pub fn worktrees(&self) -> String {
@@ -95,16 +84,11 @@ pub fn write_go_module(repo: &Repo, size: u64) {
 }
 
 pub fn read_results(path: &Path) -> serde_json::Value {
-    let text =
-        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     serde_json::from_str(&text).expect("results.json is JSON")
 }
 
-pub fn comparison<'a>(
-    results: &'a serde_json::Value,
-    benchmark: &str,
-    metric: &str,
-) -> &'a serde_json::Value {
+pub fn comparison<'a>(results: &'a serde_json::Value, benchmark: &str, metric: &str) -> &'a serde_json::Value {
     results["comparisons"]
         .as_array()
         .unwrap()
