@@ -241,3 +241,76 @@ fn a_second_run_in_the_same_repository_is_refused() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("another perfgate run"), "{}", text(&o));
     drop(held);
 }
+
+#[test]
+fn packages_without_benchmarks_and_benchmarks_new_in_the_candidate() {
+    let repo = Repo::new();
+    repo.write("go.mod", "module example.com/m\n\ngo 1.26\n");
+    repo.write("a/a.go", "package a\n\n// Sum adds.\nfunc Sum(n int) int {\n\ts := 0\n\tfor i := 0; i < n; i++ {\n\t\ts += i\n\t}\n\treturn s\n}\n");
+    repo.write(
+        "a/a_test.go",
+        "package a\n\nimport \"testing\"\n\nfunc BenchmarkSum(b *testing.B) {\n\tfor i := 0; i < b.N; i++ {\n\t\tSum(1000)\n\t}\n}\n",
+    );
+    // A package with tests but no benchmarks: fine among several.
+    repo.write("t/t.go", "package t\n\n// One is one.\nfunc One() int { return 1 }\n");
+    repo.write("t/t_test.go", "package t\n\nimport \"testing\"\n\nfunc TestOne(t *testing.T) {\n\tif One() != 1 {\n\t\tt.Fatal(\"no\")\n\t}\n}\n");
+    repo.write(
+        "perf.toml",
+        "name = \"m\"\n\n[[scenario]]\nname = \"all\"\nkind = \"gobench\"\npackages = [\"./...\"]\nbenchtime = \"10x\"\n",
+    );
+    repo.commit_all("base");
+    // The working tree adds a package with a new benchmark.
+    repo.write("b/b.go", "package b\n\n// Two is two.\nfunc Two() int { return 2 }\n");
+    repo.write(
+        "b/b_test.go",
+        "package b\n\nimport \"testing\"\n\nfunc BenchmarkTwo(b *testing.B) {\n\tfor i := 0; i < b.N; i++ {\n\t\tTwo()\n\t}\n}\n",
+    );
+    let out = out_dir(&repo, "multi");
+    let o = repo.perfgate(&["compare", "--scenario", "perf.toml", "--rounds", "1", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let results = read_results(&out.join("results.json"));
+    // Same name on both sides: compared.
+    let c = comparison(&results, "example.com/m/a:Sum", "ns/op");
+    assert_eq!(c["baseline"]["n"], 1);
+    let warnings = results["warnings"].to_string();
+    assert!(warnings.contains("example.com/m/b:Two") && warnings.contains("only in the candidate"), "{warnings}");
+    let go_keys: Vec<&str> =
+        results["environment"]["go"].as_array().unwrap().iter().map(|g| g["key"].as_str().unwrap()).collect();
+    assert!(go_keys.contains(&"goversion"), "{go_keys:?}");
+}
+
+#[test]
+fn placeholders_survive_paths_with_spaces_and_a_failed_build_still_writes_results() {
+    let repo = Repo::with_prefix("perf gate ");
+    repo.write(
+        "perf.toml",
+        r#"
+name = "spaces"
+
+[target]
+build = "printf built > {build}/marker"
+
+[[scenario]]
+name = "read"
+kind = "command"
+command = "cat {build}/marker && test -f {checkout}/perf.toml"
+"#,
+    );
+    repo.commit_all("base");
+    let out = out_dir(&repo, "spaces");
+    let o = repo.perfgate(&["compare", "--scenario", "perf.toml", "--rounds", "1", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(repo.path().join("out/spaces/logs/read-baseline-1.log").exists());
+    assert_eq!(std::fs::read_to_string(repo.path().join("out/spaces/logs/read-baseline-1.log")).unwrap(), "built");
+
+    repo.write(
+        "perf.toml",
+        &std::fs::read_to_string(repo.path().join("perf.toml")).unwrap().replace("printf built", "false"),
+    );
+    let out = out_dir(&repo, "broken");
+    let o = repo.perfgate(&["compare", "--scenario", "perf.toml", "--rounds", "1", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let results = read_results(&out.join("results.json"));
+    assert_eq!(results["run"]["status"], "failed");
+    assert!(results["failures"][0]["message"].as_str().unwrap().contains("building the"), "{results:#}");
+}

@@ -9,8 +9,17 @@ use std::time::{Duration, Instant};
 
 #[test]
 fn ctrl_c_stops_promptly_and_keeps_measured_rounds() {
+    stops_cleanly_on(libc::SIGINT);
+}
+
+#[test]
+fn hangup_stops_as_cleanly_as_ctrl_c() {
+    stops_cleanly_on(libc::SIGHUP);
+}
+
+fn stops_cleanly_on(signal: i32) {
     let repo = Repo::new();
-    let marker = format!("perfgate-ctrlc-marker-{}", std::process::id());
+    let marker = format!("perfgate-ctrlc-marker-{}-{signal}", std::process::id());
     repo.write(
         "perf.toml",
         &format!(
@@ -40,7 +49,7 @@ command = "sleep 30 & python3 -c 'import time; time.sleep(0.4)' {marker}"
     std::thread::sleep(Duration::from_millis(3000));
     let sent = Instant::now();
     unsafe {
-        libc::kill(-pid, libc::SIGINT);
+        libc::kill(-pid, signal);
     }
     let output = child.wait_with_output().unwrap();
     let took = sent.elapsed();

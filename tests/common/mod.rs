@@ -11,7 +11,12 @@ pub struct Repo {
 
 impl Repo {
     pub fn new() -> Repo {
-        let dir = tempfile::tempdir().expect("tempdir");
+        Repo::with_prefix(".tmp")
+    }
+
+    /// A repository whose path starts with `prefix` (e.g. one with a space).
+    pub fn with_prefix(prefix: &str) -> Repo {
+        let dir = tempfile::Builder::new().prefix(prefix).tempdir().expect("tempdir");
         let r = Repo { dir };
         r.git(&["init", "-q", "-b", "main"]);
         r.git(&["config", "user.name", "perfgate-test"]);
