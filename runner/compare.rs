@@ -209,8 +209,8 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
         failures: Vec::new(),
         warnings: Vec::new(),
     };
-    eprintln!("baseline:  {} ({})", baseline.label, short(&baseline.commit));
-    eprintln!("candidate: {} ({})", candidate.label, short(&candidate.commit));
+    crate::note!("baseline:  {} ({})", baseline.label, short(&baseline.commit));
+    crate::note!("candidate: {} ({})", candidate.label, short(&candidate.commit));
     results.warnings.extend(setting_warnings);
     if baseline.tree == candidate.tree {
         results.warnings.push(
@@ -255,13 +255,13 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
                 })?;
             for n in notes {
                 let how = if n.build.cached { "cached, not rebuilt" } else { "built" };
-                eprintln!("{:<9}  {}: {how} ({})", n.role.as_str(), n.what, n.build.key);
+                crate::note!("{:<9}  {}: {how} ({})", n.role.as_str(), n.what, n.build.key);
             }
             pair[slot] = Some(p);
         }
         prepared.push(pair);
     }
-    eprintln!("builds ready in {:.1}s", build_started.elapsed().as_secs_f64());
+    crate::note!("builds ready in {:.1}s", build_started.elapsed().as_secs_f64());
 
     let plan = schedule::plan(&names, rounds, seed);
     results.run.schedule = plan.rounds.clone();
@@ -432,7 +432,7 @@ impl Progress {
     fn start(&mut self, scenario: &str, round: u32, role: Role) {
         match &self.bar {
             Some(bar) => bar.set_message(format!("{scenario} round {round} {role}")),
-            None => eprintln!("[{}/{}] {scenario} round {round} {role}", self.done + 1, self.total),
+            None => crate::note!("[{}/{}] {scenario} round {round} {role}", self.done + 1, self.total),
         }
     }
 

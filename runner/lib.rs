@@ -5,6 +5,25 @@
 //! Pipeline (data flows one way): config → variant → schedule → workload →
 //! analyze (stats) → results → report.
 
+/// `eprintln!` that never panics: a closed stderr (`perfgate … 2>&1 | head`)
+/// must not abort a run and leave its processes behind.
+#[macro_export]
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use ::std::io::Write as _;
+        let _ = ::std::writeln!(::std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// `print!` to stdout that never panics on a closed pipe.
+#[macro_export]
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use ::std::io::Write as _;
+        let _ = ::std::write!(::std::io::stdout(), $($arg)*);
+    }};
+}
+
 pub mod analyze;
 pub mod cli;
 pub mod compare;

@@ -69,16 +69,16 @@ pub fn run(args: CompareArgs) -> Result<i32, CliError> {
         CompareError::RunFailed(m) => CliError::run_failed(anyhow::anyhow!(m)),
         CompareError::Interrupted => CliError::Interrupted,
     })?;
-    print!("{}", report::terminal::render(&outcome.results, report::terminal::color_enabled()));
-    println!("results: {}", outcome.out_dir.join("results.json").display());
+    crate::out!("{}", report::terminal::render(&outcome.results, report::terminal::color_enabled()));
+    crate::out!("results: {}\n", outcome.out_dir.join("results.json").display());
     match outcome.status {
         RunStatus::Complete => {}
         RunStatus::Interrupted => {
-            eprintln!("interrupted: the rounds measured so far are in results.json");
+            crate::note!("interrupted: the rounds measured so far are in results.json");
             return Ok(super::EXIT_INTERRUPTED);
         }
         RunStatus::Failed(message) => {
-            eprintln!("error: the run failed: {message}");
+            crate::note!("error: the run failed: {message}");
             return Ok(EXIT_RUN_FAILED);
         }
     }

@@ -82,7 +82,7 @@ pub fn main() -> i32 {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::note!("error: {e}");
             e.exit_code()
         }
     }

@@ -17,10 +17,10 @@ pub fn run(args: ValidateArgs) -> Result<i32, CliError> {
             Ok(file) => {
                 let kinds: Vec<String> =
                     file.scenarios.iter().map(|s| format!("{} ({})", s.name, s.kind.name())).collect();
-                println!("{}: ok: {} scenario(s): {}", path.display(), file.scenarios.len(), kinds.join(", "));
+                crate::out!("{}: ok: {} scenario(s): {}\n", path.display(), file.scenarios.len(), kinds.join(", "));
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                crate::note!("error: {e}");
                 failed += 1;
             }
         }
