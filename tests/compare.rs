@@ -3,32 +3,11 @@
 
 mod common;
 
-use common::{Repo, comparison, out_dir, read_results, text, write_go_module};
-
-const GOBENCH_SCENARIO: &str = r#"
-name = "work"
-
-[[scenario]]
-name = "bench"
-kind = "gobench"
-bench = "Work"
-benchtime = "100ms"
-"#;
-
-fn go_repo_with_slowdown() -> Repo {
-    let repo = Repo::new();
-    write_go_module(&repo, 400_000);
-    repo.write("perf.toml", GOBENCH_SCENARIO);
-    repo.commit_all("baseline");
-    // 25% more work per op: a known regression, far above the noise.
-    write_go_module(&repo, 500_000);
-    repo.commit_all("slower");
-    repo
-}
+use common::{Repo, comparison, go_repo_with_slowdown, gobench_scenario, out_dir, read_results, text, write_go_module};
 
 #[test]
 fn same_seed_gives_the_same_order_and_builds_are_cached() {
-    let repo = go_repo_with_slowdown();
+    let repo = go_repo_with_slowdown("100ms");
     let run = |name: &str| {
         let out = out_dir(&repo, name);
         let o = repo.perfgate(&[
@@ -69,7 +48,7 @@ fn same_seed_gives_the_same_order_and_builds_are_cached() {
 fn working_tree_is_the_default_candidate_and_is_snapshotted() {
     let repo = Repo::new();
     write_go_module(&repo, 100_000);
-    repo.write("perf.toml", GOBENCH_SCENARIO.replace("100ms", "20x").as_str());
+    repo.write("perf.toml", &gobench_scenario("20x"));
     repo.commit_all("base");
     // Uncommitted edit plus an untracked file: both belong to the candidate.
     write_go_module(&repo, 100_001);
@@ -95,7 +74,7 @@ fn working_tree_is_the_default_candidate_and_is_snapshotted() {
 fn patch_candidate_and_a_patch_that_does_not_apply() {
     let repo = Repo::new();
     write_go_module(&repo, 100_000);
-    repo.write("perf.toml", GOBENCH_SCENARIO.replace("100ms", "20x").as_str());
+    repo.write("perf.toml", &gobench_scenario("20x"));
     repo.commit_all("base");
     write_go_module(&repo, 50_000);
     let patch = repo.git(&["diff"]);
@@ -129,7 +108,7 @@ fn patch_candidate_and_a_patch_that_does_not_apply() {
 
 #[test]
 fn bad_input_exits_2_with_a_clear_message() {
-    let repo = go_repo_with_slowdown();
+    let repo = go_repo_with_slowdown("100ms");
     repo.write("bad.toml", "name = \"x\"\n\n[[scenario]]\nname = \"b\"\nkind = \"gobench\"\nbenchtime = 5\n");
     let o = repo.perfgate(&["compare", "--scenario", "bad.toml"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
@@ -161,7 +140,7 @@ fn bad_input_exits_2_with_a_clear_message() {
 fn build_failure_exits_3_with_the_build_output() {
     let repo = Repo::new();
     write_go_module(&repo, 1000);
-    repo.write("perf.toml", GOBENCH_SCENARIO);
+    repo.write("perf.toml", &gobench_scenario("100ms"));
     repo.commit_all("base");
     repo.write("work.go", "package work\n\nfunc Work(n int) uint64 { return undefinedThing }\n\nconst Size = 1\n");
     repo.commit_all("broken");
@@ -232,7 +211,7 @@ env = { SIZE = "40000000" }
 #[test]
 fn a_second_run_in_the_same_repository_is_refused() {
     use std::os::fd::AsRawFd;
-    let repo = go_repo_with_slowdown();
+    let repo = go_repo_with_slowdown("100ms");
     std::fs::create_dir_all(repo.path().join(".perfgate")).unwrap();
     let held = std::fs::File::create(repo.path().join(".perfgate/lock")).unwrap();
     assert_eq!(unsafe { libc::flock(held.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) }, 0);

@@ -5,36 +5,15 @@
 
 mod common;
 
-use common::{Repo, comparison, out_dir, read_results, text, write_go_module};
+use common::{comparison, go_repo_with_slowdown, out_dir, read_results, text};
 use std::sync::Mutex;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-const GOBENCH_SCENARIO: &str = r#"
-name = "work"
-
-[[scenario]]
-name = "bench"
-kind = "gobench"
-bench = "Work"
-benchtime = "200ms"
-"#;
-
-fn go_repo_with_slowdown() -> Repo {
-    let repo = Repo::new();
-    write_go_module(&repo, 400_000);
-    repo.write("perf.toml", GOBENCH_SCENARIO);
-    repo.commit_all("baseline");
-    // 25% more work per op: a known regression, far above the noise.
-    write_go_module(&repo, 500_000);
-    repo.commit_all("slower");
-    repo
-}
-
 #[test]
 fn slower_commit_is_a_regression_and_exits_1() {
     let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-    let repo = go_repo_with_slowdown();
+    let repo = go_repo_with_slowdown("200ms");
     let out = out_dir(&repo, "regression");
     let o = repo.perfgate(&[
         "compare",
@@ -88,7 +67,7 @@ fn slower_commit_is_a_regression_and_exits_1() {
 #[test]
 fn a_revision_against_itself_reports_no_change_and_exits_0() {
     let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-    let repo = go_repo_with_slowdown();
+    let repo = go_repo_with_slowdown("200ms");
     let out = out_dir(&repo, "aa");
     let o = repo.perfgate(&[
         "compare",

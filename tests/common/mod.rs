@@ -105,3 +105,21 @@ pub fn comparison<'a>(results: &'a serde_json::Value, benchmark: &str, metric: &
 pub fn out_dir(repo: &Repo, name: &str) -> PathBuf {
     repo.path().join("out").join(name)
 }
+
+/// A gobench scenario over the module of [`write_go_module`].
+pub fn gobench_scenario(benchtime: &str) -> String {
+    format!(
+        "name = \"work\"\n\n[[scenario]]\nname = \"bench\"\nkind = \"gobench\"\nbench = \"Work\"\nbenchtime = \"{benchtime}\"\n"
+    )
+}
+
+/// HEAD~1 does `Work(400000)` per op, HEAD 25% more: a known regression.
+pub fn go_repo_with_slowdown(benchtime: &str) -> Repo {
+    let repo = Repo::new();
+    write_go_module(&repo, 400_000);
+    repo.write("perf.toml", &gobench_scenario(benchtime));
+    repo.commit_all("baseline");
+    write_go_module(&repo, 500_000);
+    repo.commit_all("slower");
+    repo
+}
