@@ -89,13 +89,19 @@ pub fn format_ci_halfwidth(median: f64, lo: Option<f64>, hi: Option<f64>) -> Str
     }
 }
 
-/// `-23.4% [-25.1, -21.0]`, or `+0.3% [?]` when the interval is unbounded.
+/// `-23.4% [-25.1, -21.0]`, or `+0.3% [±∞]` when the interval is unbounded.
 pub fn format_delta(c: &Comparison) -> String {
     let ci = match (c.delta_ci_low_pct, c.delta_ci_high_pct) {
-        (Some(lo), Some(hi)) => format!("[{lo:+.1}, {hi:+.1}]"),
+        (Some(lo), Some(hi)) => format!("[{}, {}]", signed(lo, 1), signed(hi, 1)),
         _ => "[±∞]".into(),
     };
-    format!("{:+.1}% {ci}", c.delta_pct)
+    format!("{}% {ci}", signed(c.delta_pct, 1))
+}
+
+/// `+1.5`, `-0.3`, and `+0.0` for anything that rounds to zero (never `-0.0`).
+pub fn signed(v: f64, decimals: usize) -> String {
+    let text = format!("{v:+.decimals$}");
+    if text[1..].chars().all(|c| c == '0' || c == '.') { format!("+{}", &text[1..]) } else { text }
 }
 
 #[cfg(test)]
@@ -112,6 +118,14 @@ mod tests {
         assert_eq!(format_value(12.0, "allocs/op"), "12 allocs/op");
         assert_eq!(format_value(12.5, "allocs/op"), "12.50 allocs/op");
         assert_eq!(format_value(25_000.0, "points/op"), "25k points/op");
+    }
+
+    #[test]
+    fn signs_never_show_negative_zero() {
+        assert_eq!(signed(-0.0, 2), "+0.00");
+        assert_eq!(signed(-0.001, 2), "+0.00");
+        assert_eq!(signed(-0.5, 1), "-0.5");
+        assert_eq!(signed(3.25, 1), "+3.2");
     }
 
     #[test]

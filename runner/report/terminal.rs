@@ -33,11 +33,11 @@ pub fn render(results: &Results, color: bool) -> String {
         out.push('\n');
         for g in results.geomeans.iter().filter(|g| g.scenario == scenario) {
             out.push_str(&format!(
-                "  geomean {:<12} {} → {}  {:+.2}%  ({} benchmarks)\n",
+                "  geomean {:<12} {} → {}  {}%  ({} benchmarks)\n",
                 g.metric,
                 format_value(g.baseline, &g.unit),
                 format_value(g.candidate, &g.unit),
-                g.delta_pct,
+                super::format::signed(g.delta_pct, 2),
                 g.benchmarks
             ));
         }
@@ -124,4 +124,71 @@ pub fn summary_line(results: &Results) -> String {
         line.push_str(&format!(" — run {}", results.run.status));
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{Environment, Role, Run, Sample, Tool, VariantInfo};
+    use crate::stats::{Better, CompareConfig};
+
+    fn results() -> Results {
+        let mut samples = Vec::new();
+        for round in 1..=8 {
+            for (variant, value) in [(Role::Baseline, 100.0 + round as f64), (Role::Candidate, 150.0 + round as f64)] {
+                samples.push(Sample {
+                    scenario: "bench".into(),
+                    benchmark: "Work-2".into(),
+                    metric: "ns/op".into(),
+                    unit: "ns/op".into(),
+                    better: Better::Lower,
+                    variant,
+                    round,
+                    value,
+                });
+            }
+        }
+        let analysis = crate::analyze::analyze(&samples, &CompareConfig::default());
+        let variant =
+            |role| VariantInfo { role, rev: "HEAD".into(), commit: "abc".into(), tree: "t".into(), patch: None };
+        Results {
+            schema_version: 1,
+            tool: Tool::this(),
+            run: Run {
+                id: "x".into(),
+                command: "perfgate compare".into(),
+                started_at: "now".into(),
+                finished_at: None,
+                seed: 7,
+                rounds: 8,
+                status: "complete".into(),
+                schedule: Vec::new(),
+                alpha: 0.05,
+                threshold_pct: 2.0,
+            },
+            environment: Environment::default(),
+            variants: vec![variant(Role::Baseline), variant(Role::Candidate)],
+            samples,
+            comparisons: analysis.comparisons,
+            geomeans: analysis.geomeans,
+            profiles: Vec::new(),
+            thresholds: Vec::new(),
+            failures: Vec::new(),
+            warnings: vec!["something to know".into()],
+        }
+    }
+
+    #[test]
+    fn plain_and_colored_tables() {
+        let r = results();
+        let plain = render(&r, false);
+        assert!(!plain.contains('\u{1b}'), "{plain}");
+        assert!(plain.contains("Work-2") && plain.contains("regressed"), "{plain}");
+        // Medians 104.5ns vs 154.5ns, delta = median ratio − 1.
+        assert!(plain.contains("104.5ns/op") && plain.contains("154.5ns/op"), "{plain}");
+        assert!(plain.contains("warning: something to know"), "{plain}");
+        assert!(plain.contains("0 improved, 1 regressed, 0 unchanged, 0 inconclusive"), "{plain}");
+        let colored = render(&r, true);
+        assert!(colored.contains("\u{1b}[38;5;9m") || colored.contains("\u{1b}[31m"), "{colored:?}");
+    }
 }
