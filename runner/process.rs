@@ -155,12 +155,42 @@ pub fn run_program(
 }
 
 fn run(
-    mut cmd: Command,
+    cmd: Command,
     cwd: &Path,
     env: &[(String, String)],
     log: &Path,
     timeout: Option<Duration>,
 ) -> Result<Finished, SpawnError> {
+    match spawn(cmd, cwd, env, log)? {
+        Some(child) => child.wait(timeout),
+        None => Ok(Finished {
+            status: ExitStatus::from_raw(130 << 8),
+            usage: Usage { wall: Duration::ZERO, user: Duration::ZERO, system: Duration::ZERO, max_rss_bytes: 0 },
+            timed_out: false,
+            interrupted: true,
+        }),
+    }
+}
+
+/// A running process group started by [`spawn`]: its leader's pid is the
+/// group id. Registered for Ctrl-C until it is waited for or terminated.
+#[derive(Debug)]
+pub struct GroupChild {
+    pub pid: i32,
+    describe: String,
+    started: Instant,
+    reaped: Option<(libc::c_int, libc::rusage)>,
+    finished: bool,
+}
+
+/// Starts `cmd` in a new process group with stdout to `log` and stderr next
+/// to it. `None` when the run was interrupted before the start.
+pub fn spawn(
+    mut cmd: Command,
+    cwd: &Path,
+    env: &[(String, String)],
+    log: &Path,
+) -> Result<Option<GroupChild>, SpawnError> {
     if let Some(dir) = log.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
@@ -188,13 +218,7 @@ fn run(
     // the child starting and its group being registered.
     let mut groups = GROUPS.lock().unwrap_or_else(|p| p.into_inner());
     if interrupted() {
-        drop(groups);
-        return Ok(Finished {
-            status: ExitStatus::from_raw(130 << 8),
-            usage: Usage { wall: Duration::ZERO, user: Duration::ZERO, system: Duration::ZERO, max_rss_bytes: 0 },
-            timed_out: false,
-            interrupted: true,
-        });
+        return Ok(None);
     }
     let started = Instant::now();
     let child = cmd.spawn().map_err(|source| SpawnError::Spawn {
@@ -204,69 +228,133 @@ fn run(
     })?;
     let pid = child.id() as i32;
     groups.insert(pid);
-    drop(groups);
+    Ok(Some(GroupChild { pid, describe, started, reaped: None, finished: false }))
+}
 
-    let timed_out = std::sync::Arc::new(AtomicBool::new(false));
-    let (cancel, cancelled) = mpsc::channel::<()>();
-    let watchdog = timeout.map(|limit| {
-        let timed_out = timed_out.clone();
-        std::thread::spawn(move || {
-            if let Err(mpsc::RecvTimeoutError::Timeout) = cancelled.recv_timeout(limit) {
-                timed_out.store(true, Ordering::SeqCst);
-                // SAFETY: signals the process group created for this child.
-                unsafe {
-                    libc::kill(-pid, libc::SIGTERM);
-                }
-                if let Err(mpsc::RecvTimeoutError::Timeout) = cancelled.recv_timeout(Duration::from_secs(2)) {
+impl GroupChild {
+    /// Waits for the leader to exit (ending the group after a timeout), then
+    /// kills whatever it left in its group.
+    pub fn wait(mut self, timeout: Option<Duration>) -> Result<Finished, SpawnError> {
+        let pid = self.pid;
+        let timed_out = std::sync::Arc::new(AtomicBool::new(false));
+        let (cancel, cancelled) = mpsc::channel::<()>();
+        let watchdog = timeout.map(|limit| {
+            let timed_out = timed_out.clone();
+            std::thread::spawn(move || {
+                if let Err(mpsc::RecvTimeoutError::Timeout) = cancelled.recv_timeout(limit) {
+                    timed_out.store(true, Ordering::SeqCst);
+                    // SAFETY: signals the process group created for this child.
                     unsafe {
-                        libc::kill(-pid, libc::SIGKILL);
+                        libc::kill(-pid, libc::SIGTERM);
+                    }
+                    if let Err(mpsc::RecvTimeoutError::Timeout) = cancelled.recv_timeout(Duration::from_secs(2)) {
+                        unsafe {
+                            libc::kill(-pid, libc::SIGKILL);
+                        }
                     }
                 }
-            }
-        })
-    });
+            })
+        });
+        let result = self.reap(0);
+        let _ = cancel.send(());
+        if let Some(w) = watchdog {
+            let _ = w.join();
+        }
+        result?;
+        Ok(self.finish(timed_out.load(Ordering::SeqCst)))
+    }
 
-    let mut status: libc::c_int = 0;
-    // SAFETY: zeroed rusage is a valid out-parameter for wait4.
-    let mut rusage: libc::rusage = unsafe { std::mem::zeroed() };
-    let wait_error = loop {
-        // SAFETY: waits for our own child; std's Child is never waited on after this.
-        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut rusage) };
-        if r == pid {
-            break None;
+    /// The leader's exit status if it has exited (without blocking).
+    pub fn try_wait(&mut self) -> Option<ExitStatus> {
+        if self.reaped.is_none() {
+            let _ = self.reap(libc::WNOHANG);
         }
-        let e = std::io::Error::last_os_error();
-        if r == -1 && e.raw_os_error() == Some(libc::EINTR) {
-            continue;
+        self.reaped.map(|(status, _)| ExitStatus::from_raw(status))
+    }
+
+    /// Stops the group: SIGTERM, up to `grace` for the leader to exit, then
+    /// SIGKILL to the whole group.
+    pub fn terminate(mut self, grace: Duration) -> Finished {
+        if self.try_wait().is_none() {
+            // SAFETY: signals the process group created for this child.
+            unsafe {
+                libc::kill(-self.pid, libc::SIGTERM);
+            }
+            let deadline = Instant::now() + grace;
+            while self.try_wait().is_none() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            if self.reaped.is_none() {
+                unsafe {
+                    libc::kill(-self.pid, libc::SIGKILL);
+                }
+                let _ = self.reap(0);
+            }
         }
-        break Some(e);
-    };
-    let wall = started.elapsed();
-    // The leader is gone; end any stragglers it left in its group (e.g. a
-    // background server a benchmark forgot), then forget the group.
-    unsafe {
-        libc::kill(-pid, libc::SIGKILL);
+        self.finish(false)
     }
-    GROUPS.lock().unwrap_or_else(|p| p.into_inner()).remove(&pid);
-    let _ = cancel.send(());
-    if let Some(w) = watchdog {
-        let _ = w.join();
+
+    fn reap(&mut self, flags: libc::c_int) -> Result<(), SpawnError> {
+        if self.reaped.is_some() {
+            return Ok(());
+        }
+        let mut status: libc::c_int = 0;
+        // SAFETY: zeroed rusage is a valid out-parameter for wait4.
+        let mut rusage: libc::rusage = unsafe { std::mem::zeroed() };
+        loop {
+            // SAFETY: waits for our own child; std's Child is never waited on.
+            let r = unsafe { libc::wait4(self.pid, &mut status, flags, &mut rusage) };
+            if r == self.pid {
+                self.reaped = Some((status, rusage));
+                return Ok(());
+            }
+            if r == 0 {
+                return Ok(()); // WNOHANG: still running
+            }
+            let e = std::io::Error::last_os_error();
+            if r == -1 && e.raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            return Err(SpawnError::Wait { command: self.describe.clone(), source: e });
+        }
     }
-    if let Some(source) = wait_error {
-        return Err(SpawnError::Wait { command: describe, source });
+
+    fn finish(&mut self, timed_out: bool) -> Finished {
+        self.finished = true;
+        let wall = self.started.elapsed();
+        // The leader is gone; end any stragglers it left in its group (e.g. a
+        // background server a benchmark forgot), then forget the group.
+        unsafe {
+            libc::kill(-self.pid, libc::SIGKILL);
+        }
+        GROUPS.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.pid);
+        let (status, rusage) = self.reaped.unwrap_or((0, unsafe { std::mem::zeroed() }));
+        let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, (t.tv_usec as u32) * 1000);
+        Finished {
+            status: ExitStatus::from_raw(status),
+            usage: Usage {
+                wall,
+                user: tv(rusage.ru_utime),
+                system: tv(rusage.ru_stime),
+                max_rss_bytes: (rusage.ru_maxrss as u64) * 1024,
+            },
+            timed_out,
+            interrupted: interrupted(),
+        }
     }
-    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, (t.tv_usec as u32) * 1000);
-    Ok(Finished {
-        status: ExitStatus::from_raw(status),
-        usage: Usage {
-            wall,
-            user: tv(rusage.ru_utime),
-            system: tv(rusage.ru_stime),
-            max_rss_bytes: (rusage.ru_maxrss as u64) * 1024,
-        },
-        timed_out: timed_out.load(Ordering::SeqCst),
-        interrupted: interrupted(),
-    })
+}
+
+impl Drop for GroupChild {
+    /// A group nobody waited for (an early return, a panic) must not outlive us.
+    fn drop(&mut self) {
+        if !self.finished {
+            unsafe {
+                libc::kill(-self.pid, libc::SIGKILL);
+            }
+            let _ = self.reap(0);
+            GROUPS.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.pid);
+        }
+    }
 }
 
 /// Where the stderr of a process logging stdout to `log` goes:
