@@ -35,5 +35,6 @@ pub mod report;
 pub mod results;
 pub mod schedule;
 pub mod stats;
+pub mod target;
 pub mod variant;
 pub mod workload;

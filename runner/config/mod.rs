@@ -2,6 +2,7 @@
 //! First stage of the pipeline: a file is fully checked before anything runs,
 //! and every problem names `file:line:col`.
 
+pub mod threshold;
 pub mod units;
 
 use serde::Deserialize;
@@ -10,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use toml::Spanned;
 
+pub use threshold::Threshold;
 pub use units::{HumanDuration, Percent, parse_duration, parse_percent};
 
 /// A problem in a scenario file, located as precisely as the parser allows.
@@ -53,6 +55,30 @@ pub struct Target {
     pub metrics: Option<String>,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// A fresh target per round (default), or one per variant for the whole run.
+    #[serde(default)]
+    pub restart: Restart,
+    /// What a crashed target (or a failed round) does to the run.
+    #[serde(default)]
+    pub on_crash: OnCrash,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Restart {
+    #[default]
+    Round,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnCrash {
+    /// Record the round as failed and go on with the next one.
+    #[default]
+    Continue,
+    /// Stop the run (the rounds measured so far are kept).
+    Stop,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -95,6 +121,8 @@ pub struct Scenario {
 pub enum ScenarioKind {
     GoBench(GoBenchScenario),
     Command(CommandScenario),
+    Http(HttpScenario),
+    Idle(IdleScenario),
     /// A kind whose fields validate but which this version cannot run yet.
     NotYetRunnable {
         kind: String,
@@ -106,6 +134,8 @@ impl ScenarioKind {
         match self {
             ScenarioKind::GoBench(_) => "gobench",
             ScenarioKind::Command(_) => "command",
+            ScenarioKind::Http(_) => "http",
+            ScenarioKind::Idle(_) => "idle",
             ScenarioKind::NotYetRunnable { kind } => kind,
         }
     }
@@ -131,6 +161,56 @@ pub struct CommandScenario {
     pub prepare: Option<String>,
     pub env: BTreeMap<String, String>,
     pub timeout: Option<Duration>,
+}
+
+/// One request of an HTTP scenario's mix.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpRequest {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+    pub weight: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoadModel {
+    /// `connections` clients each send a request, wait for the answer, repeat.
+    Closed { connections: u32 },
+    /// Requests at a fixed `rate` (req/s) whatever the latency, at most
+    /// `max_in_flight` outstanding.
+    Open { rate: f64, max_in_flight: u32 },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpScenario {
+    pub duration: Duration,
+    pub warmup: Duration,
+    pub max_requests: Option<u64>,
+    pub model: LoadModel,
+    pub requests: Vec<HttpRequest>,
+    pub keepalive: bool,
+    /// Inclusive status ranges that count as success (default 200–399).
+    pub expect_status: Vec<(u16, u16)>,
+    /// Base URL when there is no `[target]` (e.g. a service you started).
+    pub url: Option<String>,
+    pub allow_remote: bool,
+    pub counters: Option<Vec<String>>,
+    pub thresholds: Vec<Threshold>,
+    pub profile: Vec<String>,
+}
+
+/// A target left alone (or given a trickle of requests) while its CPU and
+/// memory are watched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdleScenario {
+    pub duration: Duration,
+    pub warmup: Duration,
+    /// A trickle of requests (rate and mix), if any.
+    pub trickle: Option<(f64, Vec<HttpRequest>)>,
+    pub counters: Option<Vec<String>>,
+    pub thresholds: Vec<Threshold>,
+    pub profile: Vec<String>,
 }
 
 pub const KINDS: &[&str] = &["http", "websocket", "gobench", "cargobench", "command", "idle"];
@@ -217,11 +297,35 @@ struct RawScenario {
     profile: Option<Vec<String>>,
     #[serde(default)]
     thresholds: Option<Vec<String>>,
+    #[serde(default)]
+    max_requests: Option<u64>,
+    #[serde(default)]
+    max_in_flight: Option<u32>,
+    #[serde(default)]
+    keepalive: Option<bool>,
+    #[serde(default)]
+    expect_status: Option<Vec<String>>,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    allow_remote: Option<bool>,
+    #[serde(default)]
+    counters: Option<Vec<String>>,
+    // websocket
+    #[serde(default)]
+    clients: Option<u32>,
+    #[serde(default)]
+    ramp: Option<HumanDuration>,
+    #[serde(default)]
+    churn: Option<f64>,
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    message_size: Option<u32>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-#[allow(dead_code)]
 struct RawRequest {
     #[serde(default)]
     method: Option<String>,
@@ -230,6 +334,8 @@ struct RawRequest {
     body: Option<String>,
     #[serde(default)]
     headers: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    weight: Option<u32>,
 }
 
 /// Reads and validates a scenario file.
@@ -324,12 +430,54 @@ pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
             ("requests", s.requests.is_some()),
             ("profile", s.profile.is_some()),
             ("thresholds", s.thresholds.is_some()),
+            ("max_requests", s.max_requests.is_some()),
+            ("max_in_flight", s.max_in_flight.is_some()),
+            ("keepalive", s.keepalive.is_some()),
+            ("expect_status", s.expect_status.is_some()),
+            ("url", s.url.is_some()),
+            ("allow_remote", s.allow_remote.is_some()),
+            ("counters", s.counters.is_some()),
+            ("clients", s.clients.is_some()),
+            ("ramp", s.ramp.is_some()),
+            ("churn", s.churn.is_some()),
+            ("path", s.path.is_some()),
+            ("message_size", s.message_size.is_some()),
         ];
         let allowed: &[&str] = match kind_name {
             "gobench" | "cargobench" => &["packages", "bench", "benchtime", "benchmem"],
             "command" => &["command", "prepare"],
-            "http" | "websocket" => &["duration", "warmup", "connections", "rate", "requests", "profile", "thresholds"],
-            "idle" => &["duration", "warmup", "profile", "thresholds"],
+            "http" => &[
+                "duration",
+                "warmup",
+                "connections",
+                "rate",
+                "requests",
+                "profile",
+                "thresholds",
+                "max_requests",
+                "max_in_flight",
+                "keepalive",
+                "expect_status",
+                "url",
+                "allow_remote",
+                "counters",
+            ],
+            "websocket" => &[
+                "duration",
+                "warmup",
+                "clients",
+                "ramp",
+                "churn",
+                "rate",
+                "path",
+                "message_size",
+                "url",
+                "allow_remote",
+                "counters",
+                "thresholds",
+                "profile",
+            ],
+            "idle" => &["duration", "warmup", "rate", "requests", "counters", "profile", "thresholds"],
             other => {
                 return Err(at(
                     s.kind.span(),
@@ -380,6 +528,33 @@ pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
                 };
                 ScenarioKind::Command(CommandScenario { dir, command, prepare: s.prepare.clone(), env, timeout })
             }
+            "http" => ScenarioKind::Http(http_scenario(&s, &key_at).map_err(|(span, m)| at(span, m))?),
+            "idle" => {
+                let trickle = match (s.rate, &s.requests) {
+                    (Some(rate), Some(reqs)) => Some((rate, requests(reqs))),
+                    (Some(rate), None) => Some((rate, vec![default_request()])),
+                    (None, Some(_)) => {
+                        return Err(at(
+                            key_at("requests"),
+                            "an idle trickle needs `rate` (requests per second)".into(),
+                        ));
+                    }
+                    (None, None) => None,
+                };
+                if let Some((rate, _)) = &trickle
+                    && !(*rate > 0.0)
+                {
+                    return Err(at(key_at("rate"), "rate must be positive".into()));
+                }
+                ScenarioKind::Idle(IdleScenario {
+                    duration: s.duration.map(|d| d.0).unwrap_or(Duration::from_secs(5)),
+                    warmup: s.warmup.map(|d| d.0).unwrap_or(Duration::from_secs(1)),
+                    trickle,
+                    counters: s.counters.clone(),
+                    thresholds: thresholds(&s, &key_at).map_err(|(span, m)| at(span, m))?,
+                    profile: s.profile.clone().unwrap_or_default(),
+                })
+            }
             other => ScenarioKind::NotYetRunnable { kind: other.to_string() },
         };
         scenarios.push(Scenario { name, kind });
@@ -388,6 +563,100 @@ pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
         return Err(at(0..0, "no scenarios: add at least one [[scenario]] table".into()));
     }
     Ok(ScenarioFile { path: path.to_path_buf(), name: raw.name, target, compare, scenarios })
+}
+
+type KeyAt<'a> = dyn Fn(&str) -> std::ops::Range<usize> + 'a;
+type Located = (std::ops::Range<usize>, String);
+
+fn default_request() -> HttpRequest {
+    HttpRequest { method: "GET".into(), path: "/".into(), headers: Vec::new(), body: None, weight: 1 }
+}
+
+fn requests(raw: &[RawRequest]) -> Vec<HttpRequest> {
+    raw.iter()
+        .map(|r| HttpRequest {
+            method: r.method.clone().unwrap_or_else(|| "GET".into()).to_uppercase(),
+            path: r.path.clone(),
+            headers: r.headers.clone().unwrap_or_default().into_iter().collect(),
+            body: r.body.clone(),
+            weight: r.weight.unwrap_or(1),
+        })
+        .collect()
+}
+
+fn thresholds(s: &RawScenario, key_at: &KeyAt<'_>) -> Result<Vec<Threshold>, Located> {
+    s.thresholds.iter().flatten().map(|t| threshold::parse(t).map_err(|m| (key_at("thresholds"), m))).collect()
+}
+
+/// `"2xx"`, `"200"`, `"200-299"` → inclusive ranges.
+fn status_range(text: &str) -> Result<(u16, u16), String> {
+    let t = text.trim();
+    if let Some(d) = t.strip_suffix("xx")
+        && let Ok(h) = d.parse::<u16>()
+        && (1..=5).contains(&h)
+    {
+        return Ok((h * 100, h * 100 + 99));
+    }
+    let (a, b) = t.split_once('-').unwrap_or((t, t));
+    match (a.trim().parse::<u16>(), b.trim().parse::<u16>()) {
+        (Ok(a), Ok(b)) if (100..=599).contains(&a) && (a..=599).contains(&b) => Ok((a, b)),
+        _ => Err(format!("invalid status {text:?}: write e.g. \"2xx\", \"404\" or \"200-299\"")),
+    }
+}
+
+fn http_scenario(s: &RawScenario, key_at: &KeyAt<'_>) -> Result<HttpScenario, Located> {
+    let model = match (s.connections, s.rate) {
+        (Some(_), Some(_)) => {
+            return Err((
+                key_at("rate"),
+                "give either `connections` (closed model) or `rate` (open model), not both".into(),
+            ));
+        }
+        (_, Some(rate)) if !(rate > 0.0) => return Err((key_at("rate"), "rate must be positive".into())),
+        (_, Some(rate)) => LoadModel::Open { rate, max_in_flight: s.max_in_flight.unwrap_or(1000).max(1) },
+        (Some(0), None) => return Err((key_at("connections"), "connections must be at least 1".into())),
+        (c, None) => LoadModel::Closed { connections: c.unwrap_or(16) },
+    };
+    if s.max_in_flight.is_some() && matches!(model, LoadModel::Closed { .. }) {
+        return Err((key_at("max_in_flight"), "max_in_flight applies to the open model (`rate`)".into()));
+    }
+    let reqs = match &s.requests {
+        Some(r) if r.is_empty() => return Err((key_at("requests"), "requests must list at least one request".into())),
+        Some(r) => requests(r),
+        None => vec![default_request()],
+    };
+    if reqs.iter().all(|r| r.weight == 0) {
+        return Err((key_at("requests"), "at least one request needs a weight above 0".into()));
+    }
+    if let Some(r) = reqs.iter().find(|r| !r.path.starts_with('/')) {
+        return Err((key_at("requests"), format!("request path {:?} must start with /", r.path)));
+    }
+    let expect_status = match &s.expect_status {
+        Some(list) => list
+            .iter()
+            .map(|t| status_range(t))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|m| (key_at("expect_status"), m))?,
+        None => vec![(200, 399)],
+    };
+    let duration = s.duration.map(|d| d.0).unwrap_or(Duration::from_secs(10));
+    if duration.is_zero() && s.max_requests.is_none() {
+        return Err((key_at("duration"), "duration must be longer than 0s".into()));
+    }
+    Ok(HttpScenario {
+        duration,
+        warmup: s.warmup.map(|d| d.0).unwrap_or(Duration::from_secs(1)),
+        max_requests: s.max_requests,
+        model,
+        requests: reqs,
+        keepalive: s.keepalive.unwrap_or(true),
+        expect_status,
+        url: s.url.clone(),
+        allow_remote: s.allow_remote.unwrap_or(false),
+        counters: s.counters.clone(),
+        thresholds: thresholds(s, key_at)?,
+        profile: s.profile.clone().unwrap_or_default(),
+    })
 }
 
 /// `dir` values are relative to each variant's checkout and must stay inside
@@ -524,7 +793,12 @@ thresholds = ["p99 < 50ms", "error_rate < 0.1%"]
         assert_eq!(f.compare.rounds, Some(6));
         assert_eq!(f.compare.threshold, Some(0.02));
         assert_eq!(f.compare.candidate, Some(CandidateSpec::Patch("examples/dashboard/optimize.patch".into())));
-        assert!(matches!(f.scenarios[0].kind, ScenarioKind::NotYetRunnable { .. }));
+        let ScenarioKind::Http(h) = &f.scenarios[0].kind else { panic!("http") };
+        assert_eq!(h.model, LoadModel::Closed { connections: 16 });
+        assert_eq!(h.duration, Duration::from_secs(5));
+        assert_eq!(h.requests[0].path, "/api/dashboard?days=7");
+        assert_eq!(h.thresholds.len(), 2);
+        assert_eq!(h.thresholds[0].metric, "latency_p99");
     }
 
     #[test]
@@ -559,5 +833,34 @@ thresholds = ["p99 < 50ms", "error_rate < 0.1%"]
         let err =
             parse_str("name = \"x\"\n[[scenario]]\nname=\"b\"\nkind=\"gobench\"\nbenchtime=\"0s\"\n").unwrap_err();
         assert!(err.contains("benchtime"), "{err}");
+    }
+
+    #[test]
+    fn http_and_idle_scenarios() {
+        let text = "name = \"x\"\n[target]\nstart = \"srv {port}\"\nrestart = \"never\"\n\n[[scenario]]\nname = \"open\"\nkind = \"http\"\nrate = 500\nmax_in_flight = 64\nrequests = [{ path = \"/a\", weight = 3 }, { method = \"post\", path = \"/b\", body = \"{}\" }]\nexpect_status = [\"2xx\", \"404\"]\ncounters = [\"db_queries_total\"]\n\n[[scenario]]\nname = \"quiet\"\nkind = \"idle\"\nduration = \"3s\"\n";
+        let f = parse_str(text).unwrap();
+        assert_eq!(f.target.as_ref().unwrap().restart, Restart::Never);
+        let ScenarioKind::Http(h) = &f.scenarios[0].kind else { panic!("http") };
+        assert_eq!(h.model, LoadModel::Open { rate: 500.0, max_in_flight: 64 });
+        assert_eq!(h.requests[0].weight, 3);
+        assert_eq!(h.requests[1].method, "POST");
+        assert_eq!(h.expect_status, vec![(200, 299), (404, 404)]);
+        let ScenarioKind::Idle(i) = &f.scenarios[1].kind else { panic!("idle") };
+        assert_eq!(i.duration, Duration::from_secs(3));
+        assert!(i.trickle.is_none());
+
+        let err = parse_str("name = \"x\"\n[[scenario]]\nname=\"b\"\nkind=\"http\"\nrate = 5\nconnections = 2\n")
+            .unwrap_err();
+        assert!(err.starts_with("s.toml:5:1: ") && err.contains("not both"), "{err}");
+        let err = parse_str("name = \"x\"\n[[scenario]]\nname=\"b\"\nkind=\"http\"\nexpect_status = [\"7xx\"]\n")
+            .unwrap_err();
+        assert!(err.starts_with("s.toml:5:1: ") && err.contains("invalid status"), "{err}");
+        let err = parse_str("name = \"x\"\n[[scenario]]\nname=\"b\"\nkind=\"http\"\nthresholds = [\"p99 50ms\"]\n")
+            .unwrap_err();
+        assert!(err.starts_with("s.toml:5:1: ") && err.contains("comparison"), "{err}");
+        let err =
+            parse_str("name = \"x\"\n[target]\nrestart = \"sometimes\"\n[[scenario]]\nname=\"b\"\nkind=\"idle\"\n")
+                .unwrap_err();
+        assert!(err.starts_with("s.toml:3:11: ") && err.contains("sometimes"), "{err}");
     }
 }

@@ -138,6 +138,13 @@ pub fn prepare(
         ScenarioKind::Command(c) => {
             command::prepare(&scenario.name, c, target, target_build, ctx).map(Prepared::Command)
         }
+        ScenarioKind::Http(_) | ScenarioKind::Idle(_) => Err(WorkloadError::Invalid {
+            scenario: scenario.name.clone(),
+            message: format!(
+                "scenarios of kind {:?} need the load engine, which is not wired in yet",
+                scenario.kind.name()
+            ),
+        }),
         ScenarioKind::NotYetRunnable { kind } => Err(WorkloadError::Invalid {
             scenario: scenario.name.clone(),
             message: format!(
