@@ -156,6 +156,42 @@ fn geomeans(comparisons: &[Comparison]) -> Vec<Geomean> {
     out
 }
 
+/// Checks a scenario's thresholds per variant against the median of that
+/// variant's samples of the metric (the scenario's own benchmark row). A
+/// threshold on a metric that was never measured fails with no observation
+/// rather than silently passing.
+pub fn check_thresholds(
+    samples: &[Sample],
+    scenario: &str,
+    thresholds: &[crate::config::Threshold],
+) -> Vec<crate::results::ThresholdCheck> {
+    let mut out = Vec::new();
+    for role in [Role::Baseline, Role::Candidate] {
+        for t in thresholds {
+            let matching: Vec<&Sample> = samples
+                .iter()
+                .filter(|s| s.scenario == scenario && s.variant == role && s.metric == t.metric)
+                .collect();
+            let unit = matching.first().map(|s| s.unit.clone()).unwrap_or_default();
+            let mut values: Vec<f64> = matching.iter().map(|s| s.value).collect();
+            let observed = (!values.is_empty()).then(|| {
+                values.sort_by(f64::total_cmp);
+                stats::summarize(&values, 0.95).median
+            });
+            out.push(crate::results::ThresholdCheck {
+                scenario: scenario.to_string(),
+                variant: role,
+                expr: t.expr.clone(),
+                metric: t.metric.clone(),
+                unit,
+                observed,
+                passed: observed.is_some_and(|v| t.passes(v)),
+            });
+        }
+    }
+    out
+}
+
 /// True when any comparison regressed: the run's exit code becomes 1.
 pub fn any_regression(comparisons: &[Comparison]) -> bool {
     comparisons.iter().any(|c| c.verdict == Verdict::Regressed)
@@ -285,5 +321,22 @@ mod tests {
         let a = analyze(&samples, &CompareConfig::default());
         assert_eq!(a.comparisons.len(), 1);
         assert_eq!(a.warnings, vec!["s: New was measured only in the candidate, so it is not compared".to_string()]);
+    }
+
+    #[test]
+    fn thresholds_use_each_variants_median() {
+        let mut samples = Vec::new();
+        for (r, (b, c)) in [(0.040, 0.020), (0.045, 0.022), (0.080, 0.021)].iter().enumerate() {
+            samples.push(sample("s", "latency_p99", Better::Lower, Role::Baseline, r as u32 + 1, *b));
+            samples.push(sample("s", "latency_p99", Better::Lower, Role::Candidate, r as u32 + 1, *c));
+        }
+        let t = crate::config::threshold::parse("p99 < 42ms").unwrap();
+        let missing = crate::config::threshold::parse("throughput > 10").unwrap();
+        let checks = check_thresholds(&samples, "s", &[t, missing]);
+        assert_eq!(checks.len(), 4);
+        // Baseline median 45 ms fails, candidate median 21 ms passes.
+        assert!(!checks[0].passed && (checks[0].observed.unwrap() - 0.045).abs() < 1e-12);
+        assert!(!checks[1].passed && checks[1].observed.is_none());
+        assert!(checks[2].passed && (checks[2].observed.unwrap() - 0.021).abs() < 1e-12);
     }
 }

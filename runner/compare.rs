@@ -275,12 +275,12 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
         }
         let name = &names[trial.scenario];
         let slot = if trial.role == Role::Baseline { 0 } else { 1 };
-        let Some(p) = &prepared[trial.scenario][slot] else {
+        let Some(p) = &mut prepared[trial.scenario][slot] else {
             continue;
         };
         progress.start(name, trial.round, trial.role);
         let log = logs.join(format!("{}-{}-{}.log", sanitize(name), trial.role, trial.round));
-        match workload::run_trial(p, &log) {
+        match workload::run_trial(p, trial.round, &log) {
             Ok(output) => {
                 for (key, value) in output.config {
                     if go_config_seen.insert((name.clone(), trial.role, key.clone(), value.clone())) {
@@ -318,6 +318,17 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
                     round: trial.round,
                     message: message.clone(),
                 });
+                let s = &scenarios[trial.scenario];
+                // A service may crash in one round and run fine in the next;
+                // `on_crash = "continue"` (the default for targets) keeps going.
+                let keep_going = matches!(e, WorkloadError::TrialFailed(_))
+                    && workload::is_service(&s.file.scenarios[s.index].kind)
+                    && s.file.target.as_ref().is_some_and(|t| t.on_crash == config::OnCrash::Continue);
+                progress.finish_trial();
+                if keep_going {
+                    crate::note!("round failed, continuing: {}", message.lines().next().unwrap_or(""));
+                    continue;
+                }
                 status =
                     RunStatus::Failed(format!("scenario {name:?}, {} round {}: {message}", trial.role, trial.round));
                 break;
@@ -325,11 +336,31 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
         }
     }
     progress.done();
+    for pair in &mut prepared {
+        for p in pair.iter_mut().flatten() {
+            workload::finish(p);
+        }
+    }
+    if status == RunStatus::Complete && results.samples.is_empty() && !results.failures.is_empty() {
+        status = RunStatus::Failed(format!(
+            "every round failed; nothing could be measured (first failure: {})",
+            results.failures[0].message.lines().next().unwrap_or("")
+        ));
+    }
 
     let analysis = analyze::analyze(&results.samples, &cfg);
     results.comparisons = analysis.comparisons;
     results.geomeans = analysis.geomeans;
     results.warnings.extend(analysis.warnings);
+    for s in &scenarios {
+        let scenario = &s.file.scenarios[s.index];
+        let thresholds = match &scenario.kind {
+            config::ScenarioKind::Http(h) => &h.thresholds,
+            config::ScenarioKind::Idle(i) => &i.thresholds,
+            _ => continue,
+        };
+        results.thresholds.extend(analyze::check_thresholds(&results.samples, &scenario.name, thresholds));
+    }
     results.run.finished_at = Some(jiff::Timestamp::now().to_string());
     results.run.status = match &status {
         RunStatus::Complete => "complete".into(),

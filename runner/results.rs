@@ -263,7 +263,13 @@ pub struct ThresholdCheck {
     pub scenario: String,
     pub variant: Role,
     pub expr: String,
-    pub observed: f64,
+    /// The metric the expression checks, and its unit.
+    #[serde(default)]
+    pub metric: String,
+    #[serde(default)]
+    pub unit: String,
+    /// Median of the variant's samples; `None` if the metric was never measured.
+    pub observed: Option<f64>,
     pub passed: bool,
 }
 

@@ -82,7 +82,9 @@ pub fn run(args: CompareArgs) -> Result<i32, CliError> {
             return Ok(EXIT_RUN_FAILED);
         }
     }
-    if crate::analyze::any_regression(&outcome.results.comparisons) {
+    if crate::analyze::any_regression(&outcome.results.comparisons)
+        || outcome.results.thresholds.iter().any(|t| !t.passed)
+    {
         return Ok(EXIT_REGRESSION);
     }
     Ok(EXIT_OK)

@@ -13,6 +13,8 @@ pub fn format_value(value: f64, unit: &str) -> String {
         "ns/op" => format!("{}/op", format_seconds(value * 1e-9)),
         "B" => format_bytes(value),
         "B/op" => format!("{}/op", format_bytes(value)),
+        "B/s" => format!("{}/s", format_bytes(value)),
+        "ratio" => format!("{}%", sig(value * 100.0)),
         _ => format!("{} {unit}", format_si(value)),
     }
 }

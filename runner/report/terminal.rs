@@ -43,6 +43,23 @@ pub fn render(results: &Results, color: bool) -> String {
         }
         out.push('\n');
     }
+    if !results.thresholds.is_empty() {
+        out.push_str("thresholds:\n");
+        for t in &results.thresholds {
+            let observed = match t.observed {
+                Some(v) => format_value(v, &t.unit),
+                None => "not measured".into(),
+            };
+            let verdict = if t.passed { "pass" } else { "FAIL" };
+            out.push_str(&format!(
+                "  {verdict}  {:<9} {}: {}  (observed {observed})\n",
+                t.variant.as_str(),
+                t.scenario,
+                t.expr
+            ));
+        }
+        out.push('\n');
+    }
     if !results.failures.is_empty() {
         out.push_str("failed trials:\n");
         for f in &results.failures {
@@ -120,6 +137,10 @@ pub fn summary_line(results: &Results) -> String {
         " (threshold {:.1}%, alpha {}, {} round(s), seed {})",
         results.run.threshold_pct, results.run.alpha, results.run.rounds, results.run.seed
     ));
+    let failed = results.thresholds.iter().filter(|t| !t.passed).count();
+    if failed > 0 {
+        line.push_str(&format!(" — {failed} threshold(s) failed"));
+    }
     if results.run.status != "complete" && !results.run.status.is_empty() {
         line.push_str(&format!(" — run {}", results.run.status));
     }

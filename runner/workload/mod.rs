@@ -155,11 +155,19 @@ pub fn prepare(
 }
 
 /// Runs one trial of a prepared scenario; `log` receives its output.
-pub fn run_trial(prepared: &Prepared, log: &Path) -> Result<TrialOutput, WorkloadError> {
+pub fn run_trial(prepared: &mut Prepared, _round: u32, log: &Path) -> Result<TrialOutput, WorkloadError> {
     match prepared {
         Prepared::GoBench(p) => gobench::run_trial(p, log),
         Prepared::Command(p) => command::run_trial(p, log),
     }
+}
+
+/// Releases what a prepared scenario holds after the last round.
+pub fn finish(_prepared: &mut Prepared) {}
+
+/// Scenario kinds that run against a started service.
+pub fn is_service(kind: &ScenarioKind) -> bool {
+    matches!(kind, ScenarioKind::Http(_) | ScenarioKind::Idle(_))
 }
 
 /// Builds the `[target]` once per variant, cached by tree + command + env.
