@@ -37,6 +37,8 @@ pub struct CompareOptions {
     pub command_line: String,
     /// Directory to find the git repository from (default: current directory).
     pub repo_dir: Option<PathBuf>,
+    /// `--allow-remote`: scenarios that say `allow_remote = true` may load non-loopback hosts.
+    pub allow_remote: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -238,7 +240,7 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
             let ctx = VariantContext { role: v.role, tree: &v.tree, checkout, cache: &cache, logs: &logs };
             let mut notes: Vec<BuildNote> = Vec::new();
             let target_build = match &s.file.target {
-                Some(t) if matches!(scenario.kind, config::ScenarioKind::Command(_)) => {
+                Some(t) if !matches!(scenario.kind, config::ScenarioKind::GoBench(_)) => {
                     let b = workload::build_target(t, &ctx).map_err(|e| {
                         stopped_before_measuring(&mut results, &out_dir, &scenario.name, v.role, workload_err(e))
                     })?;
@@ -249,10 +251,15 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
                 }
                 _ => None,
             };
-            let p = workload::prepare(scenario, s.file.target.as_ref(), target_build.as_ref(), &ctx, &mut notes)
-                .map_err(|e| {
-                    stopped_before_measuring(&mut results, &out_dir, &scenario.name, v.role, workload_err(e))
-                })?;
+            let p = workload::prepare(
+                scenario,
+                s.file.target.as_ref(),
+                target_build.as_ref(),
+                &ctx,
+                &mut notes,
+                opts.allow_remote,
+            )
+            .map_err(|e| stopped_before_measuring(&mut results, &out_dir, &scenario.name, v.role, workload_err(e)))?;
             for n in notes {
                 let how = if n.build.cached { "cached, not rebuilt" } else { "built" };
                 crate::note!("{:<9}  {}: {how} ({})", n.role.as_str(), n.what, n.build.key);

@@ -35,6 +35,9 @@ pub struct CompareArgs {
     /// Smallest change worth reporting, e.g. 2% [default: the scenario file's, else 2%].
     #[arg(long, value_name = "PCT", value_parser = parse_threshold)]
     pub threshold: Option<f64>,
+    /// Let scenarios with `allow_remote = true` send load to non-loopback hosts.
+    #[arg(long)]
+    pub allow_remote: bool,
     /// Significance level for verdicts (applied to Benjamini–Hochberg q-values).
     #[arg(long, value_name = "A")]
     pub alpha: Option<f64>,
@@ -63,6 +66,7 @@ pub fn run(args: CompareArgs) -> Result<i32, CliError> {
         alpha: args.alpha,
         command_line: std::env::args().collect::<Vec<_>>().join(" "),
         repo_dir: None,
+        allow_remote: args.allow_remote,
     };
     let outcome = compare::run(&opts).map_err(|e| match e {
         CompareError::BadInput(m) => CliError::bad_input(anyhow::anyhow!(m)),

@@ -3,6 +3,7 @@
 
 pub mod benchstat;
 pub mod compare;
+pub mod load;
 pub mod validate;
 
 use clap::{Parser, Subcommand};
@@ -70,6 +71,8 @@ pub enum Command {
     Benchstat(benchstat::BenchstatArgs),
     /// Check scenario files without running anything.
     Validate(validate::ValidateArgs),
+    /// Send HTTP load to a local URL and report throughput and latency percentiles.
+    Load(load::LoadArgs),
 }
 
 pub fn main() -> i32 {
@@ -78,6 +81,7 @@ pub fn main() -> i32 {
         Command::Compare(a) => compare::run(a),
         Command::Benchstat(a) => benchstat::run(a),
         Command::Validate(a) => validate::run(a),
+        Command::Load(a) => load::run(a),
     };
     match result {
         Ok(code) => code,

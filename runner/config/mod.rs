@@ -542,7 +542,7 @@ pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
                     (None, None) => None,
                 };
                 if let Some((rate, _)) = &trickle
-                    && !(*rate > 0.0)
+                    && rate.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater)
                 {
                     return Err(at(key_at("rate"), "rate must be positive".into()));
                 }
@@ -612,7 +612,9 @@ fn http_scenario(s: &RawScenario, key_at: &KeyAt<'_>) -> Result<HttpScenario, Lo
                 "give either `connections` (closed model) or `rate` (open model), not both".into(),
             ));
         }
-        (_, Some(rate)) if !(rate > 0.0) => return Err((key_at("rate"), "rate must be positive".into())),
+        (_, Some(rate)) if rate.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) => {
+            return Err((key_at("rate"), "rate must be positive".into()));
+        }
         (_, Some(rate)) => LoadModel::Open { rate, max_in_flight: s.max_in_flight.unwrap_or(1000).max(1) },
         (Some(0), None) => return Err((key_at("connections"), "connections must be at least 1".into())),
         (c, None) => LoadModel::Closed { connections: c.unwrap_or(16) },

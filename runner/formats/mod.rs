@@ -1,3 +1,4 @@
 //! Pure parsers of tool outputs (no I/O): Go benchmark text format.
 
 pub mod gobench;
+pub mod prometheus;

@@ -15,6 +15,7 @@ pub fn format_value(value: f64, unit: &str) -> String {
         "B/op" => format!("{}/op", format_bytes(value)),
         "B/s" => format!("{}/s", format_bytes(value)),
         "ratio" => format!("{}%", sig(value * 100.0)),
+        "" => format_si(value),
         _ => format!("{} {unit}", format_si(value)),
     }
 }

@@ -2,6 +2,8 @@
 //! wait until it answers its readiness probe, watch it while load runs, and
 //! stop it (SIGTERM to the group, a grace period, then SIGKILL).
 
+pub mod sampler;
+
 use crate::process::{self, GroupChild};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};

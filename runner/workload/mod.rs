@@ -3,7 +3,9 @@
 //! measurements of that trial. Drivers never compare or judge numbers.
 
 pub mod command;
+pub mod counters;
 pub mod gobench;
+pub mod service;
 
 use crate::config::{Scenario, ScenarioKind, Target};
 use crate::process;
@@ -111,10 +113,11 @@ pub struct VariantContext<'a> {
 }
 
 /// A scenario made ready to run for one variant.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum Prepared {
     GoBench(gobench::Prepared),
     Command(command::Prepared),
+    Service(Box<service::Prepared>),
 }
 
 /// A note for the user about a build: built now, or reused from the cache.
@@ -132,19 +135,21 @@ pub fn prepare(
     target_build: Option<&Build>,
     ctx: &VariantContext<'_>,
     notes: &mut Vec<BuildNote>,
+    allow_remote: bool,
 ) -> Result<Prepared, WorkloadError> {
     match &scenario.kind {
         ScenarioKind::GoBench(g) => gobench::prepare(&scenario.name, g, ctx, notes).map(Prepared::GoBench),
         ScenarioKind::Command(c) => {
             command::prepare(&scenario.name, c, target, target_build, ctx).map(Prepared::Command)
         }
-        ScenarioKind::Http(_) | ScenarioKind::Idle(_) => Err(WorkloadError::Invalid {
-            scenario: scenario.name.clone(),
-            message: format!(
-                "scenarios of kind {:?} need the load engine, which is not wired in yet",
-                scenario.kind.name()
-            ),
-        }),
+        ScenarioKind::Http(h) => {
+            service::prepare(&scenario.name, service::Load::Http(h.clone()), target, target_build, ctx, allow_remote)
+                .map(|p| Prepared::Service(Box::new(p)))
+        }
+        ScenarioKind::Idle(i) => {
+            service::prepare(&scenario.name, service::Load::Idle(i.clone()), target, target_build, ctx, allow_remote)
+                .map(|p| Prepared::Service(Box::new(p)))
+        }
         ScenarioKind::NotYetRunnable { kind } => Err(WorkloadError::Invalid {
             scenario: scenario.name.clone(),
             message: format!(
@@ -155,15 +160,21 @@ pub fn prepare(
 }
 
 /// Runs one trial of a prepared scenario; `log` receives its output.
-pub fn run_trial(prepared: &mut Prepared, _round: u32, log: &Path) -> Result<TrialOutput, WorkloadError> {
+pub fn run_trial(prepared: &mut Prepared, round: u32, log: &Path) -> Result<TrialOutput, WorkloadError> {
     match prepared {
         Prepared::GoBench(p) => gobench::run_trial(p, log),
         Prepared::Command(p) => command::run_trial(p, log),
+        Prepared::Service(p) => service::run_trial(p, round, log),
     }
 }
 
-/// Releases what a prepared scenario holds after the last round.
-pub fn finish(_prepared: &mut Prepared) {}
+/// Releases what a prepared scenario holds after the last round (a target
+/// kept across rounds).
+pub fn finish(prepared: &mut Prepared) {
+    if let Prepared::Service(p) = prepared {
+        service::finish(p);
+    }
+}
 
 /// Scenario kinds that run against a started service.
 pub fn is_service(kind: &ScenarioKind) -> bool {

@@ -1,0 +1,286 @@
+//! Service scenarios (`http`, `idle`): start the target (or reuse it), warm
+//! up, then measure one window — load from the engine, the target's process
+//! tree from the sampler, and its Prometheus counters scraped on both edges.
+
+use super::{Measurement, StepFailure, TrialOutput, VariantContext, WorkloadError};
+use crate::config::{HttpRequest, HttpScenario, IdleScenario, LoadModel, Restart, Target};
+use crate::load::{self, LoadReport, LoadSpec, Model, RequestSpec};
+use crate::stats::Better;
+use crate::target::sampler::{self, Sampler};
+use crate::target::{Probe, RunningTarget, TargetSpec, with_port};
+use crate::variant::build_cache::Build;
+use crate::workload::counters;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// How often the sampler reads the target's process tree.
+const SAMPLE_EVERY: Duration = Duration::from_millis(100);
+
+#[derive(Debug, Clone)]
+pub enum Load {
+    Http(HttpScenario),
+    Idle(IdleScenario),
+}
+
+#[derive(Debug)]
+pub struct Prepared {
+    pub scenario: String,
+    pub load: Load,
+    /// `None` when the scenario loads a service perfgate does not start (`url`).
+    pub target: Option<TargetSpec>,
+    /// `http://127.0.0.1:{port}` for a started target, or the scenario's `url`.
+    pub base_url: String,
+    pub metrics_url: Option<String>,
+    pub restart: Restart,
+    /// The target kept across rounds when `restart = "never"`.
+    pub running: Option<RunningTarget>,
+}
+
+pub fn prepare(
+    scenario: &str,
+    load: Load,
+    target: Option<&Target>,
+    target_build: Option<&Build>,
+    ctx: &VariantContext<'_>,
+    allow_remote_cli: bool,
+) -> Result<Prepared, WorkloadError> {
+    let invalid = |message: String| WorkloadError::Invalid { scenario: scenario.into(), message };
+    let url = match &load {
+        Load::Http(h) => h.url.clone(),
+        Load::Idle(_) => None,
+    };
+    let allow_remote = matches!(&load, Load::Http(h) if h.allow_remote) && allow_remote_cli;
+    let spec = match (target, &url) {
+        (_, Some(_)) => None,
+        (Some(t), None) => {
+            let Some(start) = &t.start else {
+                return Err(invalid("[target] needs `start = \"...\"` to run a service scenario".into()));
+            };
+            let build_dir = target_build.map(|b| b.dir.clone()).unwrap_or_else(|| ctx.checkout.to_path_buf());
+            let dir = super::scenario_dir(ctx.checkout, t.dir.as_deref().unwrap_or("."));
+            let probe = t.ready.as_ref().and_then(|r| match (&r.http, &r.tcp) {
+                (Some(u), _) => Some(Probe::Http(u.clone())),
+                (None, Some(a)) => Some(Probe::Tcp(a.clone())),
+                _ => None,
+            });
+            Some(TargetSpec {
+                start: super::substitute(start, &build_dir, ctx.checkout, None),
+                dir,
+                env: t.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                probe,
+                ready_timeout: t
+                    .ready
+                    .as_ref()
+                    .and_then(|r| r.timeout)
+                    .map(|d| d.0)
+                    .unwrap_or(crate::target::DEFAULT_READY_TIMEOUT),
+            })
+        }
+        (None, None) => {
+            return Err(invalid(
+                "a service scenario needs a [target] with `start`, or `url` pointing at a running service".into(),
+            ));
+        }
+    };
+    let base_url = url.clone().unwrap_or_else(|| "http://127.0.0.1:{port}".into());
+    // Checked before any load is sent: nobody load-tests production by accident.
+    load::ensure_loopback(&with_port(&base_url, 1), allow_remote).map_err(|e| invalid(e.to_string()))?;
+    Ok(Prepared {
+        scenario: scenario.into(),
+        load,
+        target: spec,
+        base_url,
+        metrics_url: target.and_then(|t| t.metrics.clone()),
+        restart: target.map(|t| t.restart).unwrap_or_default(),
+        running: None,
+    })
+}
+
+fn engine_requests(reqs: &[HttpRequest]) -> Vec<RequestSpec> {
+    reqs.iter()
+        .map(|r| RequestSpec {
+            method: r.method.clone(),
+            path: r.path.clone(),
+            headers: r.headers.clone(),
+            body: r.body.clone(),
+            weight: r.weight,
+        })
+        .collect()
+}
+
+fn engine_model(m: &LoadModel) -> Model {
+    match *m {
+        LoadModel::Closed { connections } => Model::Closed { connections: connections as usize },
+        LoadModel::Open { rate, max_in_flight } => Model::Open { rate, max_in_flight: max_in_flight as usize },
+    }
+}
+
+pub fn run_trial(p: &mut Prepared, round: u32, log: &Path) -> Result<TrialOutput, WorkloadError> {
+    // A fresh target per round unless the scenario keeps one per variant.
+    if p.restart == Restart::Round
+        && let Some(old) = p.running.take()
+    {
+        old.stop();
+    }
+    if p.running.is_none()
+        && let Some(spec) = &p.target
+    {
+        let started = RunningTarget::start(spec, log).map_err(|e| match e {
+            crate::target::TargetError::Interrupted => WorkloadError::Interrupted,
+            other => WorkloadError::TrialFailed(Box::new(StepFailure {
+                what: format!("starting the target for scenario {:?}", p.scenario),
+                command: spec.start.clone(),
+                status: "not ready".into(),
+                tail: other.to_string(),
+                log: log.display().to_string(),
+            })),
+        })?;
+        p.running = Some(started);
+    }
+    let port = p.running.as_ref().map(|t| t.port).unwrap_or(0);
+    let base = with_port(&p.base_url, port);
+    let metrics_url = p.metrics_url.as_deref().map(|u| with_port(u, port));
+    let result = measure(p, &base, metrics_url.as_deref(), round);
+    // A target that died during the window invalidates the round.
+    if let Some(t) = p.running.as_mut()
+        && let Some(status) = t.exited()
+    {
+        let failure = StepFailure {
+            what: format!("the target of scenario {:?} exited mid-round", p.scenario),
+            command: t.command.clone(),
+            status,
+            tail: t.log_tail(15),
+            log: t.log.display().to_string(),
+        };
+        p.running = None;
+        return Err(WorkloadError::TrialFailed(Box::new(failure)));
+    }
+    if p.restart == Restart::Round
+        && let Some(t) = p.running.take()
+    {
+        t.stop();
+    }
+    result
+}
+
+/// Stops a target kept across rounds (`restart = "never"`).
+pub fn finish(p: &mut Prepared) {
+    if let Some(t) = p.running.take() {
+        t.stop();
+    }
+}
+
+fn measure(p: &Prepared, base: &str, metrics_url: Option<&str>, round: u32) -> Result<TrialOutput, WorkloadError> {
+    let (warmup, window) = match &p.load {
+        Load::Http(h) => (h.warmup, h.duration),
+        Load::Idle(i) => (i.warmup, i.duration),
+    };
+    let load_spec = |duration: Duration, total: Option<u64>| -> Option<LoadSpec> {
+        let (requests, model, keepalive, expect_status) = match &p.load {
+            Load::Http(h) => {
+                (engine_requests(&h.requests), engine_model(&h.model), h.keepalive, h.expect_status.clone())
+            }
+            Load::Idle(i) => {
+                let (rate, reqs) = i.trickle.as_ref()?;
+                (engine_requests(reqs), Model::Open { rate: *rate, max_in_flight: 4 }, true, vec![(200, 399)])
+            }
+        };
+        Some(LoadSpec {
+            base_url: base.to_string(),
+            requests,
+            model,
+            duration: Some(duration),
+            total_requests: total,
+            warmup: Duration::ZERO,
+            keepalive,
+            expect_status,
+            request_timeout: Duration::from_secs(30),
+            seed: u64::from(round),
+        })
+    };
+    let run_load = |spec: &LoadSpec| -> Result<LoadReport, WorkloadError> {
+        load::run(spec).map_err(|e| {
+            WorkloadError::TrialFailed(Box::new(StepFailure {
+                what: format!("load for scenario {:?}", p.scenario),
+                command: format!("load {}", spec.base_url),
+                status: e.to_string(),
+                tail: String::new(),
+                log: String::new(),
+            }))
+        })
+    };
+    // Warmup: the same load, excluded from every figure.
+    if !warmup.is_zero() {
+        match load_spec(warmup, None) {
+            Some(spec) => {
+                run_load(&spec)?;
+            }
+            None => std::thread::sleep(warmup),
+        }
+    }
+    let sampler = p.running.as_ref().map(|t| Sampler::start(t.pid(), SAMPLE_EVERY));
+    let before = metrics_url.map(|u| counters::scrape(u, Duration::from_secs(5)));
+    let from = sampler.as_ref().map(|s| s.mark()).unwrap_or(0.0);
+    let started = Instant::now();
+    let total = match &p.load {
+        Load::Http(h) => h.max_requests,
+        Load::Idle(_) => None,
+    };
+    let report = match load_spec(window, total) {
+        Some(spec) => Some(run_load(&spec)?),
+        None => {
+            std::thread::sleep(window);
+            None
+        }
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    let to = sampler.as_ref().map(|s| s.mark()).unwrap_or(0.0);
+    let after = metrics_url.map(|u| counters::scrape(u, Duration::from_secs(5)));
+    let samples = sampler.map(Sampler::stop).unwrap_or_default();
+
+    let mut out = TrialOutput::default();
+    let mut push = |metric: &str, unit: &str, better: Better, value: f64| {
+        out.measurements.push(Measurement {
+            benchmark: p.scenario.clone(),
+            metric: metric.into(),
+            unit: unit.into(),
+            better,
+            value,
+        });
+    };
+    let requests = report.as_ref().map(|r| r.requests).unwrap_or(0);
+    if let (Some(r), Load::Http(_)) = (&report, &p.load) {
+        push("throughput", "req/s", Better::Higher, r.throughput);
+        for (name, q) in [("latency_p50", 0.50), ("latency_p90", 0.90), ("latency_p99", 0.99), ("latency_p999", 0.999)]
+        {
+            push(name, "s", Better::Lower, r.percentile(q));
+        }
+        push("latency_max", "s", Better::Lower, r.max());
+        push("latency_mean", "s", Better::Lower, r.mean());
+        push("error_rate", "ratio", Better::Lower, r.error_rate());
+        if requests > 0 {
+            push("generator_cpu_per_request", "s", Better::Lower, r.generator_cpu.as_secs_f64() / requests as f64);
+        }
+    }
+    if let Some(w) = sampler::window_metrics(&samples, from, to) {
+        if requests > 0 {
+            push("cpu_per_request", "s", Better::Lower, w.cpu_seconds / requests as f64);
+        }
+        push("cpu_utilization", "cores", Better::Lower, w.cpu_utilization);
+        push("rss_peak", "B", Better::Lower, w.rss_peak as f64);
+        push("rss_mean", "B", Better::Lower, w.rss_mean);
+        push("rss_growth", "B/s", Better::Lower, w.rss_growth);
+        push("threads", "", Better::Lower, w.threads_end as f64);
+    }
+    if let (Some(Ok(before)), Some(Ok(after))) = (&before, &after) {
+        let parse = |t: &str| crate::formats::prometheus::parse(t).unwrap_or_default();
+        let select = match &p.load {
+            Load::Http(h) => h.counters.as_deref(),
+            Load::Idle(i) => i.counters.as_deref(),
+        };
+        for c in counters::counter_metrics(&parse(before), &parse(after), requests, seconds, select) {
+            push(&c.name, &c.unit, c.better, c.value);
+        }
+    }
+    Ok(out)
+}
