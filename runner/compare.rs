@@ -350,8 +350,8 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
     }
     if status == RunStatus::Complete && results.samples.is_empty() && !results.failures.is_empty() {
         status = RunStatus::Failed(format!(
-            "every round failed; nothing could be measured (first failure: {})",
-            results.failures[0].message.lines().next().unwrap_or("")
+            "every round failed; nothing could be measured. The first failure:\n{}",
+            results.failures[0].message
         ));
     }
 

@@ -348,10 +348,9 @@ mod tests {
         let mut pending: Vec<u8> = Vec::new();
         for p in pieces {
             pending.extend_from_slice(p);
-            let n = s.consume(&pending).unwrap();
-            pending.drain(..n);
-            if s.is_done() {
-                break;
+            if !s.is_done() {
+                let n = s.consume(&pending).unwrap();
+                pending.drain(..n);
             }
         }
         (s, pending)
@@ -361,7 +360,7 @@ mod tests {
     fn skips_bodies_across_reads() {
         let (s, rest) = skip_all(Framing::Length(5), &[b"he", b"llo", b"NEXT"]);
         assert!(s.is_done());
-        assert!(rest.is_empty());
+        assert_eq!(rest, b"NEXT");
         let (s, rest) = skip_all(Framing::Length(5), &[b"helloNEXT"]);
         assert!(s.is_done());
         assert_eq!(rest, b"NEXT", "bytes after the body belong to the next response");

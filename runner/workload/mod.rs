@@ -46,6 +46,10 @@ pub enum WorkloadError {
     Io(#[from] std::io::Error),
     #[error("scenario {scenario:?}: {message}")]
     Invalid { scenario: String, message: String },
+    /// The target could not be started (never ready, exited at once): no
+    /// later round would fare better, so the run stops.
+    #[error("{0}")]
+    TargetFailed(String),
     #[error("interrupted")]
     Interrupted,
 }

@@ -127,13 +127,7 @@ pub fn run_trial(p: &mut Prepared, round: u32, log: &Path) -> Result<TrialOutput
     {
         let started = RunningTarget::start(spec, log).map_err(|e| match e {
             crate::target::TargetError::Interrupted => WorkloadError::Interrupted,
-            other => WorkloadError::TrialFailed(Box::new(StepFailure {
-                what: format!("starting the target for scenario {:?}", p.scenario),
-                command: spec.start.clone(),
-                status: "not ready".into(),
-                tail: other.to_string(),
-                log: log.display().to_string(),
-            })),
+            other => WorkloadError::TargetFailed(format!("scenario {:?}: {other}", p.scenario)),
         })?;
         p.running = Some(started);
     }
