@@ -185,8 +185,12 @@ impl Repo {
                 let index = self.private_index("snapshot")?;
                 let real_index = PathBuf::from(self.git(&["rev-parse", "--git-path", "index"])?);
                 let real_index = if real_index.is_absolute() { real_index } else { self.root.join(real_index) };
-                // Starting from the real index keeps git's stat cache: fast on big trees.
-                if std::fs::copy(&real_index, &index).is_err() {
+                // Starting from the real index keeps git's stat cache: fast on big
+                // trees. The copy keeps the original's mtime, because git trusts a
+                // file's cached stat only if the file is older than the index
+                // ("racy git"): a fresh mtime would hide edits made in the same
+                // second as the last `git add`.
+                if copy_with_mtime(&real_index, &index).is_err() {
                     self.git_env(&["read-tree", &head], &[("GIT_INDEX_FILE", &index)])?;
                 }
                 // `.perfgate/` and perfgate's reports are git-ignored, so `add -A` skips them.
@@ -296,4 +300,11 @@ impl Repo {
         }
         Ok(path)
     }
+}
+
+/// Copies a file and gives the copy the original's modification time.
+fn copy_with_mtime(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::copy(from, to)?;
+    let modified = std::fs::metadata(from)?.modified()?;
+    std::fs::File::options().write(true).open(to)?.set_modified(modified)
 }
