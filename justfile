@@ -36,3 +36,7 @@ bench-vs-benchstat:
 lint:
     cargo fmt --all -- --check
     cargo clippy --all-targets -- -D warnings
+
+# perfgate load vs wrk vs oha against the same Go hello server, side by side (CONNS SECONDS ROUNDS).
+load-vs-wrk *ARGS="32 10 5":
+    bash scripts/load-vs-wrk.sh {{ARGS}}

@@ -255,6 +255,32 @@ fn weighted_mix_is_proportional_and_reproducible() {
 }
 
 #[test]
+fn every_response_framing_is_read_to_its_end() {
+    let _g = serial();
+    let server = TestServer::fast();
+    let run = |path: &str, method: &str| {
+        let mut s = spec(server.base(), path, closed(2));
+        s.requests[0].method = method.into();
+        s.duration = None;
+        s.total_requests = Some(40);
+        let r = load::run(&s).unwrap();
+        (r.requests, r.errors, r.errors_by_kind)
+    };
+    let ok = (40, 0, vec![]);
+    // Body framings: chunked (split across reads), large, close-delimited, none (HEAD).
+    assert_eq!(run("/chunked", "GET"), ok, "chunked");
+    assert_eq!(run("/big", "GET"), ok, "1 MiB body");
+    assert_eq!(run("/http10", "GET"), ok, "HTTP/1.0 until close");
+    assert_eq!(run("/", "HEAD"), ok, "HEAD has no body");
+    assert_eq!(run("/continue", "GET"), ok, "100 Continue is skipped");
+    // Closed connections, announced or not, are reopened without an error.
+    let before = server.seen.connections();
+    assert_eq!(run("/close", "GET"), ok, "Connection: close");
+    assert!(server.seen.connections() - before >= 40);
+    assert_eq!(run("/silent-close", "GET"), ok, "idle keep-alive connection closed by the server");
+}
+
+#[test]
 fn method_headers_and_body_reach_the_target() {
     let _g = serial();
     let server = TestServer::fast();

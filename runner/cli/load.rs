@@ -43,7 +43,7 @@ pub struct LoadArgs {
     /// A new connection for every request (its connect time counts in its latency).
     #[arg(long)]
     pub no_keepalive: bool,
-    /// Statuses that count as success, e.g. "200-299,404".
+    /// Statuses that count as success, e.g. "2xx,404" or "200-299".
     #[arg(long, default_value = "200-399", value_name = "RANGES")]
     pub expect_status: String,
     /// A request without a complete response after this long is an error.
@@ -196,16 +196,20 @@ fn print_table(args: &LoadArgs, spec: &LoadSpec, r: &LoadReport) {
         r.errors,
         100.0 * r.error_rate()
     );
-    crate::out!(
-        "  latency    p50 {}  p90 {}  p99 {}  p99.9 {}  max {}  mean {}  (n={})\n",
-        seconds(r.percentile(0.50)),
-        seconds(r.percentile(0.90)),
-        seconds(r.percentile(0.99)),
-        seconds(r.percentile(0.999)),
-        seconds(r.max()),
-        seconds(r.mean()),
-        r.latency.len()
-    );
+    if r.latency.is_empty() {
+        crate::out!("  latency    none: no request got a response\n");
+    } else {
+        crate::out!(
+            "  latency    p50 {}  p90 {}  p99 {}  p99.9 {}  max {}  mean {}  (n={})\n",
+            seconds(r.percentile(0.50)),
+            seconds(r.percentile(0.90)),
+            seconds(r.percentile(0.99)),
+            seconds(r.percentile(0.999)),
+            seconds(r.max()),
+            seconds(r.mean()),
+            r.latency.len()
+        );
+    }
     if !r.errors_by_kind.is_empty() {
         let kinds: Vec<String> = r.errors_by_kind.iter().map(|(k, n)| format!("{k}: {n}")).collect();
         crate::out!("  errors     {}\n", kinds.join(", "));
@@ -218,7 +222,7 @@ fn print_table(args: &LoadArgs, spec: &LoadSpec, r: &LoadReport) {
         r.generator_cpu.as_secs_f64(),
         seconds(r.cpu_per_request())
     );
-    if r.latency.len() < 100 && r.requests > 0 {
+    if (1..100).contains(&r.latency.len()) {
         crate::out!("  note       fewer than 100 responses: high percentiles are the slowest few requests\n");
     }
 }

@@ -1,13 +1,13 @@
 //! The load engine: load threads, each with its own single-threaded tokio
 //! runtime, connections and recorder (nothing shared on the hot path but an
 //! atomic request counter when a request total is set).
-//!
-//! Requests go out through `http1`, a lean HTTP/1.1 codec over tokio's
-//! `TcpStream`: each request is encoded once and written as stored bytes, each
-//! response parsed in a reused buffer. hyper's client costs about 4x the CPU
-//! per request (channels, header maps, allocations), and on a machine shared
-//! with the target that CPU is taken from the target: see
-//! scripts/load-vs-wrk.sh.
+
+// Requests go out through `http1`, a lean HTTP/1.1 codec over tokio's
+// `TcpStream`: each request is encoded once and written as stored bytes, each
+// response parsed in place in a reused buffer. A hyper 1.x client (oha's
+// design) measured 2.5x the user CPU per request here (channels, header maps,
+// allocations: ~10 µs vs ~4 µs), and on a machine shared with the target that
+// CPU is taken from the target: see scripts/load-vs-wrk.sh.
 
 use super::LoadError;
 use super::http1::{self, BodySkipper};
@@ -55,12 +55,15 @@ struct Plan {
 /// next try, so that a dead target does not turn the generator into a busy loop.
 const CONNECT_BACKOFF: Duration = Duration::from_millis(10);
 
-/// tokio's timers fire on the next millisecond tick after their deadline. A
-/// request the scheduler slept for is measured from when it was actually
-/// sent, up to this much after its intended time: the generator's own timer
-/// error is not the target's latency. Any delay beyond it (a busy generator,
-/// no free connection) is counted against the target, as coordinated-omission
-/// correction requires.
+/// Open model: the rate one load thread takes before another is added.
+const OPEN_RATE_PER_THREAD: f64 = 20_000.0;
+
+/// tokio's timers fire on the next millisecond tick after their deadline, and
+/// the slots that fall due meanwhile go out together on that tick. Up to this
+/// much of such generator lateness is not charged to the target: a request is
+/// measured from when it was sent, at most this long after its intended time.
+/// Any delay beyond it, and all of the wait for a free connection, counts
+/// against the target, as coordinated-omission correction requires.
 const TIMER_GRANULARITY: Duration = Duration::from_millis(1);
 
 /// Open model: a request dispatched this much after its intended time counts
@@ -190,12 +193,16 @@ fn pick_address(addrs: &[SocketAddr]) -> SocketAddr {
 
 pub fn run(spec: &LoadSpec) -> Result<LoadReport, LoadError> {
     let plan = Arc::new(Plan::new(spec)?);
-    let units = match plan.model {
-        Model::Closed { connections } => connections,
-        Model::Open { max_in_flight, .. } => max_in_flight,
-    };
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let threads = cores.min(units).max(1);
+    let threads = match plan.model {
+        Model::Closed { connections } => cores.min(connections),
+        // One thread sustains far more than this; spreading a modest rate
+        // over more threads only multiplies timer wake-ups (CPU per request).
+        Model::Open { rate, max_in_flight } => {
+            cores.min(max_in_flight).min((rate / OPEN_RATE_PER_THREAD).ceil() as usize)
+        }
+    }
+    .max(1);
     let claimed = Arc::new(AtomicU64::new(0));
 
     let (ready_tx, ready_rx) = mpsc::channel::<Result<(), String>>();
@@ -323,6 +330,9 @@ impl Shard {
             };
         }
         let _ = ready.send(Ok(()));
+        // The coordinator counts ready messages until every sender is gone:
+        // holding this one while waiting would hang it if another thread died.
+        drop(ready);
         let Ok(start) = start.recv() else {
             return Err("load cancelled during setup".into());
         };
@@ -366,8 +376,10 @@ async fn closed_worker(ctx: Rc<Local>, stream: u64, mut conn: Option<Conn>) {
     let plan = &*ctx.plan;
     let mut timer = Timer::new();
     let mut n = 0u64;
+    // The next request starts as soon as the previous one ended: its end
+    // time is the next start time, one clock read per request instead of two.
+    let mut begin = Instant::now();
     loop {
-        let begin = Instant::now();
         if ctx.window_end.is_some_and(|end| begin >= end) {
             break;
         }
@@ -385,12 +397,14 @@ async fn closed_worker(ctx: Rc<Local>, stream: u64, mut conn: Option<Conn>) {
         if measured {
             record(&ctx, plan, outcome, end - begin, end, false);
         }
+        begin = end;
         if matches!(outcome, Outcome::Failed(Failure::Connect)) {
-            let mut wake = Instant::now() + CONNECT_BACKOFF;
+            let mut wake = end + CONNECT_BACKOFF;
             if let Some(e) = ctx.window_end {
                 wake = wake.min(e);
             }
             tokio::time::sleep_until(wake.into()).await;
+            begin = Instant::now();
         }
     }
 }
@@ -444,8 +458,7 @@ async fn open_scheduler(
     let mut i = index as u64;
     while i < schedule.end {
         let due = start + schedule.offset(i);
-        let slept = Instant::now() < due;
-        if slept {
+        if Instant::now() < due {
             tokio::time::sleep_until(due.into()).await;
         }
         let mut waited = false;
@@ -462,7 +475,7 @@ async fn open_scheduler(
         };
         let now = Instant::now();
         let late = waited || now.saturating_duration_since(due) > LATE_SLACK;
-        let intended = if slept && !waited { now.min(due + TIMER_GRANULARITY) } else { due };
+        let intended = if waited { due } else { now.min(due + TIMER_GRANULARITY) };
         let measured = schedule.is_measured(i);
         tokio::task::spawn_local(open_request(ctx.clone(), pool.clone(), slot, i, intended, measured, late));
         i += threads as u64;

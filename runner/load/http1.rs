@@ -1,7 +1,6 @@
-//! A lean HTTP/1.1 client codec for the load engine: requests are encoded once
-//! and written as stored bytes; responses are parsed in place in a reused
-//! per-connection buffer and their bodies skipped, never copied or collected.
-//! Framing follows RFC 9112 §6.3 (Content-Length, chunked, close-delimited).
+//! A lean HTTP/1.1 client codec for the load engine: requests encoded once and
+//! sent as stored bytes; responses parsed in place, bodies skipped, never
+//! copied. Framing follows RFC 9112 §6.3 (Content-Length, chunked, close).
 
 use std::fmt;
 
@@ -88,15 +87,13 @@ pub struct Head {
 /// read more. Interim (1xx) responses are returned like any other; the
 /// caller skips them.
 pub fn parse_head(buf: &[u8], head_request: bool) -> Result<Option<Head>, ProtocolError> {
-    let Some(len) = find_head_end(buf) else {
-        if buf.len() > MAX_HEAD {
-            return err(format!("response head longer than {MAX_HEAD} bytes"));
-        }
-        return Ok(None);
+    // One pass: each line is examined as it is found, and the head ends at
+    // the first empty line (this runs once per response, so it matters).
+    let mut lines = Lines { buf, pos: 0 };
+    let incomplete = |buf: &[u8]| {
+        if buf.len() > MAX_HEAD { err(format!("response head longer than {MAX_HEAD} bytes")) } else { Ok(None) }
     };
-    let head = &buf[..len];
-    let mut lines = head[..len - 4].split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l));
-    let status_line = lines.next().unwrap_or_default();
+    let Some(status_line) = lines.next() else { return incomplete(buf) };
     // "HTTP/1.1 200 OK": version, status, optional reason.
     let (http10, rest) = if let Some(r) = status_line.strip_prefix(b"HTTP/1.1 ") {
         (false, r)
@@ -118,33 +115,44 @@ pub fn parse_head(buf: &[u8], head_request: bool) -> Result<Option<Head>, Protoc
     let mut chunked = false;
     let mut transfer_encoding = false;
     let mut close = http10;
-    for line in lines {
+    loop {
+        let Some(line) = lines.next() else { return incomplete(buf) };
+        if line.is_empty() {
+            break;
+        }
         let Some(colon) = line.iter().position(|&b| b == b':') else {
             return err(format!("malformed header line {:?}", String::from_utf8_lossy(line)));
         };
         let name = &line[..colon];
-        let value = line[colon + 1..].trim_ascii();
-        if name.eq_ignore_ascii_case(b"content-length") {
-            let Some(n) = parse_decimal(value) else {
-                return err(format!("invalid Content-Length {:?}", String::from_utf8_lossy(value)));
-            };
-            if content_length.is_some_and(|m| m != n) {
-                return err("conflicting Content-Length headers");
+        // Compare lengths first: most headers are none of these three.
+        match name.len() {
+            14 if name.eq_ignore_ascii_case(b"content-length") => {
+                let value = line[colon + 1..].trim_ascii();
+                let Some(n) = parse_decimal(value) else {
+                    return err(format!("invalid Content-Length {:?}", String::from_utf8_lossy(value)));
+                };
+                if content_length.is_some_and(|m| m != n) {
+                    return err("conflicting Content-Length headers");
+                }
+                content_length = Some(n);
             }
-            content_length = Some(n);
-        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
-            transfer_encoding = true;
-            // Only the last coding decides the framing.
-            let last = value.rsplit(|&b| b == b',').next().unwrap_or_default().trim_ascii();
-            chunked = last.eq_ignore_ascii_case(b"chunked");
-        } else if name.eq_ignore_ascii_case(b"connection") {
-            for token in value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
-                if token.eq_ignore_ascii_case(b"close") {
-                    close = true;
-                } else if token.eq_ignore_ascii_case(b"keep-alive") && http10 {
-                    close = false;
+            17 if name.eq_ignore_ascii_case(b"transfer-encoding") => {
+                transfer_encoding = true;
+                // Only the last coding decides the framing.
+                let value = line[colon + 1..].trim_ascii();
+                let last = value.rsplit(|&b| b == b',').next().unwrap_or_default().trim_ascii();
+                chunked = last.eq_ignore_ascii_case(b"chunked");
+            }
+            10 if name.eq_ignore_ascii_case(b"connection") => {
+                for token in line[colon + 1..].split(|&b| b == b',').map(<[u8]>::trim_ascii) {
+                    if token.eq_ignore_ascii_case(b"close") {
+                        close = true;
+                    } else if token.eq_ignore_ascii_case(b"keep-alive") && http10 {
+                        close = false;
+                    }
                 }
             }
+            _ => {}
         }
     }
     let framing = if head_request || status < 200 || status == 204 || status == 304 {
@@ -157,12 +165,25 @@ pub fn parse_head(buf: &[u8], head_request: bool) -> Result<Option<Head>, Protoc
         Framing::UntilClose
     };
     let keepalive = !close && framing != Framing::UntilClose;
-    Ok(Some(Head { status, len, framing, keepalive }))
+    Ok(Some(Head { status, len: lines.pos, framing, keepalive }))
 }
 
-fn find_head_end(buf: &[u8]) -> Option<usize> {
-    // Heads are short: a plain scan for CR LF CR LF beats anything clever.
-    buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4)
+/// Lines of a buffer, CR LF or bare LF terminated; an unterminated tail is
+/// not a line yet.
+struct Lines<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Lines<'a> {
+    #[inline]
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let rest = &self.buf[self.pos..];
+        let nl = rest.iter().position(|&b| b == b'\n')?;
+        self.pos += nl + 1;
+        let line = &rest[..nl];
+        Some(line.strip_suffix(b"\r").unwrap_or(line))
+    }
 }
 
 fn parse_decimal(s: &[u8]) -> Option<u64> {

@@ -1,14 +1,9 @@
 //! HTTP load generation for `http` scenarios and `perfgate load`: closed- and
-//! open-model load over hyper 1.x HTTP/1.1 connections, with latency in
+//! open-model load over HTTP/1.1 keep-alive connections, with latency in
 //! per-worker HDR histograms (open model corrected for coordinated omission).
-//!
-//! `run` is blocking: it starts one single-threaded tokio runtime per load
-//! thread (one per core, like wrk), so that nothing on the hot path is shared
-//! between threads, and merges the workers' measurements when they finish.
-//! Callers must check the target with `ensure_loopback` first.
 
 mod engine;
-pub mod http1;
+mod http1;
 pub mod model;
 pub mod recorder;
 pub mod url;
@@ -43,7 +38,11 @@ impl LoadError {
     }
 }
 
-/// Runs the spec to completion and returns what was measured. Blocking.
+/// Runs the spec to completion and returns what was measured. Blocking: it
+/// starts one single-threaded tokio runtime per load thread (up to one per
+/// core, like wrk), so that nothing on the hot path is shared between
+/// threads, and merges the threads' measurements at the end. It sends to
+/// whatever `spec.base_url` names: check it with `ensure_loopback` first.
 pub fn run(spec: &LoadSpec) -> Result<LoadReport, LoadError> {
     engine::run(spec)
 }

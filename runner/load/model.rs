@@ -164,10 +164,16 @@ impl StatusRanges {
         self.ranges.iter().any(|&(lo, hi)| lo <= status && status <= hi)
     }
 
-    /// Parses `200-299,404` (the CLI's `--expect-status`).
+    /// Parses `200-299,404,5xx` (the CLI's `--expect-status`; the same
+    /// spellings as a scenario's `expect_status`).
     pub fn parse(text: &str) -> Result<Vec<(u16, u16)>, String> {
         let mut out = Vec::new();
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            if let [d @ b'1'..=b'9', b'x' | b'X', b'x' | b'X'] = part.as_bytes() {
+                let lo = u16::from(d - b'0') * 100;
+                out.push((lo, lo + 99));
+                continue;
+            }
             let (lo, hi) = match part.split_once('-') {
                 Some((lo, hi)) => (lo.trim(), hi.trim()),
                 None => (part, part),
@@ -176,7 +182,7 @@ impl StatusRanges {
                 s.parse::<u16>()
                     .ok()
                     .filter(|v| (100..=999).contains(v))
-                    .ok_or_else(|| format!("invalid status {s:?} in {text:?}; write e.g. \"200-299,404\""))
+                    .ok_or_else(|| format!("invalid status {s:?} in {text:?}; write e.g. \"2xx,404\" or \"200-299\""))
             };
             let (lo, hi) = (parse(lo)?, parse(hi)?);
             if lo > hi {
@@ -280,7 +286,9 @@ mod tests {
         let custom = StatusRanges::new(&StatusRanges::parse("200-204, 404").unwrap());
         assert!(custom.accepts(204) && custom.accepts(404));
         assert!(!custom.accepts(205) && !custom.accepts(403));
+        assert_eq!(StatusRanges::parse("2xx, 404,5XX").unwrap(), vec![(200, 299), (404, 404), (500, 599)]);
         assert!(StatusRanges::parse("300-200").is_err());
+        assert!(StatusRanges::parse("0xx").is_err());
         assert!(StatusRanges::parse("abc").is_err());
         assert!(StatusRanges::parse("").is_err());
         assert!(StatusRanges::parse("42").is_err());

@@ -15,7 +15,14 @@ use tokio::net::{TcpListener, TcpStream};
 /// - `/status/N`: answers status N;
 /// - `/sleep/MS`: answers after MS milliseconds;
 /// - `/hang`: reads the request and never answers;
-/// - anything else: 200 "ok".
+/// - `/chunked`: a chunked body written in pieces;
+/// - `/big`: a 1 MiB body;
+/// - `/http10`: an HTTP/1.0 response delimited by closing the connection;
+/// - `/close`: announces `Connection: close` and closes;
+/// - `/silent-close`: answers normally, then closes without announcing it
+///   (as servers do with idle keep-alive connections);
+/// - `/continue`: a `100 Continue` interim response before the final one;
+/// - anything else: 200 "ok" (no body for HEAD).
 ///
 /// With `stall = Some((period, pause))`, every answer that would be sent
 /// during the first `pause` of each `period` (counted from the server's
@@ -130,6 +137,7 @@ async fn serve(mut stream: TcpStream, seen: Arc<Seen>, options: Options, epoch: 
         let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
         let mut lines = head.split("\r\n");
         let request_line = lines.next().unwrap_or_default();
+        let head_request = request_line.starts_with("HEAD ");
         let path = request_line.split(' ').nth(1).unwrap_or("/").split('?').next().unwrap_or("/").to_string();
         let mut content_length = 0usize;
         let mut close = false;
@@ -171,6 +179,51 @@ async fn serve(mut stream: TcpStream, seen: Arc<Seen>, options: Options, epoch: 
                 tokio::time::sleep(pause - phase).await;
             }
         }
+        match path.as_str() {
+            "/chunked" => {
+                let pieces: [&[u8]; 4] = [
+                    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel",
+                    b"lo\r\n1a;ext=1\r\nabcdefghijklmnopqrstuvwxyz\r",
+                    b"\n0\r\n",
+                    b"X-Trailer: 1\r\n\r\n",
+                ];
+                for p in pieces {
+                    if stream.write_all(p).await.is_err() {
+                        return;
+                    }
+                    let _ = stream.flush().await;
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+                continue;
+            }
+            "/big" => {
+                let body = vec![b'x'; 1 << 20];
+                let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
+                if stream.write_all(head.as_bytes()).await.is_err() || stream.write_all(&body).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+            "/http10" => {
+                let _ = stream.write_all(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil close").await;
+                let _ = stream.shutdown().await;
+                return;
+            }
+            "/close" | "/silent-close" => {
+                let announce = if path == "/close" { "Connection: close\r\n" } else { "" };
+                let r = format!("HTTP/1.1 200 OK\r\n{announce}Content-Length: 2\r\n\r\nok");
+                let _ = stream.write_all(r.as_bytes()).await;
+                let _ = stream.shutdown().await;
+                return;
+            }
+            "/continue" => {
+                if stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            _ => {}
+        }
         let reason = match status {
             200 => "OK",
             404 => "Not Found",
@@ -184,7 +237,9 @@ async fn serve(mut stream: TcpStream, seen: Arc<Seen>, options: Options, epoch: 
             if close { "Connection: close\r\n" } else { "" }
         );
         let mut out = response.into_bytes();
-        out.extend_from_slice(body);
+        if !head_request {
+            out.extend_from_slice(body);
+        }
         if stream.write_all(&out).await.is_err() {
             return;
         }
