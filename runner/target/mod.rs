@@ -5,7 +5,6 @@
 pub mod sampler;
 
 use crate::process::{self, GroupChild};
-use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -17,7 +16,7 @@ pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Probe {
-    /// GET this URL until it answers with a 2xx or 3xx status.
+    /// GET this URL until it answers with a 2xx status.
     Http(String),
     /// Connect to this host:port until it accepts.
     Tcp(String),
@@ -167,60 +166,14 @@ fn describe_status(status: std::process::ExitStatus) -> String {
 pub fn probe_once(probe: &Probe, timeout: Duration) -> bool {
     match probe {
         Probe::Tcp(addr) => resolve(addr).is_some_and(|a| TcpStream::connect_timeout(&a, timeout).is_ok()),
-        Probe::Http(url) => http_get(url, timeout).is_ok_and(|(status, _)| (200..400).contains(&status)),
+        // The metrics scraper's GET: one minimal HTTP/1.1 client for the
+        // harness's own requests. Ready means a 2xx answer.
+        Probe::Http(url) => crate::workload::counters::scrape(url, timeout).is_ok(),
     }
 }
 
 fn resolve(addr: &str) -> Option<SocketAddr> {
     addr.to_socket_addrs().ok()?.next()
-}
-
-/// A minimal HTTP/1.1 GET (probes and metric scrapes target loopback
-/// services; no TLS, no redirects). Returns the status and body.
-pub fn http_get(url: &str, timeout: Duration) -> std::io::Result<(u16, String)> {
-    let bad = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("{m}: {url}"));
-    let rest = url.strip_prefix("http://").ok_or_else(|| bad("only http:// URLs are supported"))?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let addr = resolve(authority).ok_or_else(|| bad("cannot resolve"))?;
-    let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
-    stream.set_read_timeout(Some(timeout))?;
-    stream.set_write_timeout(Some(timeout))?;
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\nUser-Agent: perfgate\r\n\r\n")?;
-    let mut buf = Vec::new();
-    stream.read_to_end(&mut buf)?;
-    let text = String::from_utf8_lossy(&buf);
-    let status: u16 = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "not an HTTP response"))?;
-    let body = match text.find("\r\n\r\n") {
-        Some(i) => text[i + 4..].to_string(),
-        None => String::new(),
-    };
-    let chunked =
-        text[..text.find("\r\n\r\n").unwrap_or(0)].to_ascii_lowercase().contains("transfer-encoding: chunked");
-    Ok((status, if chunked { dechunk(&body) } else { body }))
-}
-
-/// Decodes a chunked body (Go's net/http uses chunking for unsized bodies).
-fn dechunk(body: &str) -> String {
-    let mut out = String::new();
-    let mut rest = body;
-    while let Some(i) = rest.find("\r\n") {
-        let size = usize::from_str_radix(rest[..i].split(';').next().unwrap_or("0").trim(), 16).unwrap_or(0);
-        if size == 0 {
-            break;
-        }
-        let start = i + 2;
-        let end = (start + size).min(rest.len());
-        out.push_str(&rest[start..end]);
-        rest = rest.get(end + 2..).unwrap_or("");
-    }
-    out
 }
 
 #[cfg(test)]
@@ -242,8 +195,8 @@ mod tests {
         );
         let mut t = RunningTarget::start(&s, &log).unwrap();
         assert!(t.exited().is_none());
-        let (status, body) = http_get(&format!("http://127.0.0.1:{}/", t.port), Duration::from_secs(2)).unwrap();
-        assert_eq!(status, 200);
+        let body = crate::workload::counters::scrape(&format!("http://127.0.0.1:{}/", t.port), Duration::from_secs(2))
+            .unwrap();
         assert!(body.contains("Directory listing"), "{body}");
         let pid = t.pid();
         t.stop();
@@ -270,10 +223,5 @@ mod tests {
         let err = RunningTarget::start(&s, &log).unwrap_err().to_string();
         assert!(err.contains("never became ready: tcp probe 127.0.0.1:") && err.contains("starting"), "{err}");
         assert!(t0.elapsed() < Duration::from_secs(10));
-    }
-
-    #[test]
-    fn dechunks_go_style_bodies() {
-        assert_eq!(dechunk("5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"), "hello world");
     }
 }
