@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 pub const DEFAULT_ROUNDS: u32 = 10;
-pub const QUICK_ROUNDS: u32 = 6;
+pub const QUICK_ROUNDS: u32 = 8;
 pub const DEFAULT_THRESHOLD: f64 = 0.02;
 pub const DEFAULT_ALPHA: f64 = 0.05;
 
@@ -86,6 +86,17 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
     for path in &opts.scenario_files {
         files.push(config::load(path).map_err(|e| CompareError::BadInput(e.to_string()))?);
     }
+    // --quick: shorter windows too, not only fewer rounds (said in the results).
+    let mut quickened = Vec::new();
+    if opts.quick {
+        for f in &mut files {
+            for s in &mut f.scenarios {
+                if s.kind.quicken() {
+                    quickened.push(s.name.clone());
+                }
+            }
+        }
+    }
     let mut scenarios: Vec<LoadedScenario<'_>> = Vec::new();
     let mut names: Vec<String> = Vec::new();
     for file in &files {
@@ -99,7 +110,7 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
             }
             if let config::ScenarioKind::NotYetRunnable { kind } = &s.kind {
                 return Err(CompareError::BadInput(format!(
-                    "{}: scenario {:?} is of kind {kind:?}, which this version of perfgate cannot run yet (runnable: gobench, command)",
+                    "{}: scenario {:?} is of kind {kind:?}, which this version of perfgate cannot run yet (runnable: gobench, command, http, websocket, idle)",
                     file.path.display(),
                     s.name
                 )));
@@ -214,6 +225,17 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
     crate::note!("baseline:  {} ({})", baseline.label, short(&baseline.commit));
     crate::note!("candidate: {} ({})", candidate.label, short(&candidate.commit));
     results.warnings.extend(setting_warnings);
+    if !quickened.is_empty() {
+        results.warnings.push(format!(
+            "--quick: at most {QUICK_ROUNDS} rounds, and shorter windows for {} (warmup ≤ {:?}, window ≤ {:?}, \
+             ramp ≤ {:?}, benchtime ≤ {:?}): a first look, noisier than a full run",
+            quickened.join(", "),
+            config::QUICK_WARMUP,
+            config::QUICK_WINDOW,
+            config::QUICK_RAMP,
+            config::QUICK_BENCHTIME
+        ));
+    }
     if baseline.tree == candidate.tree {
         results.warnings.push(
             "baseline and candidate have the same source tree: this is an A/A run, any difference is noise".into(),
@@ -233,6 +255,8 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
             }
         }
     }
+    // One line per build, however many scenarios share it.
+    let mut announced = std::collections::BTreeSet::new();
     for s in &scenarios {
         let scenario = &s.file.scenarios[s.index];
         let mut pair: [Option<Prepared>; 2] = [None, None];
@@ -261,6 +285,9 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
             )
             .map_err(|e| stopped_before_measuring(&mut results, &out_dir, &scenario.name, v.role, workload_err(e)))?;
             for n in notes {
+                if !announced.insert((n.role.as_str(), n.what.clone(), n.build.key.clone())) {
+                    continue;
+                }
                 let how = if n.build.cached { "cached, not rebuilt" } else { "built" };
                 crate::note!("{:<9}  {}: {how} ({})", n.role.as_str(), n.what, n.build.key);
             }
@@ -364,6 +391,7 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
         let thresholds = match &scenario.kind {
             config::ScenarioKind::Http(h) => &h.thresholds,
             config::ScenarioKind::Idle(i) => &i.thresholds,
+            config::ScenarioKind::WebSocket(w) => &w.thresholds,
             _ => continue,
         };
         results.thresholds.extend(analyze::check_thresholds(&results.samples, &scenario.name, thresholds));

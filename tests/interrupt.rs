@@ -84,3 +84,88 @@ command = "sleep 30 & python3 -c 'import time; time.sleep(0.4)' {marker}"
     assert!(!worktrees.contains("prunable"), "{worktrees}");
     assert!(!repo.path().join(".perfgate/tmp").read_dir().map(|mut d| d.next().is_some()).unwrap_or(false));
 }
+
+/// Ctrl-C in the middle of a load window: the load stops at once (not at
+/// the window's end), the target's process group is gone, and the rounds
+/// measured before are kept.
+#[test]
+fn ctrl_c_mid_window_stops_the_load_and_the_target() {
+    let repo = Repo::new();
+    let marker = format!("perfgate-svc-marker-{}", std::process::id());
+    repo.write(
+        "server.py",
+        r#"
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+    def log_message(self, *args):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+"#,
+    );
+    repo.write(
+        "perf.toml",
+        &format!(
+            r#"
+name = "svc"
+
+[target]
+start = "python3 server.py {{port}} {marker}"
+ready = {{ tcp = "127.0.0.1:{{port}}", timeout = "20s" }}
+
+[[scenario]]
+name = "get"
+kind = "http"
+duration = "4s"
+warmup = "0s"
+connections = 2
+"#
+        ),
+    );
+    repo.commit_all("base");
+    let out = repo.path().join("out").join("svc");
+    let mut cmd = perfgate_cmd(
+        repo.path(),
+        &["compare", "--scenario", "perf.toml", "--rounds", "10", "--out", out.to_str().unwrap()],
+    );
+    cmd.process_group(0);
+    cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    let pid = child.id() as i32;
+    // Round 1 (two 4 s windows) is done by then; round 2's first window is running.
+    let results_so_far = out.join("logs").join("get-baseline-2.log");
+    let other = out.join("logs").join("get-candidate-2.log");
+    let until = Instant::now() + Duration::from_secs(60);
+    while !results_so_far.exists() && !other.exists() {
+        assert!(Instant::now() < until, "round 2 never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(1000));
+    let sent = Instant::now();
+    unsafe {
+        libc::kill(-pid, libc::SIGINT);
+    }
+    let output = child.wait_with_output().unwrap();
+    let took = sent.elapsed();
+    assert!(took < Duration::from_millis(2500), "took {took:?}: the load ran on to the window's end");
+    assert_eq!(output.status.code(), Some(130), "{}", common::text(&output));
+    std::thread::sleep(Duration::from_millis(200));
+    let leftover = std::process::Command::new("pgrep").args(["-f", &marker]).output().unwrap();
+    assert!(leftover.stdout.is_empty(), "target left running: {}", String::from_utf8_lossy(&leftover.stdout));
+    let results = read_results(&out.join("results.json"));
+    assert_eq!(results["run"]["status"], "interrupted");
+    let rounds: std::collections::BTreeSet<u64> = results["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["metric"] == "throughput")
+        .map(|s| s["round"].as_u64().unwrap())
+        .collect();
+    assert!(rounds.contains(&1), "round 1 was measured and must be kept: {rounds:?}");
+    assert!(!rounds.contains(&2), "the interrupted round must not count: {rounds:?}");
+}

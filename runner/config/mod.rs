@@ -123,6 +123,7 @@ pub enum ScenarioKind {
     Command(CommandScenario),
     Http(HttpScenario),
     Idle(IdleScenario),
+    WebSocket(WebSocketScenario),
     /// A kind whose fields validate but which this version cannot run yet.
     NotYetRunnable {
         kind: String,
@@ -136,6 +137,7 @@ impl ScenarioKind {
             ScenarioKind::Command(_) => "command",
             ScenarioKind::Http(_) => "http",
             ScenarioKind::Idle(_) => "idle",
+            ScenarioKind::WebSocket(_) => "websocket",
             ScenarioKind::NotYetRunnable { kind } => kind,
         }
     }
@@ -213,6 +215,71 @@ pub struct IdleScenario {
     pub profile: Vec<String>,
 }
 
+/// WebSocket clients held open against a service: connect (over `ramp`),
+/// optionally churn (disconnect and reconnect) and send messages whose echo
+/// round trip is timed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebSocketScenario {
+    pub duration: Duration,
+    pub warmup: Duration,
+    pub clients: u32,
+    /// Connections are opened evenly over this time before the warmup.
+    pub ramp: Duration,
+    /// Disconnect-and-reconnect cycles per second, over all clients.
+    pub churn: Option<f64>,
+    /// Messages per second, over all clients; each is echoed by the target.
+    pub rate: Option<f64>,
+    pub path: String,
+    pub message_size: u32,
+    pub url: Option<String>,
+    pub allow_remote: bool,
+    pub counters: Option<Vec<String>>,
+    pub thresholds: Vec<Threshold>,
+    pub profile: Vec<String>,
+}
+
+/// What `--quick` does to a scenario besides capping the rounds: shorter
+/// warmups and windows, and a shorter `benchtime`. Quick runs are for a
+/// first look; their figures are noisier and the reports say so.
+pub const QUICK_WARMUP: Duration = Duration::from_millis(300);
+pub const QUICK_WINDOW: Duration = Duration::from_secs(1);
+pub const QUICK_RAMP: Duration = Duration::from_millis(250);
+pub const QUICK_BENCHTIME: Duration = Duration::from_millis(100);
+
+impl ScenarioKind {
+    /// Shortens the scenario for `--quick`; true if anything changed.
+    pub fn quicken(&mut self) -> bool {
+        let cap = |d: &mut Duration, max: Duration| {
+            let changed = *d > max;
+            *d = (*d).min(max);
+            changed
+        };
+        match self {
+            ScenarioKind::Http(h) => cap(&mut h.warmup, QUICK_WARMUP) | cap(&mut h.duration, QUICK_WINDOW),
+            ScenarioKind::Idle(i) => cap(&mut i.warmup, QUICK_WARMUP) | cap(&mut i.duration, QUICK_WINDOW),
+            ScenarioKind::WebSocket(w) => {
+                cap(&mut w.warmup, QUICK_WARMUP) | cap(&mut w.duration, QUICK_WINDOW) | cap(&mut w.ramp, QUICK_RAMP)
+            }
+            ScenarioKind::GoBench(g) => {
+                // An iteration count ("100x") is left alone: it is exact already.
+                let current = match g.benchtime.as_deref() {
+                    None => Some(Duration::from_secs(1)), // go test's default
+                    Some(t) if t.ends_with('x') => None,
+                    Some(t) => parse_duration(t).ok(),
+                };
+                match current {
+                    Some(d) if d > QUICK_BENCHTIME => {
+                        g.benchtime = Some(format!("{}ms", QUICK_BENCHTIME.as_millis()));
+                        true
+                    }
+                    _ => false,
+                }
+            }
+            ScenarioKind::Command(_) | ScenarioKind::NotYetRunnable { .. } => false,
+        }
+    }
+}
+
 pub const KINDS: &[&str] = &["http", "websocket", "gobench", "cargobench", "command", "idle"];
 
 // ---- raw serde model: exactly the file's shape, unknown keys rejected ----
@@ -257,7 +324,6 @@ struct RawCandidate {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-#[allow(dead_code)] // load-scenario fields are validated now, run by a later stage
 struct RawScenario {
     name: Spanned<String>,
     kind: Spanned<String>,
@@ -555,6 +621,7 @@ pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
                     profile: s.profile.clone().unwrap_or_default(),
                 })
             }
+            "websocket" => ScenarioKind::WebSocket(websocket_scenario(&s, &key_at).map_err(|(span, m)| at(span, m))?),
             other => ScenarioKind::NotYetRunnable { kind: other.to_string() },
         };
         scenarios.push(Scenario { name, kind });
@@ -660,6 +727,55 @@ fn http_scenario(s: &RawScenario, key_at: &KeyAt<'_>) -> Result<HttpScenario, Lo
         profile: s.profile.clone().unwrap_or_default(),
     })
 }
+
+fn websocket_scenario(s: &RawScenario, key_at: &KeyAt<'_>) -> Result<WebSocketScenario, Located> {
+    let positive = |v: Option<f64>, key: &str, what: &str| -> Result<Option<f64>, Located> {
+        match v {
+            Some(x) if x.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) || !x.is_finite() => {
+                Err((key_at(key), format!("{key} must be a positive number of {what} per second")))
+            }
+            other => Ok(other),
+        }
+    };
+    let clients = s.clients.unwrap_or(10);
+    if clients == 0 {
+        return Err((key_at("clients"), "clients must be at least 1".into()));
+    }
+    let path = s.path.clone().unwrap_or_else(|| "/".into());
+    if !path.starts_with('/') {
+        return Err((key_at("path"), format!("path {path:?} must start with /")));
+    }
+    let message_size = s.message_size.unwrap_or(64);
+    if message_size < MIN_WS_MESSAGE {
+        return Err((
+            key_at("message_size"),
+            format!("message_size must be at least {MIN_WS_MESSAGE} bytes (room for the sequence number)"),
+        ));
+    }
+    let duration = s.duration.map(|d| d.0).unwrap_or(Duration::from_secs(10));
+    if duration.is_zero() {
+        return Err((key_at("duration"), "duration must be longer than 0s".into()));
+    }
+    Ok(WebSocketScenario {
+        duration,
+        warmup: s.warmup.map(|d| d.0).unwrap_or(Duration::from_secs(1)),
+        clients,
+        ramp: s.ramp.map(|d| d.0).unwrap_or(Duration::ZERO),
+        churn: positive(s.churn, "churn", "reconnects")?,
+        rate: positive(s.rate, "rate", "messages")?,
+        path,
+        message_size,
+        url: s.url.clone(),
+        allow_remote: s.allow_remote.unwrap_or(false),
+        counters: s.counters.clone(),
+        thresholds: thresholds(s, key_at)?,
+        profile: s.profile.clone().unwrap_or_default(),
+    })
+}
+
+/// The smallest WebSocket message perfgate sends: a marker and a sequence
+/// number must fit.
+pub const MIN_WS_MESSAGE: u32 = 24;
 
 /// `dir` values are relative to each variant's checkout and must stay inside
 /// it: `../x` or `/abs` would measure the same (live) code for both variants.
@@ -864,5 +980,43 @@ thresholds = ["p99 < 50ms", "error_rate < 0.1%"]
             parse_str("name = \"x\"\n[target]\nrestart = \"sometimes\"\n[[scenario]]\nname=\"b\"\nkind=\"idle\"\n")
                 .unwrap_err();
         assert!(err.starts_with("s.toml:3:11: ") && err.contains("sometimes"), "{err}");
+    }
+
+    #[test]
+    fn websocket_scenarios_and_their_mistakes() {
+        let text = "name = \"x\"\n[[scenario]]\nname = \"live\"\nkind = \"websocket\"\npath = \"/ws\"\nclients = 50\nramp = \"500ms\"\nchurn = 20\nrate = 200\nthresholds = [\"p99 < 50ms\"]\n";
+        let f = parse_str(text).unwrap();
+        let ScenarioKind::WebSocket(w) = &f.scenarios[0].kind else { panic!("websocket") };
+        assert_eq!((w.clients, w.path.as_str(), w.churn, w.rate), (50, "/ws", Some(20.0), Some(200.0)));
+        assert_eq!((w.ramp, w.message_size, w.duration), (Duration::from_millis(500), 64, Duration::from_secs(10)));
+        assert_eq!(w.thresholds[0].metric, "latency_p99");
+
+        let bad = |extra: &str| {
+            parse_str(&format!("name = \"x\"\n[[scenario]]\nname=\"b\"\nkind=\"websocket\"\n{extra}\n")).unwrap_err()
+        };
+        let err = bad("churn = -1");
+        assert!(err.starts_with("s.toml:5:1: ") && err.contains("churn must be a positive"), "{err}");
+        let err = bad("clients = 0");
+        assert!(err.starts_with("s.toml:5:1: ") && err.contains("at least 1"), "{err}");
+        let err = bad("message_size = 8");
+        assert!(err.starts_with("s.toml:5:1: ") && err.contains("at least 24"), "{err}");
+        let err = bad("path = \"ws\"");
+        assert!(err.starts_with("s.toml:5:1: ") && err.contains("must start with /"), "{err}");
+        let err = bad("connections = 4");
+        assert!(err.starts_with("s.toml:5:1: ") && err.contains("does not apply"), "{err}");
+    }
+
+    #[test]
+    fn quick_shortens_windows_but_not_iteration_counts() {
+        let text = "name = \"x\"\n[[scenario]]\nname=\"w\"\nkind=\"websocket\"\nramp=\"2s\"\n[[scenario]]\nname=\"g\"\nkind=\"gobench\"\n[[scenario]]\nname=\"n\"\nkind=\"gobench\"\nbenchtime=\"50x\"\n[[scenario]]\nname=\"i\"\nkind=\"idle\"\nduration=\"500ms\"\nwarmup=\"0s\"\n";
+        let mut f = parse_str(text).unwrap();
+        let changed: Vec<bool> = f.scenarios.iter_mut().map(|s| s.kind.quicken()).collect();
+        assert_eq!(changed, vec![true, true, false, false]);
+        let ScenarioKind::WebSocket(w) = &f.scenarios[0].kind else { panic!() };
+        assert_eq!((w.warmup, w.duration, w.ramp), (QUICK_WARMUP, QUICK_WINDOW, QUICK_RAMP));
+        let ScenarioKind::GoBench(g) = &f.scenarios[1].kind else { panic!() };
+        assert_eq!(g.benchtime.as_deref(), Some("100ms"));
+        let ScenarioKind::GoBench(g) = &f.scenarios[2].kind else { panic!() };
+        assert_eq!(g.benchtime.as_deref(), Some("50x"));
     }
 }

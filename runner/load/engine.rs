@@ -180,7 +180,7 @@ fn join_path(target: &TargetUrl, path: &str) -> String {
 
 /// `localhost` may resolve to ::1 and 127.0.0.1 while the target listens on
 /// one of them only: take the first address that accepts a connection.
-fn pick_address(addrs: &[SocketAddr]) -> SocketAddr {
+pub(super) fn pick_address(addrs: &[SocketAddr]) -> SocketAddr {
     if addrs.len() > 1 {
         for a in addrs {
             if std::net::TcpStream::connect_timeout(a, Duration::from_millis(500)).is_ok() {
@@ -263,7 +263,7 @@ pub fn run(spec: &LoadSpec) -> Result<LoadReport, LoadError> {
 }
 
 /// User + system CPU time of this whole process so far.
-fn process_cpu() -> Duration {
+pub(super) fn process_cpu() -> Duration {
     // SAFETY: getrusage only writes the struct we pass.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
@@ -380,7 +380,8 @@ async fn closed_worker(ctx: Rc<Local>, stream: u64, mut conn: Option<Conn>) {
     // time is the next start time, one clock read per request instead of two.
     let mut begin = Instant::now();
     loop {
-        if ctx.window_end.is_some_and(|end| begin >= end) {
+        // Ctrl-C ends the run between requests: the caller reports it.
+        if ctx.window_end.is_some_and(|end| begin >= end) || crate::process::interrupted() {
             break;
         }
         let measured = begin >= ctx.window_start;
@@ -456,7 +457,7 @@ async fn open_scheduler(
     }
     let pool = Rc::new(OpenPool { idle: RefCell::new(Vec::new()), created: Cell::new(0), returned: Notify::new() });
     let mut i = index as u64;
-    while i < schedule.end {
+    while i < schedule.end && !crate::process::interrupted() {
         let due = start + schedule.offset(i);
         if Instant::now() < due {
             tokio::time::sleep_until(due.into()).await;

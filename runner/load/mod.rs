@@ -7,10 +7,12 @@ mod http1;
 pub mod model;
 pub mod recorder;
 pub mod url;
+pub mod ws;
 
 pub use model::{LoadSpec, Model, RequestMix, RequestSpec, StatusRanges};
 pub use recorder::LoadReport;
 pub use url::{TargetUrl, ensure_loopback};
+pub use ws::{WindowEdge, WsReport, WsSpec};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {

@@ -154,10 +154,19 @@ pub fn prepare(
             service::prepare(&scenario.name, service::Load::Idle(i.clone()), target, target_build, ctx, allow_remote)
                 .map(|p| Prepared::Service(Box::new(p)))
         }
+        ScenarioKind::WebSocket(w) => service::prepare(
+            &scenario.name,
+            service::Load::WebSocket(w.clone()),
+            target,
+            target_build,
+            ctx,
+            allow_remote,
+        )
+        .map(|p| Prepared::Service(Box::new(p))),
         ScenarioKind::NotYetRunnable { kind } => Err(WorkloadError::Invalid {
             scenario: scenario.name.clone(),
             message: format!(
-                "scenarios of kind {kind:?} cannot be run by this version of perfgate yet (runnable: gobench, command)"
+                "scenarios of kind {kind:?} cannot be run by this version of perfgate yet (runnable: gobench, command, http, websocket, idle)"
             ),
         }),
     }
@@ -182,7 +191,7 @@ pub fn finish(prepared: &mut Prepared) {
 
 /// Scenario kinds that run against a started service.
 pub fn is_service(kind: &ScenarioKind) -> bool {
-    matches!(kind, ScenarioKind::Http(_) | ScenarioKind::Idle(_))
+    matches!(kind, ScenarioKind::Http(_) | ScenarioKind::Idle(_) | ScenarioKind::WebSocket(_))
 }
 
 /// Builds the `[target]` once per variant, cached by tree + command + env.

@@ -3,7 +3,7 @@
 //! tree from the sampler, and its Prometheus counters scraped on both edges.
 
 use super::{Measurement, StepFailure, TrialOutput, VariantContext, WorkloadError};
-use crate::config::{HttpRequest, HttpScenario, IdleScenario, LoadModel, Restart, Target};
+use crate::config::{HttpRequest, HttpScenario, IdleScenario, LoadModel, Restart, Target, WebSocketScenario};
 use crate::load::{self, LoadReport, LoadSpec, Model, RequestSpec};
 use crate::stats::Better;
 use crate::target::sampler::{self, Sampler};
@@ -20,6 +20,17 @@ const SAMPLE_EVERY: Duration = Duration::from_millis(100);
 pub enum Load {
     Http(HttpScenario),
     Idle(IdleScenario),
+    WebSocket(WebSocketScenario),
+}
+
+impl Load {
+    fn counters(&self) -> Option<&[String]> {
+        match self {
+            Load::Http(h) => h.counters.as_deref(),
+            Load::Idle(i) => i.counters.as_deref(),
+            Load::WebSocket(w) => w.counters.as_deref(),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -45,11 +56,12 @@ pub fn prepare(
     allow_remote_cli: bool,
 ) -> Result<Prepared, WorkloadError> {
     let invalid = |message: String| WorkloadError::Invalid { scenario: scenario.into(), message };
-    let url = match &load {
-        Load::Http(h) => h.url.clone(),
-        Load::Idle(_) => None,
+    let (url, allow_remote) = match &load {
+        Load::Http(h) => (h.url.clone(), h.allow_remote),
+        Load::WebSocket(w) => (w.url.clone(), w.allow_remote),
+        Load::Idle(_) => (None, false),
     };
-    let allow_remote = matches!(&load, Load::Http(h) if h.allow_remote) && allow_remote_cli;
+    let allow_remote = allow_remote && allow_remote_cli;
     let spec = match (target, &url) {
         (_, Some(_)) => None,
         (Some(t), None) => {
@@ -84,7 +96,11 @@ pub fn prepare(
     };
     let base_url = url.clone().unwrap_or_else(|| "http://127.0.0.1:{port}".into());
     // Checked before any load is sent: nobody load-tests production by accident.
-    load::ensure_loopback(&with_port(&base_url, 1), allow_remote).map_err(|e| invalid(e.to_string()))?;
+    let http_form = match base_url.strip_prefix("ws://") {
+        Some(rest) => format!("http://{rest}"),
+        None => base_url.clone(),
+    };
+    load::ensure_loopback(&with_port(&http_form, 1), allow_remote).map_err(|e| invalid(e.to_string()))?;
     Ok(Prepared {
         scenario: scenario.into(),
         load,
@@ -168,12 +184,14 @@ fn measure(p: &Prepared, base: &str, metrics_url: Option<&str>, round: u32) -> R
     let (warmup, window) = match &p.load {
         Load::Http(h) => (h.warmup, h.duration),
         Load::Idle(i) => (i.warmup, i.duration),
+        Load::WebSocket(w) => return measure_websocket(p, w, base, metrics_url),
     };
     let load_spec = |duration: Duration, total: Option<u64>| -> Option<LoadSpec> {
         let (requests, model, keepalive, expect_status) = match &p.load {
             Load::Http(h) => {
                 (engine_requests(&h.requests), engine_model(&h.model), h.keepalive, h.expect_status.clone())
             }
+            Load::WebSocket(_) => return None,
             Load::Idle(i) => {
                 let (rate, reqs) = i.trickle.as_ref()?;
                 (engine_requests(reqs), Model::Open { rate: *rate, max_in_flight: 4 }, true, vec![(200, 399)])
@@ -193,7 +211,11 @@ fn measure(p: &Prepared, base: &str, metrics_url: Option<&str>, round: u32) -> R
         })
     };
     let run_load = |spec: &LoadSpec| -> Result<LoadReport, WorkloadError> {
-        load::run(spec).map_err(|e| {
+        let report = load::run(spec);
+        if crate::process::interrupted() {
+            return Err(WorkloadError::Interrupted);
+        }
+        report.map_err(|e| {
             WorkloadError::TrialFailed(Box::new(StepFailure {
                 what: format!("load for scenario {:?}", p.scenario),
                 command: format!("load {}", spec.base_url),
@@ -209,7 +231,7 @@ fn measure(p: &Prepared, base: &str, metrics_url: Option<&str>, round: u32) -> R
             Some(spec) => {
                 run_load(&spec)?;
             }
-            None => std::thread::sleep(warmup),
+            None => sleep_interruptible(warmup),
         }
     }
     let sampler = p.running.as_ref().map(|t| Sampler::start(t.pid(), SAMPLE_EVERY));
@@ -218,15 +240,18 @@ fn measure(p: &Prepared, base: &str, metrics_url: Option<&str>, round: u32) -> R
     let started = Instant::now();
     let total = match &p.load {
         Load::Http(h) => h.max_requests,
-        Load::Idle(_) => None,
+        _ => None,
     };
     let report = match load_spec(window, total) {
         Some(spec) => Some(run_load(&spec)?),
         None => {
-            std::thread::sleep(window);
+            sleep_interruptible(window);
             None
         }
     };
+    if crate::process::interrupted() {
+        return Err(WorkloadError::Interrupted);
+    }
     let seconds = started.elapsed().as_secs_f64();
     let to = sampler.as_ref().map(|s| s.mark()).unwrap_or(0.0);
     let after = metrics_url.map(|u| counters::scrape(u, Duration::from_secs(5)));
@@ -256,25 +281,181 @@ fn measure(p: &Prepared, base: &str, metrics_url: Option<&str>, round: u32) -> R
             push("generator_cpu_per_request", "s", Better::Lower, r.generator_cpu.as_secs_f64() / requests as f64);
         }
     }
-    if let Some(w) = sampler::window_metrics(&samples, from, to) {
+    // Under a closed model the load adapts to the service: its utilization
+    // says how saturated it was, not how efficient (cpu_per_request does),
+    // and judging it would call a faster service that keeps its core busy
+    // a regression.
+    let utilization = !matches!(&p.load, Load::Http(h) if matches!(h.model, LoadModel::Closed { .. }));
+    let observed =
+        Observed { samples: &samples, from, to, before: &before, after: &after, requests, seconds, utilization };
+    push_target_metrics(&mut out, p, observed);
+    Ok(out)
+}
+
+type Scrape = Option<Result<String, counters::CounterError>>;
+
+/// What was seen of the target over one measured window.
+struct Observed<'a> {
+    samples: &'a [sampler::ResourceSample],
+    /// The window's edges on the sampler's clock.
+    from: f64,
+    to: f64,
+    before: &'a Scrape,
+    after: &'a Scrape,
+    requests: u64,
+    seconds: f64,
+    /// Whether to report `cpu_utilization` (see `measure`).
+    utilization: bool,
+}
+
+/// The target's resource use over the window (from the sampler) and its
+/// counters (from the two scrapes), per request where `requests` > 0.
+fn push_target_metrics(out: &mut TrialOutput, p: &Prepared, o: Observed<'_>) {
+    let Observed { samples, from, to, before, after, requests, seconds, utilization } = o;
+    let mut push = |metric: &str, unit: &str, better: Better, value: f64| {
+        out.measurements.push(Measurement {
+            benchmark: p.scenario.clone(),
+            metric: metric.into(),
+            unit: unit.into(),
+            better,
+            value,
+        });
+    };
+    if let Some(w) = sampler::window_metrics(samples, from, to) {
         if requests > 0 {
             push("cpu_per_request", "s", Better::Lower, w.cpu_seconds / requests as f64);
         }
-        push("cpu_utilization", "cores", Better::Lower, w.cpu_utilization);
+        if utilization {
+            push("cpu_utilization", "cores", Better::Lower, w.cpu_utilization);
+        }
         push("rss_peak", "B", Better::Lower, w.rss_peak as f64);
         push("rss_mean", "B", Better::Lower, w.rss_mean);
         push("rss_growth", "B/s", Better::Lower, w.rss_growth);
         push("threads", "", Better::Lower, w.threads_end as f64);
     }
-    if let (Some(Ok(before)), Some(Ok(after))) = (&before, &after) {
+    if let (Some(Ok(before)), Some(Ok(after))) = (before, after) {
         let parse = |t: &str| crate::formats::prometheus::parse(t).unwrap_or_default();
-        let select = match &p.load {
-            Load::Http(h) => h.counters.as_deref(),
-            Load::Idle(i) => i.counters.as_deref(),
-        };
-        for c in counters::counter_metrics(&parse(before), &parse(after), requests, seconds, select) {
+        for c in counters::counter_metrics(&parse(before), &parse(after), requests, seconds, p.load.counters()) {
             push(&c.name, &c.unit, c.better, c.value);
         }
     }
+}
+
+/// A WebSocket trial: ramp, warmup and window run as one load run; the
+/// sampler marks and counter scrapes happen at the window's edges. A
+/// "request" here is an echoed message, so counters per request are per
+/// message (none when the scenario sends no messages).
+fn measure_websocket(
+    p: &Prepared,
+    w: &WebSocketScenario,
+    base: &str,
+    metrics_url: Option<&str>,
+) -> Result<TrialOutput, WorkloadError> {
+    let url = format!("{}{}", base.trim_end_matches('/'), w.path);
+    let spec = load::WsSpec {
+        url: url.clone(),
+        clients: w.clients as usize,
+        ramp: w.ramp,
+        warmup: w.warmup,
+        duration: w.duration,
+        churn: w.churn,
+        rate: w.rate,
+        message_size: w.message_size as usize,
+        connect_timeout: Duration::from_secs(10),
+    };
+    let sampler = p.running.as_ref().map(|t| Sampler::start(t.pid(), SAMPLE_EVERY));
+    let (mut before, mut after): (Scrape, Scrape) = (None, None);
+    let (mut from, mut to) = (0.0, 0.0);
+    let (mut started, mut seconds) = (None, 0.0);
+    let report = load::ws::run(&spec, |edge| match edge {
+        load::WindowEdge::Start => {
+            before = metrics_url.map(|u| counters::scrape(u, Duration::from_secs(5)));
+            from = sampler.as_ref().map(|s| s.mark()).unwrap_or(0.0);
+            started = Some(Instant::now());
+        }
+        load::WindowEdge::End => {
+            seconds = started.map(|t| t.elapsed().as_secs_f64()).unwrap_or(0.0);
+            to = sampler.as_ref().map(|s| s.mark()).unwrap_or(0.0);
+            after = metrics_url.map(|u| counters::scrape(u, Duration::from_secs(5)));
+        }
+    });
+    let samples = sampler.map(Sampler::stop).unwrap_or_default();
+    if crate::process::interrupted() {
+        return Err(WorkloadError::Interrupted);
+    }
+    let r = report.map_err(|e| {
+        WorkloadError::TrialFailed(Box::new(StepFailure {
+            what: format!("WebSocket load for scenario {:?}", p.scenario),
+            command: format!("websocket {url}"),
+            status: e.to_string(),
+            tail: String::new(),
+            log: String::new(),
+        }))
+    })?;
+    if r.connects == 0 {
+        let why = r.failures.first().map(|(w, n)| format!("{w} ({n}x)")).unwrap_or_else(|| "no attempt".into());
+        return Err(WorkloadError::TrialFailed(Box::new(StepFailure {
+            what: format!("WebSocket load for scenario {:?}", p.scenario),
+            command: format!("websocket {url}"),
+            status: format!("no client could connect: {why}"),
+            tail: String::new(),
+            log: String::new(),
+        })));
+    }
+    let mut out = TrialOutput::default();
+    let mut push = |metric: &str, unit: &str, better: Better, value: f64| {
+        out.measurements.push(Measurement {
+            benchmark: p.scenario.clone(),
+            metric: metric.into(),
+            unit: unit.into(),
+            better,
+            value,
+        });
+    };
+    for (name, q) in [("connect_p50", 0.50), ("connect_p90", 0.90), ("connect_p99", 0.99)] {
+        push(name, "s", Better::Lower, r.connect_at(q));
+    }
+    push("connect_max", "s", Better::Lower, r.connect_max());
+    push("failed_upgrades", "", Better::Lower, r.failed_upgrades as f64);
+    push("unexpected_disconnects", "", Better::Lower, r.unexpected_disconnects as f64);
+    push("messages_received_per_second", "msg/s", Better::Higher, r.received_per_second());
+    if w.rate.is_some() {
+        push("messages_sent_per_second", "msg/s", Better::Higher, r.sent_per_second());
+        if !r.rtt.is_empty() {
+            for (name, q) in
+                [("latency_p50", 0.50), ("latency_p90", 0.90), ("latency_p99", 0.99), ("latency_p999", 0.999)]
+            {
+                push(name, "s", Better::Lower, r.rtt_at(q));
+            }
+            push("latency_max", "s", Better::Lower, r.rtt_max());
+            push("latency_mean", "s", Better::Lower, r.rtt_mean());
+        }
+        let loss = if r.sent == 0 { 0.0 } else { r.unanswered as f64 / r.sent as f64 };
+        push("unanswered_rate", "ratio", Better::Lower, loss);
+    }
+    push("generator_cpu_utilization", "cores", Better::Lower, r.generator_cpu_utilization());
+    let observed = Observed {
+        samples: &samples,
+        from,
+        to,
+        before: &before,
+        after: &after,
+        requests: r.sent,
+        seconds,
+        utilization: true,
+    };
+    push_target_metrics(&mut out, p, observed);
     Ok(out)
+}
+
+/// Sleeps, waking early when the run is interrupted.
+fn sleep_interruptible(d: Duration) {
+    let until = Instant::now() + d;
+    while !crate::process::interrupted() {
+        let now = Instant::now();
+        if now >= until {
+            return;
+        }
+        std::thread::sleep((until - now).min(Duration::from_millis(50)));
+    }
 }
