@@ -31,6 +31,7 @@ pub fn analyze(samples: &[Sample], cfg: &CompareConfig) -> Analysis {
     }
 
     let mut comparisons = Vec::new();
+    let mut scaled: Vec<bool> = Vec::new();
     let mut one_sided: Vec<(String, String, Role)> = Vec::new();
     for key in &order {
         let group = &groups[key];
@@ -54,7 +55,11 @@ pub fn analyze(samples: &[Sample], cfg: &CompareConfig) -> Analysis {
         let pairs: Vec<(f64, f64)> = base.iter().filter_map(|(round, b)| cand.get(round).map(|c| (*b, *c))).collect();
         // Samples from the same interleaved rounds share the machine's drift:
         // pairing removes it. Fall back to the unpaired test when rounds don't match up.
-        let effect = if pairs.len() >= 2 {
+        let scale = growth_scale(&groups, key).filter(|_| pairs.len() >= 2);
+        scaled.push(scale.is_some());
+        let effect = if let Some(scale) = scale {
+            stats::compare_paired_on_scale(&pairs, scale, cfg)
+        } else if pairs.len() >= 2 {
             stats::compare_paired(&pairs, cfg)
         } else {
             stats::compare_unpaired(&base_values, &cand_values, cfg)
@@ -83,8 +88,11 @@ pub fn analyze(samples: &[Sample], cfg: &CompareConfig) -> Analysis {
 
     // One family per run: every p-value is corrected against all the others.
     crate::results::judge(&mut comparisons, cfg);
-    for c in &mut comparisons {
+    for (c, scaled) in comparisons.iter_mut().zip(scaled) {
         c.notes = notes(c, cfg);
+        if scaled {
+            c.notes.insert(0, "delta in % of baseline RSS per second".into());
+        }
     }
     let geomeans = geomeans(&comparisons);
     let warnings = one_sided
@@ -94,6 +102,31 @@ pub fn analyze(samples: &[Sample], cfg: &CompareConfig) -> Analysis {
         })
         .collect();
     Analysis { comparisons, geomeans, warnings }
+}
+
+/// `rss_growth` is a slope whose healthy value is 0, so a ratio to the
+/// baseline's slope says nothing (a baseline near 0 turns noise into
+/// ±500%). Its change is judged as a share of the baseline's median RSS per
+/// second instead: with the default 2% threshold, growth must change by 2%
+/// of the process's memory per second to count — what a window of a few
+/// seconds can tell apart from garbage-collector swings.
+pub const GROWTH_METRIC: &str = "rss_growth";
+const GROWTH_LEVEL_METRIC: &str = "rss_mean";
+
+fn growth_scale(
+    groups: &HashMap<(String, String, String), Vec<&Sample>>,
+    key: &(String, String, String),
+) -> Option<f64> {
+    if key.2 != GROWTH_METRIC {
+        return None;
+    }
+    let level = groups.get(&(key.0.clone(), key.1.clone(), GROWTH_LEVEL_METRIC.to_string()))?;
+    let mut base: Vec<f64> = level.iter().filter(|s| s.variant == Role::Baseline).map(|s| s.value).collect();
+    if base.is_empty() {
+        return None;
+    }
+    base.sort_by(f64::total_cmp);
+    Some(stats::summarize(&base, 0.95).median).filter(|m| *m > 0.0)
 }
 
 /// Warnings that belong next to a row: why a verdict is weak, or why a
@@ -338,5 +371,34 @@ mod tests {
         assert!(!checks[0].passed && (checks[0].observed.unwrap() - 0.045).abs() < 1e-12);
         assert!(!checks[1].passed && checks[1].observed.is_none());
         assert!(checks[2].passed && (checks[2].observed.unwrap() - 0.021).abs() < 1e-12);
+    }
+
+    #[test]
+    fn rss_growth_is_judged_against_the_rss_level_not_its_own_baseline() {
+        let cfg = CompareConfig { alpha: 0.05, confidence: 0.95, threshold: 0.02 };
+        let mib = 1024.0 * 1024.0;
+        let with = |base_growth: [f64; 8], cand_growth: [f64; 8]| {
+            let mut out = Vec::new();
+            for r in 0..8 {
+                let round = r as u32 + 1;
+                out.push(sample("svc", "rss_mean", Better::Lower, Role::Baseline, round, 30.0 * mib));
+                out.push(sample("svc", "rss_mean", Better::Lower, Role::Candidate, round, 30.0 * mib));
+                out.push(sample("svc", "rss_growth", Better::Lower, Role::Baseline, round, base_growth[r]));
+                out.push(sample("svc", "rss_growth", Better::Lower, Role::Candidate, round, cand_growth[r]));
+            }
+            let a = analyze(&out, &cfg);
+            a.comparisons.into_iter().find(|c| c.metric == "rss_growth").unwrap()
+        };
+        // Both flat: a baseline of 0 and a candidate of a few KiB/s is a
+        // huge ratio but nothing at all next to 30 MiB of RSS.
+        let c = with([0.0; 8], [40e3, 52e3, 60e3, 81e3, 70e3, 88e3, 45e3, 52e3]);
+        assert_ne!(c.verdict, Verdict::Regressed, "{c:?}");
+        assert!(c.delta_pct.abs() < 1.0, "{}", c.delta_pct);
+        assert_eq!(c.notes[0], "delta in % of baseline RSS per second");
+        // A leak of ~1.8 MiB/s fixed: 6% of RSS per second, improved.
+        let c =
+            with([1.8 * mib, 1.9 * mib, 1.7 * mib, 1.8 * mib, 1.85 * mib, 1.75 * mib, 1.8 * mib, 1.9 * mib], [0.0; 8]);
+        assert_eq!(c.verdict, Verdict::Improved, "{c:?}");
+        assert!((c.delta_pct + 6.0).abs() < 0.5, "{}", c.delta_pct);
     }
 }

@@ -84,7 +84,7 @@ fn spec_from_args(args: &LoadArgs) -> Result<LoadSpec, CliError> {
         crate::config::parse_duration(text).map_err(|e| CliError::bad_input(anyhow!("--{flag}: {e}")))
     };
     // The URL as given is sent as given: split it into origin and path+query.
-    let uri: hyper::Uri = args.url.trim().parse().map_err(|e| bad(format!("invalid URL {:?}: {e}", args.url)))?;
+    let uri: http::Uri = args.url.trim().parse().map_err(|e| bad(format!("invalid URL {:?}: {e}", args.url)))?;
     load::TargetUrl::parse(&args.url).map_err(CliError::bad_input)?;
     let authority = uri.authority().map(|a| a.as_str()).unwrap_or_default();
     let path = uri.path_and_query().map(|p| p.as_str()).filter(|p| !p.is_empty()).unwrap_or("/");

@@ -22,7 +22,7 @@ pub struct TargetUrl {
 impl TargetUrl {
     pub fn parse(url: &str) -> Result<TargetUrl, LoadError> {
         let bad = |why: &str| LoadError::InvalidUrl { url: url.to_string(), reason: why.to_string() };
-        let uri: hyper::Uri = url.trim().parse().map_err(|e| bad(&format!("{e}")))?;
+        let uri: http::Uri = url.trim().parse().map_err(|e| bad(&format!("{e}")))?;
         match uri.scheme_str() {
             Some("http") => {}
             Some("https") => return Err(bad("https is not supported: perfgate load speaks plain HTTP/1.1")),

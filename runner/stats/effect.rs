@@ -116,6 +116,29 @@ pub fn compare_paired(pairs: &[(f64, f64)], cfg: &CompareConfig) -> Effect {
     })
 }
 
+/// Paired comparison of a metric whose natural level is zero (a growth
+/// rate), where a ratio to the baseline means nothing: the test runs on the
+/// per-round differences and the change is their median expressed as a
+/// percentage of `scale`, a level the caller chooses (e.g. the baseline's
+/// RSS for `rss_growth`: "growth went down by 3% of RSS per second").
+pub fn compare_paired_on_scale(pairs: &[(f64, f64)], scale: f64, cfg: &CompareConfig) -> Effect {
+    let test = Test::WilcoxonSignedRank;
+    if pairs.is_empty() || !(scale > 0.0 && scale.is_finite()) {
+        return compare_paired(pairs, cfg);
+    }
+    let diffs: Vec<f64> = pairs.iter().map(|&(b, c)| c - b).collect();
+    let sorted = sorted_copy(&diffs);
+    let interval = median_interval(&sorted, cfg.confidence).map(|(lo, hi)| (lo / scale * 100.0, hi / scale * 100.0));
+    finish(Effect {
+        delta_pct: median_sorted(&sorted) / scale * 100.0,
+        delta_ci_low_pct: interval.map(|(lo, _)| lo),
+        delta_ci_high_pct: interval.map(|(_, hi)| hi),
+        p_value: Some(wilcoxon_signed_rank(&diffs)),
+        test,
+        mde_pct: paired_difference_mde_pct(&diffs, scale, cfg.alpha),
+    })
+}
+
 /// Relative change from `base` to `new` in percent, benchstat's
 /// `(new/old − 1)·100` for a positive base.
 ///

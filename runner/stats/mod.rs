@@ -111,7 +111,7 @@ mod summary;
 mod verdict;
 mod wilcoxon;
 
-pub use effect::{compare_paired, compare_unpaired};
+pub use effect::{compare_paired, compare_paired_on_scale, compare_unpaired};
 pub use geomean::geomean;
 pub use mann_whitney::{mann_whitney_u, u_test_min_samples};
 pub use multiple::benjamini_hochberg;
