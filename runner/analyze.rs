@@ -18,6 +18,12 @@ pub struct Analysis {
 
 /// Comparisons and geomeans for every metric in `samples`.
 pub fn analyze(samples: &[Sample], cfg: &CompareConfig) -> Analysis {
+    analyze_with_windows(samples, cfg, &BTreeMap::new())
+}
+
+/// [`analyze`], knowing each service scenario's measured window (seconds),
+/// which sets the scale `rss_growth` is judged on (see [`GROWTH_METRIC`]).
+pub fn analyze_with_windows(samples: &[Sample], cfg: &CompareConfig, windows: &BTreeMap<String, f64>) -> Analysis {
     // Group in first-seen order so tables follow the order benchmarks ran in.
     let mut order: Vec<(String, String, String)> = Vec::new();
     let mut groups: HashMap<(String, String, String), Vec<&Sample>> = HashMap::new();
@@ -55,7 +61,8 @@ pub fn analyze(samples: &[Sample], cfg: &CompareConfig) -> Analysis {
         let pairs: Vec<(f64, f64)> = base.iter().filter_map(|(round, b)| cand.get(round).map(|c| (*b, *c))).collect();
         // Samples from the same interleaved rounds share the machine's drift:
         // pairing removes it. Fall back to the unpaired test when rounds don't match up.
-        let scale = growth_scale(&groups, key).filter(|_| pairs.len() >= 2);
+        let window = windows.get(&key.0).copied().filter(|w| *w > 0.0).unwrap_or(1.0);
+        let scale = growth_scale(&groups, key).map(|rss| rss / window).filter(|_| pairs.len() >= 2);
         scaled.push(scale.is_some());
         let effect = if let Some(scale) = scale {
             stats::compare_paired_on_scale(&pairs, scale, cfg)
@@ -91,7 +98,8 @@ pub fn analyze(samples: &[Sample], cfg: &CompareConfig) -> Analysis {
     for (c, scaled) in comparisons.iter_mut().zip(scaled) {
         c.notes = notes(c, cfg);
         if scaled {
-            c.notes.insert(0, "delta in % of baseline RSS per second".into());
+            let window = windows.get(&c.scenario).copied().unwrap_or(1.0);
+            c.notes.insert(0, format!("delta: growth over the {window}s window, in % of baseline RSS"));
         }
     }
     let geomeans = geomeans(&comparisons);
@@ -106,10 +114,10 @@ pub fn analyze(samples: &[Sample], cfg: &CompareConfig) -> Analysis {
 
 /// `rss_growth` is a slope whose healthy value is 0, so a ratio to the
 /// baseline's slope says nothing (a baseline near 0 turns noise into
-/// ±500%). Its change is judged as a share of the baseline's median RSS per
-/// second instead: with the default 2% threshold, growth must change by 2%
-/// of the process's memory per second to count — what a window of a few
-/// seconds can tell apart from garbage-collector swings.
+/// ±500%). Its change is judged by what it amounts to over the measured
+/// window, as a share of the baseline's median RSS: with the default 2%
+/// threshold, the candidate must grow (or stop growing) by 2% of the
+/// process's memory within the window to count.
 pub const GROWTH_METRIC: &str = "rss_growth";
 const GROWTH_LEVEL_METRIC: &str = "rss_mean";
 
@@ -394,7 +402,7 @@ mod tests {
         let c = with([0.0; 8], [40e3, 52e3, 60e3, 81e3, 70e3, 88e3, 45e3, 52e3]);
         assert_ne!(c.verdict, Verdict::Regressed, "{c:?}");
         assert!(c.delta_pct.abs() < 1.0, "{}", c.delta_pct);
-        assert_eq!(c.notes[0], "delta in % of baseline RSS per second");
+        assert_eq!(c.notes[0], "delta: growth over the 1s window, in % of baseline RSS");
         // A leak of ~1.8 MiB/s fixed: 6% of RSS per second, improved.
         let c =
             with([1.8 * mib, 1.9 * mib, 1.7 * mib, 1.8 * mib, 1.85 * mib, 1.75 * mib, 1.8 * mib, 1.9 * mib], [0.0; 8]);

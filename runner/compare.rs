@@ -382,7 +382,20 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
         ));
     }
 
-    let analysis = analyze::analyze(&results.samples, &cfg);
+    let windows: std::collections::BTreeMap<String, f64> = scenarios
+        .iter()
+        .filter_map(|s| {
+            let sc = &s.file.scenarios[s.index];
+            let window = match &sc.kind {
+                config::ScenarioKind::Http(h) => h.duration,
+                config::ScenarioKind::WebSocket(w) => w.duration,
+                config::ScenarioKind::Idle(i) => i.duration,
+                _ => return None,
+            };
+            Some((sc.name.clone(), window.as_secs_f64()))
+        })
+        .collect();
+    let analysis = analyze::analyze_with_windows(&results.samples, &cfg, &windows);
     results.comparisons = analysis.comparisons;
     results.geomeans = analysis.geomeans;
     results.warnings.extend(analysis.warnings);

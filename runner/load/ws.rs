@@ -33,6 +33,9 @@ const SEQ_DIGITS: usize = 20;
 const RECONNECT_BACKOFF: Duration = Duration::from_millis(100);
 /// How long a client waits for the echoes still owed to it before closing.
 const DRAIN: Duration = Duration::from_secs(1);
+/// How long a client waits, after the window, for the caller to be done
+/// with the window's end (a scrape) before it closes anyway.
+const RELEASE_WAIT: Duration = Duration::from_secs(30);
 /// How long a client waits for the server's answer to its close frame.
 const CLOSE_WAIT: Duration = Duration::from_secs(1);
 
@@ -275,12 +278,13 @@ pub fn run(spec: &WsSpec, mut at_edge: impl FnMut(WindowEdge)) -> Result<WsRepor
     // watches for Ctrl-C, which stops every client at once.
     for (edge, at) in [(WindowEdge::Start, plan.window_start), (WindowEdge::End, plan.window_end)] {
         if !sleep_until_or_interrupted(at) {
-            let _ = stop_tx.send(true);
             break;
         }
         cpu_edges[edge as usize] = Some(super::engine::process_cpu());
         at_edge(edge);
     }
+    // Interrupted, or the window's end is recorded: the clients may close.
+    let _ = stop_tx.send(true);
     let stats = rt.block_on(async {
         let mut all = Vec::with_capacity(tasks.len());
         for t in tasks {
@@ -439,6 +443,10 @@ async fn session(
         tokio::select! {
             biased;
             _ = stopped(stop) => {
+                // After the window (not on Ctrl-C), the echoes owed still count.
+                if Instant::now() >= plan.window_end {
+                    drain(plan, &mut ws, &mut pending, stats).await;
+                }
                 close(&mut ws).await;
                 return Ended::Finished;
             }
@@ -480,6 +488,12 @@ async fn session(
                     let finished = now >= plan.window_end;
                     if !drain(plan, &mut ws, &mut pending, stats).await {
                         return Ended::Dropped;
+                    }
+                    if finished {
+                        // Stay connected until the caller has scraped the
+                        // window's end: a client gauge read while clients
+                        // are leaving would count whoever had not left yet.
+                        let _ = tokio::time::timeout(RELEASE_WAIT, stopped(stop)).await;
                     }
                     close(&mut ws).await;
                     return if finished { Ended::Finished } else { Ended::Churned };
@@ -570,7 +584,8 @@ async fn close(ws: &mut Ws) {
     .await;
 }
 
-/// Resolves once the run is told to stop (Ctrl-C).
+/// Resolves once the run is told to stop: Ctrl-C, or the window's end has
+/// been recorded.
 async fn stopped(stop: &mut watch::Receiver<bool>) {
     // The guard wait_for returns must not live across an await in a task.
     let _ = stop.wait_for(|s| *s).await.map(|_| ());
