@@ -32,6 +32,7 @@ pub mod environment;
 pub mod formats;
 pub mod load;
 pub mod process;
+pub mod profile;
 pub mod report;
 pub mod results;
 pub mod schedule;

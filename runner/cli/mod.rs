@@ -4,6 +4,7 @@
 pub mod benchstat;
 pub mod compare;
 pub mod load;
+pub mod profile;
 pub mod validate;
 
 use clap::{Parser, Subcommand};
@@ -73,6 +74,8 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// Send HTTP load to a local URL and report throughput and latency percentiles.
     Load(load::LoadArgs),
+    /// Hotspots of a pprof profile (`top`) or of the change between two (`diff`).
+    Profile(profile::ProfileArgs),
 }
 
 pub fn main() -> i32 {
@@ -82,6 +85,7 @@ pub fn main() -> i32 {
         Command::Benchstat(a) => benchstat::run(a),
         Command::Validate(a) => validate::run(a),
         Command::Load(a) => load::run(a),
+        Command::Profile(a) => profile::run(a),
     };
     match result {
         Ok(code) => code,

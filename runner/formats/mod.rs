@@ -1,4 +1,5 @@
 //! Pure parsers of tool outputs (no I/O): Go benchmark text format.
 
 pub mod gobench;
+pub mod pprof;
 pub mod prometheus;

@@ -1,0 +1,442 @@
+//! pprof profiles (profile.proto, usually gzipped): decoded into a model
+//! with ids resolved to indices and strings looked up, ready for `profile/`.
+//! Pure: bytes in, model or a clear error out.
+//!
+//! The protobuf messages are declared here with prost's derive (field
+//! numbers from github.com/google/pprof/proto/profile.proto), so no code
+//! generator or `protoc` is needed to build perfgate.
+
+use prost::Message;
+use std::collections::HashMap;
+use std::io::Read;
+
+/// Why bytes are not a usable profile.
+#[derive(Debug, thiserror::Error)]
+pub enum PprofError {
+    #[error("not a gzipped profile: the gzip stream is truncated or corrupt ({0})")]
+    Gzip(std::io::Error),
+    #[error("not a pprof profile: {0}")]
+    Decode(String),
+    #[error("not a valid pprof profile: {0}")]
+    Invalid(String),
+}
+
+/// A sample type or the period type: what is measured, in which unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueType {
+    pub kind: String,
+    pub unit: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub sample_types: Vec<ValueType>,
+    /// The profile's own default sample type, if it names one.
+    pub default_sample_type: Option<String>,
+    pub samples: Vec<Sample>,
+    pub locations: Vec<Location>,
+    pub functions: Vec<Function>,
+    pub mappings: Vec<Mapping>,
+    pub time_nanos: i64,
+    pub duration_nanos: i64,
+    pub period_type: Option<ValueType>,
+    pub period: i64,
+    pub comments: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Sample {
+    /// Indices into `Profile::locations`, leaf first.
+    pub locations: Vec<usize>,
+    pub values: Vec<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Location {
+    pub mapping: Option<usize>,
+    pub address: u64,
+    /// Innermost (inlined) function first, the physical frame last.
+    pub lines: Vec<Line>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Line {
+    /// Index into `Profile::functions`.
+    pub function: Option<usize>,
+    pub line: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Function {
+    pub name: String,
+    pub system_name: String,
+    pub filename: String,
+    pub start_line: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Mapping {
+    pub file: String,
+    pub build_id: String,
+}
+
+impl Profile {
+    /// Which value `-sample_index` selects, as pprof does: an index, a type
+    /// name (also with `inuse_` dropped), or by default the profile's
+    /// default type, else the last one.
+    pub fn sample_index(&self, name: Option<&str>) -> Result<usize, String> {
+        let n = self.sample_types.len();
+        if n == 0 {
+            return Err("the profile has no sample types".into());
+        }
+        let Some(name) = name.filter(|s| !s.is_empty()) else {
+            if let Some(d) = &self.default_sample_type
+                && let Some(i) = self.sample_types.iter().position(|t| &t.kind == d)
+            {
+                return Ok(i);
+            }
+            return Ok(n - 1);
+        };
+        if let Ok(i) = name.parse::<i64>() {
+            return usize::try_from(i)
+                .ok()
+                .filter(|i| *i < n)
+                .ok_or_else(|| format!("sample_index {i} is outside the range [0..{}]", n - 1));
+        }
+        let stripped = name.strip_prefix("inuse_");
+        self.sample_types.iter().position(|t| t.kind == name || Some(t.kind.as_str()) == stripped).ok_or_else(|| {
+            let names: Vec<&str> = self.sample_types.iter().map(|t| t.kind.as_str()).collect();
+            format!("sample_index {name:?} must be one of: [{}]", names.join(" "))
+        })
+    }
+}
+
+/// Decodes a profile, gzipped (as Go writes them) or not.
+pub fn decode(bytes: &[u8]) -> Result<Profile, PprofError> {
+    let raw = if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::with_capacity(bytes.len() * 4);
+        flate2::read::MultiGzDecoder::new(bytes).read_to_end(&mut out).map_err(PprofError::Gzip)?;
+        out
+    } else {
+        bytes.to_vec()
+    };
+    let p = pb::Profile::decode(raw.as_slice()).map_err(|e| PprofError::Decode(e.to_string()))?;
+    resolve(p)
+}
+
+fn resolve(p: pb::Profile) -> Result<Profile, PprofError> {
+    let strings = &p.string_table;
+    if strings.first().is_some_and(|s| !s.is_empty()) {
+        return Err(PprofError::Invalid("string_table[0] must be empty".into()));
+    }
+    let s = |i: i64| -> Result<String, PprofError> {
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| strings.get(i))
+            .cloned()
+            .ok_or_else(|| PprofError::Invalid(format!("string index {i} is out of range ({})", strings.len())))
+    };
+    let value_type =
+        |v: &pb::ValueType| -> Result<ValueType, PprofError> { Ok(ValueType { kind: s(v.r#type)?, unit: s(v.unit)? }) };
+    let sample_types = p.sample_type.iter().map(value_type).collect::<Result<Vec<_>, _>>()?;
+
+    let mut mapping_index = HashMap::new();
+    let mut mappings = Vec::with_capacity(p.mapping.len());
+    for m in &p.mapping {
+        mapping_index.insert(m.id, mappings.len());
+        mappings.push(Mapping { file: s(m.filename)?, build_id: s(m.build_id)? });
+    }
+    let mut function_index = HashMap::new();
+    let mut functions = Vec::with_capacity(p.function.len());
+    for f in &p.function {
+        function_index.insert(f.id, functions.len());
+        let (name, system_name) = (s(f.name)?, s(f.system_name)?);
+        functions.push(Function {
+            // pprof shows C++ and Rust symbols demangled, without parameters.
+            name: if name == system_name || name.is_empty() { demangle(&system_name).unwrap_or(name) } else { name },
+            system_name,
+            filename: s(f.filename)?,
+            start_line: f.start_line,
+        });
+    }
+    let mut location_index = HashMap::new();
+    let mut locations = Vec::with_capacity(p.location.len());
+    for l in &p.location {
+        let mapping = match l.mapping_id {
+            0 => None,
+            id => Some(
+                *mapping_index
+                    .get(&id)
+                    .ok_or_else(|| PprofError::Invalid(format!("location {} names unknown mapping {id}", l.id)))?,
+            ),
+        };
+        let lines = l
+            .line
+            .iter()
+            .map(|ln| {
+                let function = match ln.function_id {
+                    0 => None,
+                    id => Some(*function_index.get(&id).ok_or_else(|| {
+                        PprofError::Invalid(format!("location {} names unknown function {id}", l.id))
+                    })?),
+                };
+                Ok(Line { function, line: ln.line })
+            })
+            .collect::<Result<Vec<_>, PprofError>>()?;
+        location_index.insert(l.id, locations.len());
+        locations.push(Location { mapping, address: l.address, lines });
+    }
+    let samples = p
+        .sample
+        .into_iter()
+        .map(|smp| {
+            if smp.value.len() != sample_types.len() {
+                return Err(PprofError::Invalid(format!(
+                    "a sample has {} values for {} sample types",
+                    smp.value.len(),
+                    sample_types.len()
+                )));
+            }
+            let locations = smp
+                .location_id
+                .iter()
+                .map(|id| {
+                    location_index
+                        .get(id)
+                        .copied()
+                        .ok_or_else(|| PprofError::Invalid(format!("a sample names unknown location {id}")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Sample { locations, values: smp.value })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let default_sample_type = match p.default_sample_type {
+        0 => None,
+        i => Some(s(i)?).filter(|t| !t.is_empty()),
+    };
+    Ok(Profile {
+        sample_types,
+        default_sample_type,
+        samples,
+        locations,
+        functions,
+        mappings,
+        time_nanos: p.time_nanos,
+        duration_nanos: p.duration_nanos,
+        period_type: p.period_type.as_ref().map(value_type).transpose()?,
+        period: p.period,
+        comments: p.comment.iter().map(|&c| s(c)).collect::<Result<_, _>>()?,
+    })
+}
+
+/// A mangled C++ (`_Z…`) or Rust (`_R…`) symbol, simplified as pprof shows
+/// it: no parameters, no template arguments. `None` if it is not mangled
+/// (Go names never are).
+pub fn demangle(symbol: &str) -> Option<String> {
+    let candidates = [symbol, symbol.strip_prefix('_').unwrap_or("")];
+    for sym in candidates.into_iter().filter(|s| s.starts_with("_Z") || s.starts_with("_R")) {
+        if sym.starts_with("_R")
+            && let Ok(d) = rustc_demangle::try_demangle(sym)
+        {
+            return Some(format!("{d:#}"));
+        }
+        let Ok(parsed) = cpp_demangle::Symbol::new(sym) else { continue };
+        let opts = cpp_demangle::DemangleOptions::new().no_params().no_return_type();
+        if let Ok(d) = parsed.demangle_with_options(&opts) {
+            return Some(strip_template_args(&d));
+        }
+    }
+    None
+}
+
+/// `ns::f<int>::g` → `ns::f::g` (pprof's demangler drops template arguments).
+fn strip_template_args(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut depth = 0usize;
+    for (i, c) in name.char_indices() {
+        let operator = name[..i].ends_with("operator") || name[..i].ends_with("operator<");
+        match c {
+            '<' if !operator => depth += 1,
+            '>' if depth > 0 && !operator => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The wire messages of profile.proto (only the fields perfgate reads).
+mod pb {
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Profile {
+        #[prost(message, repeated, tag = "1")]
+        pub sample_type: Vec<ValueType>,
+        #[prost(message, repeated, tag = "2")]
+        pub sample: Vec<Sample>,
+        #[prost(message, repeated, tag = "3")]
+        pub mapping: Vec<Mapping>,
+        #[prost(message, repeated, tag = "4")]
+        pub location: Vec<Location>,
+        #[prost(message, repeated, tag = "5")]
+        pub function: Vec<Function>,
+        #[prost(string, repeated, tag = "6")]
+        pub string_table: Vec<String>,
+        #[prost(int64, tag = "9")]
+        pub time_nanos: i64,
+        #[prost(int64, tag = "10")]
+        pub duration_nanos: i64,
+        #[prost(message, optional, tag = "11")]
+        pub period_type: Option<ValueType>,
+        #[prost(int64, tag = "12")]
+        pub period: i64,
+        #[prost(int64, repeated, tag = "13")]
+        pub comment: Vec<i64>,
+        #[prost(int64, tag = "14")]
+        pub default_sample_type: i64,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct ValueType {
+        #[prost(int64, tag = "1")]
+        pub r#type: i64,
+        #[prost(int64, tag = "2")]
+        pub unit: i64,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Sample {
+        #[prost(uint64, repeated, tag = "1")]
+        pub location_id: Vec<u64>,
+        #[prost(int64, repeated, tag = "2")]
+        pub value: Vec<i64>,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Mapping {
+        #[prost(uint64, tag = "1")]
+        pub id: u64,
+        #[prost(int64, tag = "5")]
+        pub filename: i64,
+        #[prost(int64, tag = "6")]
+        pub build_id: i64,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Location {
+        #[prost(uint64, tag = "1")]
+        pub id: u64,
+        #[prost(uint64, tag = "2")]
+        pub mapping_id: u64,
+        #[prost(uint64, tag = "3")]
+        pub address: u64,
+        #[prost(message, repeated, tag = "4")]
+        pub line: Vec<Line>,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Line {
+        #[prost(uint64, tag = "1")]
+        pub function_id: u64,
+        #[prost(int64, tag = "2")]
+        pub line: i64,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Function {
+        #[prost(uint64, tag = "1")]
+        pub id: u64,
+        #[prost(int64, tag = "2")]
+        pub name: i64,
+        #[prost(int64, tag = "3")]
+        pub system_name: i64,
+        #[prost(int64, tag = "4")]
+        pub filename: i64,
+        #[prost(int64, tag = "5")]
+        pub start_line: i64,
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A tiny profile built with the same messages: main → work (inlined
+    /// helper inside), 3 samples.
+    pub(crate) fn tiny() -> Vec<u8> {
+        let st: Vec<String> =
+            ["", "samples", "count", "cpu", "nanoseconds", "main", "work", "helper", "/src/a.go", "app"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+        let f = |id, name| pb::Function { id, name, system_name: name, filename: 8, start_line: 10 * id as i64 };
+        let p = pb::Profile {
+            sample_type: vec![pb::ValueType { r#type: 1, unit: 2 }, pb::ValueType { r#type: 3, unit: 4 }],
+            sample: vec![
+                pb::Sample { location_id: vec![2, 1], value: vec![1, 10] },
+                pb::Sample { location_id: vec![2, 1], value: vec![2, 20] },
+                pb::Sample { location_id: vec![1], value: vec![1, 5] },
+            ],
+            mapping: vec![pb::Mapping { id: 1, filename: 9, build_id: 0 }],
+            location: vec![
+                pb::Location { id: 1, mapping_id: 1, address: 0x10, line: vec![pb::Line { function_id: 1, line: 12 }] },
+                pb::Location {
+                    id: 2,
+                    mapping_id: 1,
+                    address: 0x20,
+                    line: vec![pb::Line { function_id: 3, line: 31 }, pb::Line { function_id: 2, line: 22 }],
+                },
+            ],
+            function: vec![f(1, 5), f(2, 6), f(3, 7)],
+            string_table: st,
+            time_nanos: 1,
+            duration_nanos: 1_000_000_000,
+            period_type: None,
+            period: 10_000_000,
+            comment: vec![],
+            default_sample_type: 0,
+        };
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &p.encode_to_vec()).unwrap();
+        gz.finish().unwrap()
+    }
+
+    #[test]
+    fn decodes_gzipped_profiles_and_resolves_ids() {
+        let p = decode(&tiny()).unwrap();
+        assert_eq!(p.sample_types[1], ValueType { kind: "cpu".into(), unit: "nanoseconds".into() });
+        assert_eq!(p.sample_index(None).unwrap(), 1, "no default: the last type");
+        assert_eq!(p.sample_index(Some("samples")).unwrap(), 0);
+        assert_eq!(p.sample_index(Some("0")).unwrap(), 0);
+        assert!(p.sample_index(Some("7")).unwrap_err().contains("outside the range [0..1]"));
+        assert!(p.sample_index(Some("space")).unwrap_err().contains("[samples cpu]"));
+        let loc = &p.locations[p.samples[0].locations[0]];
+        let names: Vec<&str> = loc.lines.iter().map(|l| p.functions[l.function.unwrap()].name.as_str()).collect();
+        assert_eq!(names, vec!["helper", "work"], "innermost first");
+        assert_eq!(p.mappings[0].file, "app");
+    }
+
+    #[test]
+    fn mangled_symbols_are_shown_as_pprof_shows_them() {
+        assert_eq!(demangle("_ZN3foo3barEv").as_deref(), Some("foo::bar"));
+        assert_eq!(demangle("_ZN2ns1fIiE1gEv").as_deref(), Some("ns::f::g"));
+        assert_eq!(demangle("main.main"), None);
+        assert_eq!(demangle("runtime.(*mheap).allocSpan"), None);
+    }
+
+    #[test]
+    fn bad_bytes_are_clear_errors() {
+        let gz = tiny();
+        let truncated = &gz[..gz.len() / 2];
+        assert!(matches!(decode(truncated), Err(PprofError::Gzip(_))), "{:?}", decode(truncated).err());
+        let err = decode(b"hello, this is not a profile").unwrap_err().to_string();
+        assert!(err.starts_with("not a"), "{err}");
+        // A sample pointing at a location that does not exist.
+        let bad = pb::Profile {
+            string_table: vec![String::new()],
+            sample: vec![pb::Sample { location_id: vec![9], value: vec![] }],
+            ..Default::default()
+        };
+        let err = decode(&bad.encode_to_vec()).unwrap_err().to_string();
+        assert!(err.contains("unknown location 9"), "{err}");
+    }
+}

@@ -1,0 +1,3 @@
+module pprofspec
+
+go 1.22
