@@ -218,6 +218,7 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
         comparisons: Vec::new(),
         geomeans: Vec::new(),
         profiles: Vec::new(),
+        profile_diffs: Vec::new(),
         thresholds: Vec::new(),
         failures: Vec::new(),
         warnings: Vec::new(),
@@ -370,6 +371,18 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
         }
     }
     progress.done();
+    // Profiles come last, in passes of their own: never inside a timed round.
+    if status == RunStatus::Complete {
+        match crate::profiling::run(&mut prepared, &names, &out_dir, &logs) {
+            Ok(o) => {
+                results.profiles = o.profiles;
+                results.profile_diffs = o.diffs;
+                results.warnings.extend(o.warnings);
+            }
+            Err(WorkloadError::Interrupted) => status = RunStatus::Interrupted,
+            Err(e) => results.warnings.push(format!("the profiling pass failed, timings are kept: {e}")),
+        }
+    }
     for pair in &mut prepared {
         for p in pair.iter_mut().flatten() {
             workload::finish(p);

@@ -33,6 +33,7 @@ pub mod formats;
 pub mod load;
 pub mod process;
 pub mod profile;
+pub mod profiling;
 pub mod report;
 pub mod results;
 pub mod schedule;

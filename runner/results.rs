@@ -21,6 +21,9 @@ pub struct Results {
     pub geomeans: Vec<Geomean>,
     #[serde(default)]
     pub profiles: Vec<Profile>,
+    /// Extension: per scenario and kind, how the hotspots moved.
+    #[serde(default)]
+    pub profile_diffs: Vec<ProfileDiff>,
     #[serde(default)]
     pub thresholds: Vec<ThresholdCheck>,
     #[serde(default)]
@@ -245,6 +248,32 @@ pub struct Profile {
     pub kind: String,
     pub path: String,
     pub top: Vec<ProfileEntry>,
+    /// Which value the top ranks (`cpu`, `alloc_space`, ...), its unit, and
+    /// the total the percentages are of.
+    #[serde(default)]
+    pub sample_type: String,
+    #[serde(default)]
+    pub unit: String,
+    #[serde(default)]
+    pub total: f64,
+    /// The variant's flame graph (SVG), relative to the output directory.
+    #[serde(default)]
+    pub flame_graph: Option<String>,
+}
+
+/// Candidate minus baseline per function for one scenario and profile kind,
+/// as `go tool pprof -top -diff_base` reports it (percentages of the
+/// baseline's total), with the differential flame graph.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProfileDiff {
+    pub scenario: String,
+    pub kind: String,
+    pub sample_type: String,
+    pub unit: String,
+    pub baseline_total: f64,
+    pub top: Vec<ProfileEntry>,
+    #[serde(default)]
+    pub flame_graph: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

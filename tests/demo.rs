@@ -86,6 +86,29 @@ fn quick_demo_shows_every_fix() {
     assert_eq!(verdict(&r, "idle", "cpu_utilization"), "improved", "{log}");
     assert!(comparison(&r, "idle", "cpu_utilization")["delta_pct"].as_f64().unwrap() < -50.0);
 
+    // The profiling pass: the baseline's per-series query loop, by
+    // file:line, is where the CPU went, and it is gone in the candidate.
+    let diff = r["profile_diffs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["scenario"] == "dashboard-7d" && d["kind"] == "cpu")
+        .unwrap_or_else(|| panic!("no cpu profile diff: {:#}", r["warnings"]));
+    let row = diff["top"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["function"] == "example.com/dashboard/server.(*Store).loadPoints")
+        .unwrap_or_else(|| panic!("loadPoints not among the movers: {diff:#}"));
+    assert!(row["cum_pct"].as_f64().unwrap() < -20.0, "{row}");
+    assert_eq!(row["file"], "examples/dashboard/server/store.go", "{row}");
+    assert!(row["line"].as_u64().unwrap() > 0);
+    for f in ["dashboard-7d-baseline-cpu.svg", "dashboard-7d-candidate-cpu.svg", "dashboard-7d-cpu-diff.svg"] {
+        let svg = std::fs::read_to_string(out_dir.join("profiles").join(f)).unwrap();
+        assert!(svg.contains("<svg") && svg.contains("loadPoints") == (f != "dashboard-7d-candidate-cpu.svg"), "{f}");
+    }
+    assert!(log.contains("biggest movers") && log.contains("examples/dashboard/server/store.go:"), "{log}");
+
     // What the user sees.
     for s in ["scenario dashboard-7d", "scenario live-ws", "scenario idle", "improved"] {
         assert!(log.contains(s), "{s:?} missing from the output:\n{log}");

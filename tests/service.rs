@@ -194,3 +194,29 @@ fn load_goes_only_to_loopback_unless_allowed_twice() {
     let o = repo.perfgate(&["compare", "--scenario", "perf.toml", "--rounds", "1"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
+
+/// A scenario that asks for profiles from a target without a pprof endpoint
+/// (the Python server answers "ok" to everything, 404 nowhere): a warning
+/// per profile, the timings kept, exit as usual.
+#[test]
+fn a_target_without_pprof_keeps_timings_and_warns() {
+    let repo = Repo::new();
+    repo.write("server.py", SERVER);
+    let scenario_text = HTTP.replace("connections = 2", "connections = 2\nprofile = [\"cpu\", \"heap\"]");
+    repo.write("perf.toml", &scenario("pprof = \"http://127.0.0.1:{port}/debug/pprof\"", &scenario_text));
+    repo.commit_all("base");
+    let out = out_dir(&repo, "nopprof");
+    let o = repo.perfgate(&["compare", "--scenario", "perf.toml", "--rounds", "2", "--out", out.to_str().unwrap()]);
+    let log = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{log}");
+    let results = read_results(&out.join("results.json"));
+    let warnings: Vec<&str> = results["warnings"].as_array().unwrap().iter().filter_map(|w| w.as_str()).collect();
+    for kind in ["cpu", "heap"] {
+        assert!(
+            warnings.iter().any(|w| w.contains(&format!("the {kind} profile")) && w.contains("not a")),
+            "no warning for {kind}: {warnings:#?}"
+        );
+    }
+    assert!(results["profiles"].as_array().unwrap().is_empty());
+    assert!(!results["samples"].as_array().unwrap().is_empty(), "timings kept");
+}

@@ -280,6 +280,9 @@ impl ScenarioKind {
     }
 }
 
+/// Profiles a scenario may ask for (Go's net/http/pprof names).
+pub const PROFILE_KINDS: &[&str] = &["cpu", "heap", "allocs", "goroutine", "mutex", "block"];
+
 pub const KINDS: &[&str] = &["http", "websocket", "gobench", "cargobench", "command", "idle"];
 
 // ---- raw serde model: exactly the file's shape, unknown keys rejected ----
@@ -558,6 +561,12 @@ pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
             }
         }
         let key_at = |key: &str| find_key(text, table_span.clone(), key).unwrap_or(table_span.clone());
+        if let Some(k) = s.profile.iter().flatten().find(|k| !PROFILE_KINDS.contains(&k.as_str())) {
+            return Err(at(
+                key_at("profile"),
+                format!("unknown profile kind {k:?}; expected any of {}", PROFILE_KINDS.join(", ")),
+            ));
+        }
         let dir = s.dir.clone().unwrap_or_else(|| ".".into());
         check_inside_checkout(&dir).map_err(|m| at(key_at("dir"), m))?;
         if s.timeout.is_some_and(|t| t.0.is_zero()) {

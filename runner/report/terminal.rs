@@ -42,6 +42,9 @@ pub fn render(results: &Results, color: bool) -> String {
             ));
         }
         out.push('\n');
+        for d in results.profile_diffs.iter().filter(|d| d.scenario == scenario) {
+            out.push_str(&profile_movers(d));
+        }
     }
     if !results.thresholds.is_empty() {
         out.push_str("thresholds:\n");
@@ -72,6 +75,40 @@ pub fn render(results: &Results, color: bool) -> String {
         out.push_str(&format!("warning: {w}\n"));
     }
     out.push_str(&summary_line(results));
+    out.push('\n');
+    out
+}
+
+/// The five functions whose cost moved most (by cum: their own time plus
+/// their callees'), with their flat change and hottest file:line.
+fn profile_movers(d: &crate::results::ProfileDiff) -> String {
+    let mut rows: Vec<&crate::results::ProfileEntry> = d.top.iter().filter(|e| e.flat != 0.0 || e.cum != 0.0).collect();
+    rows.sort_by(|a, b| b.cum.abs().total_cmp(&a.cum.abs()).then_with(|| b.flat.abs().total_cmp(&a.flat.abs())));
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "  profile {} ({}): biggest movers, candidate − baseline, % of the baseline's total\n  {:>10} {:>8} {:>10} {:>8}  function\n",
+        d.kind, d.sample_type, "cum", "", "flat", ""
+    );
+    let label = |v: f64| {
+        let s = crate::profile::measure::scaled_label(v as i64, &d.unit, "minimum");
+        if v > 0.0 { format!("+{s}") } else { s }
+    };
+    for e in rows.iter().take(5) {
+        let place = if e.file.is_empty() { String::new() } else { format!("  {}:{}", e.file, e.line) };
+        out.push_str(&format!(
+            "  {:>10} {:>+7.1}% {:>10} {:>+7.1}%  {}{place}\n",
+            label(e.cum),
+            e.cum_pct,
+            label(e.flat),
+            e.flat_pct,
+            e.function
+        ));
+    }
+    if let Some(f) = &d.flame_graph {
+        out.push_str(&format!("  differential flame graph: {f}\n"));
+    }
     out.push('\n');
     out
 }
@@ -193,6 +230,7 @@ mod tests {
             comparisons: analysis.comparisons,
             geomeans: analysis.geomeans,
             profiles: Vec::new(),
+            profile_diffs: Vec::new(),
             thresholds: Vec::new(),
             failures: Vec::new(),
             warnings: vec!["something to know".into()],

@@ -42,6 +42,13 @@ fn colon_prefixed(text: &str) -> String {
 /// and returns the body. The whole exchange, connect included, must finish
 /// within `timeout`. Asks for text format 0.0.4 and no compression.
 pub fn scrape(url: &str, timeout: Duration) -> Result<String, CounterError> {
+    let body = fetch(url, timeout)?;
+    String::from_utf8(body).map_err(|_| CounterError::NotUtf8 { url: url.to_string() })
+}
+
+/// GETs `url` and returns the body of a 2xx answer, bytes as they came
+/// (also used for pprof profiles, which are gzipped protobuf).
+pub fn fetch(url: &str, timeout: Duration) -> Result<Vec<u8>, CounterError> {
     let target = HttpUrl::parse(url)?;
     let deadline = Instant::now() + timeout;
     let timed_out = || CounterError::Timeout { url: url.to_string(), timeout };
@@ -117,7 +124,7 @@ pub fn scrape(url: &str, timeout: Duration) -> Result<String, CounterError> {
     if response.compressed {
         return Err(malformed("the body is compressed although identity encoding was requested".to_string()));
     }
-    String::from_utf8(response.body).map_err(|_| CounterError::NotUtf8 { url: url.to_string() })
+    Ok(response.body)
 }
 
 /// [`scrape`] and [`prometheus::parse`] in one step.

@@ -24,6 +24,14 @@ pub enum Load {
 }
 
 impl Load {
+    pub fn profile_kinds(&self) -> &[String] {
+        match self {
+            Load::Http(h) => &h.profile,
+            Load::Idle(i) => &i.profile,
+            Load::WebSocket(w) => &w.profile,
+        }
+    }
+
     fn counters(&self) -> Option<&[String]> {
         match self {
             Load::Http(h) => h.counters.as_deref(),
@@ -42,6 +50,8 @@ pub struct Prepared {
     /// `http://127.0.0.1:{port}` for a started target, or the scenario's `url`.
     pub base_url: String,
     pub metrics_url: Option<String>,
+    /// The target's pprof base, e.g. `http://127.0.0.1:{port}/debug/pprof`.
+    pub pprof_url: Option<String>,
     pub restart: Restart,
     /// The target kept across rounds when `restart = "never"`.
     pub running: Option<RunningTarget>,
@@ -107,6 +117,7 @@ pub fn prepare(
         target: spec,
         base_url,
         metrics_url: target.and_then(|t| t.metrics.clone()),
+        pprof_url: target.and_then(|t| t.pprof.clone()),
         restart: target.map(|t| t.restart).unwrap_or_default(),
         running: None,
     })
@@ -459,4 +470,179 @@ fn sleep_interruptible(d: Duration) {
         }
         std::thread::sleep((until - now).min(Duration::from_millis(50)));
     }
+}
+
+/// A profile fetched in the profiling pass.
+#[derive(Debug, Clone)]
+pub struct Captured {
+    pub kind: String,
+    pub path: std::path::PathBuf,
+}
+
+/// The profiling pass of one variant, after the timing rounds: a fresh
+/// target (or the one kept across rounds) under the scenario's load, with
+/// every requested profile fetched at once over one window of the
+/// scenario's duration (CPU from `{pprof}/profile?seconds=D`, the others as
+/// delta profiles `{pprof}/KIND?seconds=D`). Never part of a timed round.
+/// Returns what was captured and, for what was not, why.
+pub fn profile_pass(
+    p: &mut Prepared,
+    dir: &Path,
+    file_prefix: &str,
+    log: &Path,
+) -> Result<(Vec<Captured>, Vec<String>), WorkloadError> {
+    let kinds: Vec<String> = p.load.profile_kinds().to_vec();
+    if kinds.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let Some(pprof) = p.pprof_url.clone() else {
+        return Ok((
+            Vec::new(),
+            vec![format!(
+                "scenario {:?} asks for profiles but [target] has no `pprof = \"http://127.0.0.1:{{port}}/debug/pprof\"`: profiles skipped",
+                p.scenario
+            )],
+        ));
+    };
+    if p.running.is_none()
+        && let Some(spec) = &p.target
+    {
+        let started = RunningTarget::start(spec, log).map_err(|e| match e {
+            crate::target::TargetError::Interrupted => WorkloadError::Interrupted,
+            other => WorkloadError::TargetFailed(format!("scenario {:?} (profiling): {other}", p.scenario)),
+        })?;
+        p.running = Some(started);
+    }
+    let port = p.running.as_ref().map(|t| t.port).unwrap_or(0);
+    let base = with_port(&p.base_url, port);
+    let pprof = with_port(&pprof, port);
+    let (warmup, window) = match &p.load {
+        Load::Http(h) => (h.warmup, h.duration),
+        Load::Idle(i) => (i.warmup, i.duration),
+        Load::WebSocket(w) => (w.warmup + w.ramp, w.duration),
+    };
+    // Go's handlers take whole seconds.
+    let seconds = window.as_secs_f64().round().max(1.0) as u64;
+    let fetch_all = || -> Vec<(String, Result<Vec<u8>, String>)> {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = kinds
+                .iter()
+                .map(|kind| {
+                    let url = match kind.as_str() {
+                        "cpu" => format!("{}/profile?seconds={seconds}", pprof.trim_end_matches('/')),
+                        k => format!("{}/{k}?seconds={seconds}", pprof.trim_end_matches('/')),
+                    };
+                    let timeout = Duration::from_secs(seconds + 30);
+                    scope.spawn(move || (kind.clone(), counters::fetch(&url, timeout).map_err(|e| e.to_string())))
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().expect("profile fetch thread")).collect()
+        })
+    };
+    let fetched = match &p.load {
+        Load::WebSocket(w) => {
+            let url = format!("{}{}", base.trim_end_matches('/'), w.path);
+            let spec = load::WsSpec {
+                url,
+                clients: w.clients as usize,
+                ramp: w.ramp,
+                warmup: w.warmup,
+                duration: Duration::from_secs(seconds) + Duration::from_millis(500),
+                churn: w.churn,
+                rate: w.rate,
+                message_size: w.message_size as usize,
+                connect_timeout: Duration::from_secs(10),
+            };
+            let mut fetched = Vec::new();
+            std::thread::scope(|scope| {
+                let (tx, rx) = std::sync::mpsc::channel::<()>();
+                let fetcher = scope.spawn(move || {
+                    let _ = rx.recv();
+                    fetch_all()
+                });
+                let _ = load::ws::run(&spec, |edge| {
+                    if edge == load::WindowEdge::Start {
+                        let _ = tx.send(());
+                    }
+                });
+                fetched = fetcher.join().unwrap_or_default();
+            });
+            fetched
+        }
+        _ => {
+            let load_for = |d: Duration| -> Option<LoadSpec> {
+                let (requests, model, keepalive, expect_status) = match &p.load {
+                    Load::Http(h) => {
+                        (engine_requests(&h.requests), engine_model(&h.model), h.keepalive, h.expect_status.clone())
+                    }
+                    Load::Idle(i) => {
+                        let (rate, reqs) = i.trickle.as_ref()?;
+                        (engine_requests(reqs), Model::Open { rate: *rate, max_in_flight: 4 }, true, vec![(200, 399)])
+                    }
+                    Load::WebSocket(_) => return None,
+                };
+                Some(LoadSpec {
+                    base_url: base.clone(),
+                    requests,
+                    model,
+                    duration: Some(d),
+                    total_requests: None,
+                    warmup: Duration::ZERO,
+                    keepalive,
+                    expect_status,
+                    request_timeout: Duration::from_secs(30),
+                    seed: 0,
+                })
+            };
+            match load_for(warmup) {
+                Some(spec) if !warmup.is_zero() => {
+                    let _ = load::run(&spec);
+                }
+                _ => sleep_interruptible(warmup),
+            }
+            // The load runs a little longer than the profiles, so that they
+            // see load from their first to their last second.
+            let spec = load_for(Duration::from_secs(seconds) + Duration::from_millis(500));
+            std::thread::scope(|scope| {
+                let loader = spec.map(|spec| scope.spawn(move || load::run(&spec)));
+                let fetched = fetch_all();
+                if let Some(l) = loader {
+                    let _ = l.join();
+                }
+                fetched
+            })
+        }
+    };
+    if crate::process::interrupted() {
+        return Err(WorkloadError::Interrupted);
+    }
+    let mut captured = Vec::new();
+    let mut warnings = Vec::new();
+    std::fs::create_dir_all(dir)?;
+    for (kind, result) in fetched {
+        match result {
+            Ok(bytes) => match crate::formats::pprof::decode(&bytes) {
+                Ok(profile) if !profile.samples.is_empty() => {
+                    let path = dir.join(format!("{file_prefix}-{kind}.pb.gz"));
+                    std::fs::write(&path, &bytes)?;
+                    captured.push(Captured { kind, path });
+                }
+                Ok(_) => warnings.push(format!(
+                    "scenario {:?}: the {kind} profile has no samples (for mutex/block, the target must enable them): skipped",
+                    p.scenario
+                )),
+                Err(e) => warnings.push(format!("scenario {:?}: the {kind} profile from {pprof}: {e}", p.scenario)),
+            },
+            Err(e) => warnings.push(format!(
+                "scenario {:?}: no {kind} profile ({e}); timings are kept, the profile is skipped",
+                p.scenario
+            )),
+        }
+    }
+    if p.restart == Restart::Round
+        && let Some(t) = p.running.take()
+    {
+        t.stop();
+    }
+    Ok((captured, warnings))
 }

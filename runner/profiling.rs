@@ -1,0 +1,162 @@
+//! The profiling pass of a compare (after every timing round, so profiles
+//! never slow a measured trial): capture each scenario's profiles per
+//! variant, rank hotspots per variant and their change (as `go tool pprof
+//! -top` and `-diff_base` do), and draw flame graphs, all under `profiles/`.
+
+use crate::formats::pprof::{self, Profile};
+use crate::profile::{self, TopOptions, TopRow};
+use crate::results::{self, ProfileEntry, Role};
+use crate::workload::{self, Prepared, WorkloadError};
+use std::path::Path;
+
+/// Rows kept per variant and per diff in `results.json`.
+const TOP_ROWS: usize = 20;
+
+/// What every profile kind is ranked by (Go's names for its sample types).
+fn sample_type_for(kind: &str) -> &'static str {
+    match kind {
+        "cpu" => "cpu",
+        "heap" => "inuse_space",
+        "allocs" => "alloc_space",
+        "goroutine" => "goroutine",
+        "mutex" | "block" => "delay",
+        _ => "",
+    }
+}
+
+pub struct Outcome {
+    pub profiles: Vec<results::Profile>,
+    pub diffs: Vec<results::ProfileDiff>,
+    pub warnings: Vec<String>,
+}
+
+/// Runs the profiling pass for every scenario that asks for profiles.
+/// `prepared[i]` is scenario `names[i]` for [baseline, candidate].
+pub fn run(
+    prepared: &mut [[Option<Prepared>; 2]],
+    names: &[String],
+    out_dir: &Path,
+    logs: &Path,
+) -> Result<Outcome, WorkloadError> {
+    let mut out = Outcome { profiles: Vec::new(), diffs: Vec::new(), warnings: Vec::new() };
+    let dir = out_dir.join("profiles");
+    for (pair, name) in prepared.iter_mut().zip(names) {
+        let mut captured: [Vec<workload::service::Captured>; 2] = [Vec::new(), Vec::new()];
+        for (slot, role) in [Role::Baseline, Role::Candidate].into_iter().enumerate() {
+            let Some(Prepared::Service(p)) = pair[slot].as_mut() else { continue };
+            if p.load.profile_kinds().is_empty() {
+                continue;
+            }
+            crate::note!("profiling {name} ({role}) ...");
+            let log = logs.join(format!("{name}-{role}-profile.log"));
+            let (got, warnings) = workload::service::profile_pass(p, &dir, &format!("{name}-{role}"), &log)?;
+            captured[slot] = got;
+            out.warnings.extend(warnings);
+        }
+        let kinds: Vec<String> = captured.iter().flatten().map(|c| c.kind.clone()).collect();
+        let mut done: Vec<String> = Vec::new();
+        for kind in kinds {
+            if done.contains(&kind) {
+                continue;
+            }
+            done.push(kind.clone());
+            let mut decoded: [Option<Profile>; 2] = [None, None];
+            for (slot, role) in [Role::Baseline, Role::Candidate].into_iter().enumerate() {
+                let Some(c) = captured[slot].iter().find(|c| c.kind == kind) else { continue };
+                let bytes = std::fs::read(&c.path)?;
+                let Ok(p) = pprof::decode(&bytes) else { continue };
+                let opts = options(&p, &kind);
+                let Ok(top) = profile::top(&p, &opts) else { continue };
+                let index = p.sample_index(opts.sample_index.as_deref()).unwrap_or(0);
+                let folded = profile::flame::fold(&p, index);
+                let svg_name = format!("{name}-{role}-{kind}.svg");
+                let title = format!("{name} {role}: {kind} ({})", top.sample_type);
+                let flame = match profile::flame::svg(&folded, &title, &top.unit) {
+                    Ok(svg) => std::fs::write(dir.join(&svg_name), svg).ok().map(|_| format!("profiles/{svg_name}")),
+                    Err(_) => None,
+                };
+                out.profiles.push(results::Profile {
+                    scenario: name.clone(),
+                    variant: role,
+                    kind: kind.clone(),
+                    path: relative(out_dir, &c.path),
+                    top: entries(&top.rows, top.total),
+                    sample_type: top.sample_type.clone(),
+                    unit: top.unit.clone(),
+                    total: top.total as f64,
+                    flame_graph: flame,
+                });
+                decoded[slot] = Some(p);
+            }
+            if let [Some(base), Some(new)] = &decoded {
+                // Every row above pprof's own cutoff: a function whose cost
+                // moved through its callees (cum) may have little flat cost.
+                let opts = TopOptions { nodecount: 0, ..options(new, &kind) };
+                if let Ok(d) = profile::diff(base, new, &opts) {
+                    let index_b = base.sample_index(opts.sample_index.as_deref()).unwrap_or(0);
+                    let index_n = new.sample_index(opts.sample_index.as_deref()).unwrap_or(0);
+                    let svg_name = format!("{name}-{kind}-diff.svg");
+                    let title = format!("{name}: {kind}, candidate vs baseline (red grew, blue shrank)");
+                    let flame = profile::flame::differential_svg(
+                        &profile::flame::fold(base, index_b),
+                        &profile::flame::fold(new, index_n),
+                        &title,
+                        &d.unit,
+                    )
+                    .ok()
+                    .and_then(|svg| std::fs::write(dir.join(&svg_name), svg).ok())
+                    .map(|_| format!("profiles/{svg_name}"));
+                    out.diffs.push(results::ProfileDiff {
+                        scenario: name.clone(),
+                        kind: kind.clone(),
+                        sample_type: d.sample_type.clone(),
+                        unit: d.unit.clone(),
+                        baseline_total: d.total as f64,
+                        top: entries(&d.rows, d.total),
+                        flame_graph: flame,
+                    });
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn options(p: &Profile, kind: &str) -> TopOptions {
+    let wanted = sample_type_for(kind);
+    let present = p.sample_types.iter().any(|t| t.kind == wanted);
+    TopOptions { sample_index: present.then(|| wanted.to_string()), nodecount: TOP_ROWS, ..TopOptions::default() }
+}
+
+fn entries(rows: &[TopRow], total: i64) -> Vec<ProfileEntry> {
+    let pct = |v: i64| if total == 0 { 0.0 } else { v as f64 / total as f64 * 100.0 };
+    rows.iter()
+        .map(|r| ProfileEntry {
+            function: r.function.clone(),
+            file: checkout_relative(&r.file),
+            line: u32::try_from(r.line).unwrap_or(0),
+            flat: r.flat as f64,
+            flat_pct: pct(r.flat),
+            cum: r.cum as f64,
+            cum_pct: pct(r.cum),
+        })
+        .collect()
+}
+
+/// Source paths inside a variant's worktree, relative to the checkout
+/// (`examples/dashboard/server/store.go`), so both variants' rows name the
+/// same file.
+fn checkout_relative(file: &str) -> String {
+    const WORKTREES: &str = "/.perfgate/worktrees/";
+    match file.find(WORKTREES) {
+        Some(i) => {
+            let rest = &file[i + WORKTREES.len()..];
+            rest.split_once('/').map(|(_, path)| path.to_string()).unwrap_or_else(|| file.to_string())
+        }
+        None => file.to_string(),
+    }
+}
+
+fn relative(base: &Path, path: &Path) -> String {
+    path.strip_prefix(base).unwrap_or(path).display().to_string()
+}

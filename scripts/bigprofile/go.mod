@@ -1,0 +1,3 @@
+module bigprofile
+
+go 1.22
