@@ -26,11 +26,15 @@ test:
 
 # Criterion benchmarks of perfgate's own hot paths.
 bench:
-    cargo bench --bench benchstat
+    cargo bench --bench benchstat --bench profile
 
 # perfgate benchstat vs the real benchstat on a large input, side by side.
 bench-vs-benchstat:
     bash scripts/bench-vs-benchstat.sh
+
+# perfgate profile top vs go tool pprof -top on the same ~10 MB profile, side by side (RUNS).
+profile-vs-pprof runs="3":
+    bash scripts/profile-vs-pprof.sh {{runs}}
 
 # Format and lint.
 lint:

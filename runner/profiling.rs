@@ -14,7 +14,8 @@ const TOP_ROWS: usize = 20;
 
 /// What every profile kind is ranked by (Go's names for its sample types).
 fn sample_type_for(kind: &str) -> &'static str {
-    match kind {
+    // `cpu@example.com/pkg`: a package's profile in a multi-package gobench.
+    match kind.split('@').next().unwrap_or(kind) {
         "cpu" => "cpu",
         "heap" => "inuse_space",
         "allocs" => "alloc_space",
@@ -43,13 +44,19 @@ pub fn run(
     for (pair, name) in prepared.iter_mut().zip(names) {
         let mut captured: [Vec<workload::service::Captured>; 2] = [Vec::new(), Vec::new()];
         for (slot, role) in [Role::Baseline, Role::Candidate].into_iter().enumerate() {
-            let Some(Prepared::Service(p)) = pair[slot].as_mut() else { continue };
-            if p.load.profile_kinds().is_empty() {
-                continue;
-            }
-            crate::note!("profiling {name} ({role}) ...");
             let log = logs.join(format!("{name}-{role}-profile.log"));
-            let (got, warnings) = workload::service::profile_pass(p, &dir, &format!("{name}-{role}"), &log)?;
+            let prefix = format!("{name}-{role}");
+            let (got, warnings) = match pair[slot].as_mut() {
+                Some(Prepared::Service(p)) if !p.load.profile_kinds().is_empty() => {
+                    crate::note!("profiling {name} ({role}) ...");
+                    workload::service::profile_pass(p, &dir, &prefix, &log)?
+                }
+                Some(Prepared::GoBench(p)) if !p.profile.is_empty() => {
+                    crate::note!("profiling {name} ({role}) ...");
+                    workload::gobench::profile_pass(p, &dir, &prefix, &log)?
+                }
+                _ => continue,
+            };
             captured[slot] = got;
             out.warnings.extend(warnings);
         }
@@ -69,7 +76,7 @@ pub fn run(
                 let Ok(top) = profile::top(&p, &opts) else { continue };
                 let index = p.sample_index(opts.sample_index.as_deref()).unwrap_or(0);
                 let folded = profile::flame::fold(&p, index);
-                let svg_name = format!("{name}-{role}-{kind}.svg");
+                let svg_name = format!("{name}-{role}-{}.svg", kind.replace(['/', '@'], "_"));
                 let title = format!("{name} {role}: {kind} ({})", top.sample_type);
                 let flame = match profile::flame::svg(&folded, &title, &top.unit) {
                     Ok(svg) => std::fs::write(dir.join(&svg_name), svg).ok().map(|_| format!("profiles/{svg_name}")),
@@ -95,7 +102,7 @@ pub fn run(
                 if let Ok(d) = profile::diff(base, new, &opts) {
                     let index_b = base.sample_index(opts.sample_index.as_deref()).unwrap_or(0);
                     let index_n = new.sample_index(opts.sample_index.as_deref()).unwrap_or(0);
-                    let svg_name = format!("{name}-{kind}-diff.svg");
+                    let svg_name = format!("{name}-{}-diff.svg", kind.replace(['/', '@'], "_"));
                     let title = format!("{name}: {kind}, candidate vs baseline (red grew, blue shrank)");
                     let flame = profile::flame::differential_svg(
                         &profile::flame::fold(base, index_b),

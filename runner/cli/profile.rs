@@ -65,7 +65,7 @@ pub fn run(args: ProfileArgs) -> Result<i32, CliError> {
         let text = serde_json::to_string_pretty(&to_json(&top)).map_err(CliError::run_failed)?;
         crate::out!("{text}");
     } else {
-        crate::out!("{}", profile::text::render(&top).trim_end_matches('\n'));
+        crate::out!("{}", profile::text::render(&top));
     }
     Ok(EXIT_OK)
 }

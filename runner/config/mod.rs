@@ -147,6 +147,8 @@ impl ScenarioKind {
 pub struct GoBenchScenario {
     /// Relative to the checkout.
     pub dir: String,
+    /// Profiles taken in a pass of their own after the timed rounds.
+    pub profile: Vec<String>,
     pub packages: Vec<String>,
     pub bench: String,
     pub benchtime: Option<String>,
@@ -513,7 +515,7 @@ pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
             ("message_size", s.message_size.is_some()),
         ];
         let allowed: &[&str] = match kind_name {
-            "gobench" | "cargobench" => &["packages", "bench", "benchtime", "benchmem"],
+            "gobench" | "cargobench" => &["packages", "bench", "benchtime", "benchmem", "profile"],
             "command" => &["command", "prepare"],
             "http" => &[
                 "duration",
@@ -587,8 +589,15 @@ pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
                     let span = find_key(text, table_span.clone(), "packages").unwrap_or(table_span.clone());
                     return Err(at(span, "packages must list at least one package, e.g. [\".\"]".into()));
                 }
+                if let Some(k) = s.profile.iter().flatten().find(|k| k.as_str() == "goroutine") {
+                    return Err(at(
+                        key_at("profile"),
+                        format!("`go test` cannot write a {k:?} profile; use cpu, allocs, heap, mutex or block"),
+                    ));
+                }
                 ScenarioKind::GoBench(GoBenchScenario {
                     dir,
+                    profile: s.profile.clone().unwrap_or_default(),
                     packages,
                     bench: s.bench.clone().unwrap_or_else(|| ".".into()),
                     benchtime: s.benchtime.as_ref().map(|b| b.get_ref().clone()),

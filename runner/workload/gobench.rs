@@ -22,6 +22,8 @@ pub struct Prepared {
     pub prefix_names: bool,
     /// The Go toolchain settings the binaries were built with (recorded).
     pub toolchain: Vec<(String, String)>,
+    /// Profiles for the profiling pass (`-test.cpuprofile`, ...).
+    pub profile: Vec<String>,
 }
 
 /// `go env` settings that change what `go test -c` produces: part of the
@@ -97,7 +99,74 @@ pub fn prepare(
         timeout: g.timeout,
         prefix_names,
         toolchain,
+        profile: g.profile.clone(),
     })
+}
+
+/// The profiling pass of a `gobench` scenario, after the timed rounds: the
+/// benchmarks run once more with `-test.cpuprofile`, `-test.memprofile`
+/// (`allocs`/`heap`), `-test.blockprofile` or `-test.mutexprofile`. With
+/// several packages, each package's profile is its own kind,
+/// `KIND@import/path`.
+pub fn profile_pass(
+    p: &Prepared,
+    dir: &Path,
+    file_prefix: &str,
+    log: &Path,
+) -> Result<(Vec<super::service::Captured>, Vec<String>), WorkloadError> {
+    let mut captured = Vec::new();
+    let mut warnings = Vec::new();
+    if p.profile.is_empty() {
+        return Ok((captured, warnings));
+    }
+    std::fs::create_dir_all(dir)?;
+    let multi = p.packages.len() > 1;
+    for pkg in &p.packages {
+        let mut args = p.args.clone();
+        let mut wanted = Vec::new();
+        for kind in &p.profile {
+            let flag = match kind.as_str() {
+                "cpu" => "-test.cpuprofile",
+                "allocs" | "heap" => "-test.memprofile",
+                "block" => "-test.blockprofile",
+                "mutex" => "-test.mutexprofile",
+                other => {
+                    warnings.push(format!("scenario {:?}: `go test` cannot write a {other} profile", p.scenario));
+                    continue;
+                }
+            };
+            let label = if multi { format!("{kind}@{}", pkg.import_path) } else { kind.clone() };
+            let path = dir.join(format!("{file_prefix}-{}.pb.gz", label.replace(['/', '@'], "_")));
+            if wanted.iter().any(|(_, f, _): &(String, &str, PathBuf)| *f == flag) {
+                continue; // allocs and heap come from the same file
+            }
+            args.push(format!("{flag}={}", path.display()));
+            wanted.push((label, flag, path));
+        }
+        let finished = process::run_program(&pkg.binary, &args, &pkg.dir, &p.env, log, p.timeout)?;
+        if finished.interrupted {
+            return Err(WorkloadError::Interrupted);
+        }
+        if !finished.success() {
+            warnings.push(format!(
+                "scenario {:?}: the profiling run of {} failed ({}); profiles skipped",
+                p.scenario,
+                pkg.import_path,
+                finished.describe(p.timeout)
+            ));
+            continue;
+        }
+        for (kind, _, path) in wanted {
+            match std::fs::read(&path).ok().map(|b| crate::formats::pprof::decode(&b)) {
+                Some(Ok(pr)) if !pr.samples.is_empty() => captured.push(super::service::Captured { kind, path }),
+                _ => warnings.push(format!(
+                    "scenario {:?}: the {kind} profile of {} has no samples: skipped",
+                    p.scenario, pkg.import_path
+                )),
+            }
+        }
+    }
+    Ok((captured, warnings))
 }
 
 /// Reads the toolchain settings with `go env`, in the environment the build uses.
