@@ -11,8 +11,9 @@ const MIN_SAMPLES: usize = 4;
 ///
 /// 1. `Inconclusive` if either side has fewer than 4 values.
 /// 2. `Improved`/`Regressed` if the q-value (the p-value when `q_value` is
-///    `None`) is ≤ α and |delta| ≥ threshold; the sign of delta and `better`
-///    give the direction (`Lower`: a negative delta is an improvement).
+///    `None`) is ≤ α, |delta| ≥ threshold, and the delta interval (when
+///    there is one) excludes zero; the sign of delta and `better` give the
+///    direction (`Lower`: a negative delta is an improvement).
 /// 3. `Unchanged` if the delta interval is present on both sides and lies
 ///    within ±threshold, significant or not: the change, whatever it is, is
 ///    too small to matter.
@@ -34,7 +35,15 @@ pub fn verdict(
     let threshold_pct = cfg.threshold.abs() * 100.0;
     let delta = effect.delta_pct;
     let significant = q_value.or(effect.p_value).is_some_and(|p| p <= cfg.alpha);
-    if significant && delta != 0.0 && delta.abs() >= threshold_pct {
+    // A verdict must agree with its own interval: when there is one, it
+    // lies wholly on the side of the change. (The signed-rank test and the
+    // median's order-statistic interval can disagree at small n; a row that
+    // says "regressed +8.8% [-3.5, +16.6]" would contradict itself.)
+    let interval_agrees = match (effect.delta_ci_low_pct, effect.delta_ci_high_pct) {
+        (Some(lo), Some(hi)) => (delta > 0.0 && lo > 0.0) || (delta < 0.0 && hi < 0.0),
+        _ => true,
+    };
+    if significant && interval_agrees && delta != 0.0 && delta.abs() >= threshold_pct {
         let got_lower = delta < 0.0;
         let improved = got_lower == (better == Better::Lower);
         return if improved { Verdict::Improved } else { Verdict::Regressed };
@@ -159,5 +168,18 @@ mod tests {
         assert!((qs[0] - 0.03).abs() < 1e-12 && (qs[1] - 0.06).abs() < 1e-12 && (qs[2] - 0.5).abs() < 1e-12, "{qs:?}");
         assert_eq!(judged[0].1, Verdict::Improved);
         assert_eq!(judged[1].1, Verdict::Inconclusive);
+    }
+
+    #[test]
+    fn a_significant_change_whose_interval_spans_zero_is_inconclusive() {
+        let cfg = CompareConfig::default();
+        // The row that prompted the rule: q = 0.027, +8.8% [-3.5, +16.6].
+        let e = effect(8.8, Some((-3.5, 16.6)), Some(0.016));
+        assert_eq!(verdict(8, 8, &e, Some(0.027), Better::Lower, &cfg), Verdict::Inconclusive);
+        let e = effect(8.8, Some((2.5, 16.6)), Some(0.016));
+        assert_eq!(verdict(8, 8, &e, Some(0.027), Better::Lower, &cfg), Verdict::Regressed);
+        // No interval (n < 6): the test alone decides, as before.
+        let e = effect(-30.0, None, Some(0.008));
+        assert_eq!(verdict(5, 5, &e, Some(0.008), Better::Lower, &cfg), Verdict::Improved);
     }
 }

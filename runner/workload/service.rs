@@ -123,6 +123,31 @@ pub fn prepare(
     })
 }
 
+/// The HTTP load of a scenario (an idle scenario's trickle), for `duration`
+/// or `total` requests; `None` when the scenario sends no HTTP load.
+fn http_load(load: &Load, base: &str, duration: Duration, total: Option<u64>, seed: u64) -> Option<LoadSpec> {
+    let (requests, model, keepalive, expect_status) = match load {
+        Load::Http(h) => (engine_requests(&h.requests), engine_model(&h.model), h.keepalive, h.expect_status.clone()),
+        Load::Idle(i) => {
+            let (rate, reqs) = i.trickle.as_ref()?;
+            (engine_requests(reqs), Model::Open { rate: *rate, max_in_flight: 4 }, true, vec![(200, 399)])
+        }
+        Load::WebSocket(_) => return None,
+    };
+    Some(LoadSpec {
+        base_url: base.to_string(),
+        requests,
+        model,
+        duration: Some(duration),
+        total_requests: total,
+        warmup: Duration::ZERO,
+        keepalive,
+        expect_status,
+        request_timeout: Duration::from_secs(30),
+        seed,
+    })
+}
+
 fn engine_requests(reqs: &[HttpRequest]) -> Vec<RequestSpec> {
     reqs.iter()
         .map(|r| RequestSpec {
@@ -149,15 +174,7 @@ pub fn run_trial(p: &mut Prepared, round: u32, log: &Path) -> Result<TrialOutput
     {
         old.stop();
     }
-    if p.running.is_none()
-        && let Some(spec) = &p.target
-    {
-        let started = RunningTarget::start(spec, log).map_err(|e| match e {
-            crate::target::TargetError::Interrupted => WorkloadError::Interrupted,
-            other => WorkloadError::TargetFailed(format!("scenario {:?}: {other}", p.scenario)),
-        })?;
-        p.running = Some(started);
-    }
+    ensure_started(p, log, "")?;
     let port = p.running.as_ref().map(|t| t.port).unwrap_or(0);
     let base = with_port(&p.base_url, port);
     let metrics_url = p.metrics_url.as_deref().map(|u| with_port(u, port));
@@ -184,6 +201,20 @@ pub fn run_trial(p: &mut Prepared, round: u32, log: &Path) -> Result<TrialOutput
     result
 }
 
+/// Starts the target unless one is running (kept across rounds).
+fn ensure_started(p: &mut Prepared, log: &Path, what: &str) -> Result<(), WorkloadError> {
+    if p.running.is_none()
+        && let Some(spec) = &p.target
+    {
+        let started = RunningTarget::start(spec, log).map_err(|e| match e {
+            crate::target::TargetError::Interrupted => WorkloadError::Interrupted,
+            other => WorkloadError::TargetFailed(format!("scenario {:?}{what}: {other}", p.scenario)),
+        })?;
+        p.running = Some(started);
+    }
+    Ok(())
+}
+
 /// Stops a target kept across rounds (`restart = "never"`).
 pub fn finish(p: &mut Prepared) {
     if let Some(t) = p.running.take() {
@@ -197,30 +228,8 @@ fn measure(p: &Prepared, base: &str, metrics_url: Option<&str>, round: u32) -> R
         Load::Idle(i) => (i.warmup, i.duration),
         Load::WebSocket(w) => return measure_websocket(p, w, base, metrics_url),
     };
-    let load_spec = |duration: Duration, total: Option<u64>| -> Option<LoadSpec> {
-        let (requests, model, keepalive, expect_status) = match &p.load {
-            Load::Http(h) => {
-                (engine_requests(&h.requests), engine_model(&h.model), h.keepalive, h.expect_status.clone())
-            }
-            Load::WebSocket(_) => return None,
-            Load::Idle(i) => {
-                let (rate, reqs) = i.trickle.as_ref()?;
-                (engine_requests(reqs), Model::Open { rate: *rate, max_in_flight: 4 }, true, vec![(200, 399)])
-            }
-        };
-        Some(LoadSpec {
-            base_url: base.to_string(),
-            requests,
-            model,
-            duration: Some(duration),
-            total_requests: total,
-            warmup: Duration::ZERO,
-            keepalive,
-            expect_status,
-            request_timeout: Duration::from_secs(30),
-            seed: u64::from(round),
-        })
-    };
+    let load_spec =
+        |duration: Duration, total: Option<u64>| http_load(&p.load, base, duration, total, u64::from(round));
     let run_load = |spec: &LoadSpec| -> Result<LoadReport, WorkloadError> {
         let report = load::run(spec);
         if crate::process::interrupted() {
@@ -504,15 +513,7 @@ pub fn profile_pass(
             )],
         ));
     };
-    if p.running.is_none()
-        && let Some(spec) = &p.target
-    {
-        let started = RunningTarget::start(spec, log).map_err(|e| match e {
-            crate::target::TargetError::Interrupted => WorkloadError::Interrupted,
-            other => WorkloadError::TargetFailed(format!("scenario {:?} (profiling): {other}", p.scenario)),
-        })?;
-        p.running = Some(started);
-    }
+    ensure_started(p, log, " (profiling)")?;
     let port = p.running.as_ref().map(|t| t.port).unwrap_or(0);
     let base = with_port(&p.base_url, port);
     let pprof = with_port(&pprof, port);
@@ -570,30 +571,7 @@ pub fn profile_pass(
             fetched
         }
         _ => {
-            let load_for = |d: Duration| -> Option<LoadSpec> {
-                let (requests, model, keepalive, expect_status) = match &p.load {
-                    Load::Http(h) => {
-                        (engine_requests(&h.requests), engine_model(&h.model), h.keepalive, h.expect_status.clone())
-                    }
-                    Load::Idle(i) => {
-                        let (rate, reqs) = i.trickle.as_ref()?;
-                        (engine_requests(reqs), Model::Open { rate: *rate, max_in_flight: 4 }, true, vec![(200, 399)])
-                    }
-                    Load::WebSocket(_) => return None,
-                };
-                Some(LoadSpec {
-                    base_url: base.clone(),
-                    requests,
-                    model,
-                    duration: Some(d),
-                    total_requests: None,
-                    warmup: Duration::ZERO,
-                    keepalive,
-                    expect_status,
-                    request_timeout: Duration::from_secs(30),
-                    seed: 0,
-                })
-            };
+            let load_for = |d: Duration| http_load(&p.load, &base, d, None, 0);
             match load_for(warmup) {
                 Some(spec) if !warmup.is_zero() => {
                     let _ = load::run(&spec);
