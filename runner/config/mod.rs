@@ -244,7 +244,7 @@ pub struct WebSocketScenario {
 /// warmups and windows, and a shorter `benchtime`. Quick runs are for a
 /// first look; their figures are noisier and the reports say so.
 pub const QUICK_WARMUP: Duration = Duration::from_millis(300);
-pub const QUICK_WINDOW: Duration = Duration::from_secs(1);
+pub const QUICK_WINDOW: Duration = Duration::from_millis(800);
 pub const QUICK_RAMP: Duration = Duration::from_millis(250);
 pub const QUICK_BENCHTIME: Duration = Duration::from_millis(100);
 
