@@ -32,6 +32,19 @@ pub struct TrialOutput {
     pub config: Vec<(String, String)>,
 }
 
+impl TrialOutput {
+    /// Adds one number measured for `benchmark`.
+    pub fn push(&mut self, benchmark: &str, metric: &str, unit: &str, better: Better, value: f64) {
+        self.measurements.push(Measurement {
+            benchmark: benchmark.to_string(),
+            metric: metric.into(),
+            unit: unit.into(),
+            better,
+            value,
+        });
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum WorkloadError {
     /// A build step failed: nothing can be measured for that variant.

@@ -2,7 +2,7 @@
 //! up, then measure one window — load from the engine, the target's process
 //! tree from the sampler, and its Prometheus counters scraped on both edges.
 
-use super::{Measurement, StepFailure, TrialOutput, VariantContext, WorkloadError};
+use super::{StepFailure, TrialOutput, VariantContext, WorkloadError};
 use crate::config::{HttpRequest, HttpScenario, IdleScenario, LoadModel, Restart, Target, WebSocketScenario};
 use crate::load::{self, LoadReport, LoadSpec, Model, RequestSpec};
 use crate::stats::Better;
@@ -278,15 +278,8 @@ fn measure(p: &Prepared, base: &str, metrics_url: Option<&str>, round: u32) -> R
     let samples = sampler.map(Sampler::stop).unwrap_or_default();
 
     let mut out = TrialOutput::default();
-    let mut push = |metric: &str, unit: &str, better: Better, value: f64| {
-        out.measurements.push(Measurement {
-            benchmark: p.scenario.clone(),
-            metric: metric.into(),
-            unit: unit.into(),
-            better,
-            value,
-        });
-    };
+    let mut push =
+        |metric: &str, unit: &str, better: Better, value: f64| out.push(&p.scenario, metric, unit, better, value);
     let requests = report.as_ref().map(|r| r.requests).unwrap_or(0);
     if let (Some(r), Load::Http(_)) = (&report, &p.load) {
         push("throughput", "req/s", Better::Higher, r.throughput);
@@ -332,15 +325,8 @@ struct Observed<'a> {
 /// counters (from the two scrapes), per request where `requests` > 0.
 fn push_target_metrics(out: &mut TrialOutput, p: &Prepared, o: Observed<'_>) {
     let Observed { samples, from, to, before, after, requests, seconds, utilization } = o;
-    let mut push = |metric: &str, unit: &str, better: Better, value: f64| {
-        out.measurements.push(Measurement {
-            benchmark: p.scenario.clone(),
-            metric: metric.into(),
-            unit: unit.into(),
-            better,
-            value,
-        });
-    };
+    let mut push =
+        |metric: &str, unit: &str, better: Better, value: f64| out.push(&p.scenario, metric, unit, better, value);
     if let Some(w) = sampler::window_metrics(samples, from, to) {
         if requests > 0 {
             push("cpu_per_request", "s", Better::Lower, w.cpu_seconds / requests as f64);
@@ -424,15 +410,8 @@ fn measure_websocket(
         })));
     }
     let mut out = TrialOutput::default();
-    let mut push = |metric: &str, unit: &str, better: Better, value: f64| {
-        out.measurements.push(Measurement {
-            benchmark: p.scenario.clone(),
-            metric: metric.into(),
-            unit: unit.into(),
-            better,
-            value,
-        });
-    };
+    let mut push =
+        |metric: &str, unit: &str, better: Better, value: f64| out.push(&p.scenario, metric, unit, better, value);
     for (name, q) in [("connect_p50", 0.50), ("connect_p90", 0.90), ("connect_p99", 0.99)] {
         push(name, "s", Better::Lower, r.connect_at(q));
     }
