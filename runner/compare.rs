@@ -219,6 +219,8 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
         geomeans: Vec::new(),
         profiles: Vec::new(),
         profile_diffs: Vec::new(),
+        latency_spectra: Vec::new(),
+        timelines: Vec::new(),
         thresholds: Vec::new(),
         failures: Vec::new(),
         warnings: Vec::new(),
@@ -303,6 +305,9 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
     let mut progress = Progress::new(plan.trials.len() as u64);
     let mut status = RunStatus::Complete;
     let mut go_config_seen = std::collections::BTreeSet::new();
+    // Per scenario and variant: every round's latencies merged.
+    let mut spectra: std::collections::BTreeMap<(usize, Role), (&'static str, hdrhistogram::Histogram<u64>, u32)> =
+        std::collections::BTreeMap::new();
     for trial in &plan.trials {
         if crate::process::interrupted() {
             status = RunStatus::Interrupted;
@@ -326,6 +331,24 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
                             value,
                         });
                     }
+                }
+                if let Some((what, h)) = output.latency {
+                    match spectra.get_mut(&(trial.scenario, trial.role)) {
+                        Some((_, merged, n)) => {
+                            // Same bounds everywhere (load::recorder): cannot fail.
+                            let _ = merged.add(&h);
+                            *n += 1;
+                        }
+                        None => {
+                            spectra.insert((trial.scenario, trial.role), (what, h, 1));
+                        }
+                    }
+                }
+                if let Some(mut t) = output.timeline {
+                    t.scenario = name.clone();
+                    t.variant = trial.role;
+                    t.round = trial.round;
+                    results.timelines.push(t);
                 }
                 for m in output.measurements {
                     results.samples.push(Sample {
@@ -371,6 +394,16 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
         }
     }
     progress.done();
+    for ((scenario, role), (what, h, rounds)) in &spectra {
+        results.latency_spectra.push(crate::results::LatencySpectrum {
+            scenario: names[*scenario].clone(),
+            variant: *role,
+            what: (*what).into(),
+            count: h.len(),
+            rounds: *rounds,
+            points: crate::results::spectrum_points(h),
+        });
+    }
     // Profiles come last, in passes of their own: never inside a timed round.
     if status == RunStatus::Complete {
         match crate::profiling::run(&mut prepared, &names, &out_dir, &logs) {

@@ -24,6 +24,14 @@ pub struct Results {
     /// Extension: per scenario and kind, how the hotspots moved.
     #[serde(default)]
     pub profile_diffs: Vec<ProfileDiff>,
+    /// Extension: per scenario and variant, the latency distribution of
+    /// every measured request, all rounds merged (HDR histograms).
+    #[serde(default)]
+    pub latency_spectra: Vec<LatencySpectrum>,
+    /// Extension: per round, what the load and the target did over the
+    /// measured window (throughput, CPU, RSS over time).
+    #[serde(default)]
+    pub timelines: Vec<Timeline>,
     #[serde(default)]
     pub thresholds: Vec<ThresholdCheck>,
     #[serde(default)]
@@ -95,9 +103,10 @@ pub struct GoConfig {
     pub value: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
+    #[default]
     Baseline,
     Candidate,
 }
@@ -309,4 +318,75 @@ pub struct Failure {
     pub variant: Role,
     pub round: u32,
     pub message: String,
+}
+
+/// Latency at a ladder of percentiles, read from a merged HDR histogram
+/// (3 significant figures).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LatencySpectrum {
+    pub scenario: String,
+    pub variant: Role,
+    /// What was timed: "request" (HTTP) or "round_trip" (WebSocket echo).
+    pub what: String,
+    /// Responses the histogram holds, and over how many rounds.
+    pub count: u64,
+    pub rounds: u32,
+    pub points: Vec<PercentilePoint>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct PercentilePoint {
+    /// 0..=100.
+    pub percentile: f64,
+    pub seconds: f64,
+}
+
+/// One round's measured window over time; `t` is seconds since the window
+/// started. Series the scenario does not have are empty.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Timeline {
+    pub scenario: String,
+    pub variant: Role,
+    pub round: u32,
+    /// Completed requests per second, per 100 ms step.
+    #[serde(default)]
+    pub throughput: Vec<TimePoint>,
+    /// CPU cores the target's process tree used, between sampler readings.
+    #[serde(default)]
+    pub cpu_cores: Vec<TimePoint>,
+    /// Resident memory of the target's process tree, in bytes.
+    #[serde(default)]
+    pub rss_bytes: Vec<TimePoint>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct TimePoint {
+    pub t: f64,
+    pub value: f64,
+}
+
+/// The percentiles a spectrum is read at: dense where tails live.
+pub const SPECTRUM_PERCENTILES: [f64; 22] = [
+    0.0, 10.0, 25.0, 50.0, 75.0, 80.0, 90.0, 95.0, 97.5, 98.0, 99.0, 99.5, 99.75, 99.8, 99.9, 99.95, 99.975, 99.99,
+    99.995, 99.999, 99.9999, 100.0,
+];
+
+/// Reads a spectrum from a histogram of nanoseconds.
+pub fn spectrum_points(h: &hdrhistogram::Histogram<u64>) -> Vec<PercentilePoint> {
+    if h.is_empty() {
+        return Vec::new();
+    }
+    SPECTRUM_PERCENTILES
+        .iter()
+        .map(|&p| {
+            let ns = if p >= 100.0 {
+                h.max()
+            } else if p <= 0.0 {
+                h.min()
+            } else {
+                h.value_at_quantile(p / 100.0)
+            };
+            PercentilePoint { percentile: p, seconds: ns as f64 / 1e9 }
+        })
+        .collect()
 }

@@ -423,6 +423,7 @@ fn record(ctx: &Local, plan: &Plan, outcome: Outcome, latency: Duration, end: In
     if late {
         rec.late += 1;
     }
+    rec.tick(ctx.window_start, end);
 }
 
 /// One unit of open-model concurrency: a (lazily opened) connection and its

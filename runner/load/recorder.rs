@@ -12,6 +12,11 @@ const LOWEST_NS: u64 = 1;
 const HIGHEST_NS: u64 = 3_600 * 1_000_000_000;
 const SIGNIFICANT_FIGURES: u8 = 3;
 
+/// Width of one bucket of the completions timeline (throughput over time).
+pub const TIMELINE_STEP: Duration = Duration::from_millis(100);
+/// Buckets kept at most (an hour): later completions land in the last one.
+const TIMELINE_MAX_BUCKETS: usize = 36_000;
+
 /// Why a request failed. `Status` keeps the code, as users ask "which 5xx?".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {
@@ -57,11 +62,21 @@ pub struct Recorder {
     pub failures: Vec<(Failure, u64)>,
     /// When the last measured request finished.
     pub last_end: Option<Instant>,
+    /// Completed requests per `TIMELINE_STEP` since the window started.
+    pub timeline: Vec<u64>,
 }
 
 impl Default for Recorder {
     fn default() -> Self {
-        Recorder { latency: new_histogram(), requests: 0, errors: 0, late: 0, failures: Vec::new(), last_end: None }
+        Recorder {
+            latency: new_histogram(),
+            requests: 0,
+            errors: 0,
+            late: 0,
+            failures: Vec::new(),
+            last_end: None,
+            timeline: Vec::new(),
+        }
     }
 }
 
@@ -96,8 +111,26 @@ impl Recorder {
         }
     }
 
+    /// Counts a completion at `end` in the timeline of a window that
+    /// started at `window_start`.
+    #[inline]
+    pub fn tick(&mut self, window_start: Instant, end: Instant) {
+        let i = (end.saturating_duration_since(window_start).as_nanos() / TIMELINE_STEP.as_nanos()) as usize;
+        let i = i.min(TIMELINE_MAX_BUCKETS - 1);
+        if self.timeline.len() <= i {
+            self.timeline.resize(i + 1, 0);
+        }
+        self.timeline[i] += 1;
+    }
+
     /// Adds another worker's measurements to this one.
     pub fn merge(&mut self, other: &Recorder) {
+        if self.timeline.len() < other.timeline.len() {
+            self.timeline.resize(other.timeline.len(), 0);
+        }
+        for (a, b) in self.timeline.iter_mut().zip(&other.timeline) {
+            *a += b;
+        }
         self.latency.add(&other.latency).expect("histograms share bounds");
         self.requests += other.requests;
         self.errors += other.errors;
@@ -143,6 +176,8 @@ pub struct LoadReport {
     pub errors_by_kind: Vec<(String, u64)>,
     /// User + system CPU of this process during the measured window.
     pub generator_cpu: Duration,
+    /// Completed requests per `TIMELINE_STEP` of the window, in order.
+    pub timeline: Vec<u64>,
 }
 
 impl LoadReport {
@@ -169,6 +204,7 @@ impl LoadReport {
             latency: merged.latency,
             errors_by_kind,
             generator_cpu: cpu,
+            timeline: merged.timeline,
         }
     }
 

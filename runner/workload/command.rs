@@ -90,6 +90,6 @@ pub fn run_trial(p: &Prepared, log: &Path) -> Result<TrialOutput, WorkloadError>
             m("cpu_time", "s", (u.user + u.system).as_secs_f64()),
             m("max_rss", "B", u.max_rss_bytes as f64),
         ],
-        config: Vec::new(),
+        ..TrialOutput::default()
     })
 }

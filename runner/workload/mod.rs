@@ -30,6 +30,12 @@ pub struct TrialOutput {
     pub measurements: Vec<Measurement>,
     /// Configuration lines the tool reported (Go's goos, goarch, pkg, cpu).
     pub config: Vec<(String, String)>,
+    /// Service scenarios: the window's latencies (nanoseconds) and what was
+    /// timed ("request" or "round_trip"), for the merged spectrum.
+    pub latency: Option<(&'static str, hdrhistogram::Histogram<u64>)>,
+    /// Service scenarios: the window over time (scenario/variant/round are
+    /// filled in by the caller).
+    pub timeline: Option<crate::results::Timeline>,
 }
 
 impl TrialOutput {

@@ -5,6 +5,7 @@
 use super::{StepFailure, TrialOutput, VariantContext, WorkloadError};
 use crate::config::{HttpRequest, HttpScenario, IdleScenario, LoadModel, Restart, Target, WebSocketScenario};
 use crate::load::{self, LoadReport, LoadSpec, Model, RequestSpec};
+use crate::results::{TimePoint, Timeline};
 use crate::stats::Better;
 use crate::target::sampler::{self, Sampler};
 use crate::target::{Probe, RunningTarget, TargetSpec, with_port};
@@ -299,6 +300,22 @@ fn measure(p: &Prepared, base: &str, metrics_url: Option<&str>, round: u32) -> R
     // and judging it would call a faster service that keeps its core busy
     // a regression.
     let utilization = !matches!(&p.load, Load::Http(h) if matches!(h.model, LoadModel::Closed { .. }));
+    let mut timeline = resource_timeline(&samples, from, to);
+    if let Some(r) = &report {
+        let step = load::recorder::TIMELINE_STEP.as_secs_f64();
+        let buckets = ((seconds / step).round() as usize).max(1);
+        timeline.throughput = r
+            .timeline
+            .iter()
+            .take(buckets)
+            .enumerate()
+            .map(|(i, &n)| TimePoint { t: (i + 1) as f64 * step, value: n as f64 / step })
+            .collect();
+        if !r.latency.is_empty() {
+            out.latency = Some(("request", r.latency.clone()));
+        }
+    }
+    out.timeline = Some(timeline);
     let observed =
         Observed { samples: &samples, from, to, before: &before, after: &after, requests, seconds, utilization };
     push_target_metrics(&mut out, p, observed);
@@ -306,6 +323,28 @@ fn measure(p: &Prepared, base: &str, metrics_url: Option<&str>, round: u32) -> R
 }
 
 type Scrape = Option<Result<String, counters::CounterError>>;
+
+/// CPU cores used between consecutive sampler readings, and RSS at each,
+/// over the window `from..=to` (sampler clock), with times since `from`.
+fn resource_timeline(samples: &[sampler::ResourceSample], from: f64, to: f64) -> Timeline {
+    let inside: Vec<&sampler::ResourceSample> =
+        samples.iter().filter(|s| s.t >= from - 1e-9 && s.t <= to + 1e-9).collect();
+    let mut timeline = Timeline::default();
+    for s in &inside {
+        timeline.rss_bytes.push(TimePoint { t: s.t - from, value: s.rss_bytes as f64 });
+    }
+    for pair in inside.windows(2) {
+        let dt = pair[1].t - pair[0].t;
+        // Readings milliseconds apart (a mark next to a tick) say nothing
+        // about a rate: CPU time has 10 ms resolution.
+        if dt < 0.05 {
+            continue;
+        }
+        let cpu = (pair[1].cpu_user + pair[1].cpu_system) - (pair[0].cpu_user + pair[0].cpu_system);
+        timeline.cpu_cores.push(TimePoint { t: pair[1].t - from, value: (cpu / dt).max(0.0) });
+    }
+    timeline
+}
 
 /// What was seen of the target over one measured window.
 struct Observed<'a> {
@@ -434,6 +473,10 @@ fn measure_websocket(
         push("unanswered_rate", "ratio", Better::Lower, loss);
     }
     push("generator_cpu_utilization", "cores", Better::Lower, r.generator_cpu_utilization());
+    if !r.rtt.is_empty() {
+        out.latency = Some(("round_trip", r.rtt.clone()));
+    }
+    out.timeline = Some(resource_timeline(&samples, from, to));
     let observed = Observed {
         samples: &samples,
         from,
