@@ -231,6 +231,8 @@ mod tests {
             geomeans: analysis.geomeans,
             profiles: Vec::new(),
             profile_diffs: Vec::new(),
+            latency_spectra: Vec::new(),
+            timelines: Vec::new(),
             thresholds: Vec::new(),
             failures: Vec::new(),
             warnings: vec!["something to know".into()],
