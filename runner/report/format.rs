@@ -101,6 +101,13 @@ pub fn format_delta(c: &Comparison) -> String {
     format!("{}% {ci}", signed(c.delta_pct, 1))
 }
 
+/// A profile difference (candidate − baseline) in the profile's own unit,
+/// scaled as pprof prints it and signed: `-1.52s`, `+10ms`, `0`.
+pub fn format_profile_delta(value: f64, unit: &str) -> String {
+    let s = crate::profile::measure::scaled_label(value as i64, unit, "minimum");
+    if value > 0.0 { format!("+{s}") } else { s }
+}
+
 /// `+1.5`, `-0.3`, and `+0.0` for anything that rounds to zero (never `-0.0`).
 pub fn signed(v: f64, decimals: usize) -> String {
     let text = format!("{v:+.decimals$}");

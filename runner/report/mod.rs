@@ -2,6 +2,7 @@
 //! benchmark files) and produces text; nothing measures or judges.
 
 pub mod benchstat;
+pub mod brief;
 pub mod format;
 pub mod json;
 pub mod terminal;

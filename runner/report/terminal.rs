@@ -91,10 +91,7 @@ fn profile_movers(d: &crate::results::ProfileDiff) -> String {
         "  profile {} ({}): biggest movers, candidate − baseline, % of the baseline's total\n  {:>10} {:>8} {:>10} {:>8}  function\n",
         d.kind, d.sample_type, "cum", "", "flat", ""
     );
-    let label = |v: f64| {
-        let s = crate::profile::measure::scaled_label(v as i64, &d.unit, "minimum");
-        if v > 0.0 { format!("+{s}") } else { s }
-    };
+    let label = |v: f64| super::format::format_profile_delta(v, &d.unit);
     for e in rows.iter().take(5) {
         let place = if e.file.is_empty() { String::new() } else { format!("  {}:{}", e.file, e.line) };
         out.push_str(&format!(
