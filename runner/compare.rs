@@ -211,6 +211,7 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
             schedule: Vec::new(),
             alpha: cfg.alpha,
             threshold_pct: cfg.threshold * 100.0,
+            scenario_files: opts.scenario_files.iter().map(|f| f.display().to_string()).collect(),
         },
         environment: environment::capture(),
         variants: vec![baseline.info(), candidate.info()],
@@ -476,6 +477,9 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
     }
     report::json::write_results(&out_dir, &results)
         .map_err(|e| CompareError::RunFailed(format!("cannot write results to {}: {e}", out_dir.display())))?;
+    if let Err(e) = report::write_reports(&results, &out_dir, &out_dir) {
+        crate::note!("warning: cannot write the reports in {}: {e}", out_dir.display());
+    }
     if opts.out.is_none() {
         let _ = report::json::update_latest(&out_dir);
     }
@@ -497,6 +501,7 @@ fn stopped_before_measuring(
     if let Err(e) = report::json::write_results(out_dir, results) {
         results.warnings.push(format!("cannot write results.json: {e}"));
     }
+    let _ = report::write_reports(results, out_dir, out_dir);
     error
 }
 

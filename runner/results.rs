@@ -73,6 +73,9 @@ pub struct Run {
     pub alpha: f64,
     #[serde(default)]
     pub threshold_pct: f64,
+    /// The scenario files the run read, as given.
+    #[serde(default)]
+    pub scenario_files: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -5,6 +5,7 @@ pub mod benchstat;
 pub mod compare;
 pub mod load;
 pub mod profile;
+pub mod report;
 pub mod validate;
 
 use clap::{Parser, Subcommand};
@@ -76,6 +77,8 @@ pub enum Command {
     Load(load::LoadArgs),
     /// Hotspots of a pprof profile (`top`) or of the change between two (`diff`).
     Profile(profile::ProfileArgs),
+    /// Re-render a stored run: terminal table, report.html, brief.md or JSON.
+    Report(report::ReportArgs),
 }
 
 pub fn main() -> i32 {
@@ -86,6 +89,7 @@ pub fn main() -> i32 {
         Command::Validate(a) => validate::run(a),
         Command::Load(a) => load::run(a),
         Command::Profile(a) => profile::run(a),
+        Command::Report(a) => report::run(a),
     };
     match result {
         Ok(code) => code,

@@ -833,6 +833,7 @@ mod tests {
                 schedule: Vec::new(),
                 alpha: 0.05,
                 threshold_pct: 2.0,
+                scenario_files: Vec::new(),
             },
             environment: Environment { os: "linux".into(), cores: 2, ..Environment::default() },
             variants: vec![

@@ -3,6 +3,25 @@
 
 pub mod benchstat;
 pub mod brief;
+pub mod charts;
 pub mod format;
+pub mod html;
 pub mod json;
 pub mod terminal;
+
+use crate::results::Results;
+use std::path::{Path, PathBuf};
+
+/// Writes every rendered report of a run next to its results.json:
+/// report.html and brief.md. `results_dir` is
+/// where results.json lives (flame graph paths are relative to it); `out`
+/// is where the files go.
+pub fn write_reports(results: &Results, results_dir: &Path, out: &Path) -> std::io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(out)?;
+    let html = html::render(results, Some(results_dir));
+    let html_path = out.join("report.html");
+    json::write_atomically(&html_path, html.as_bytes())?;
+    let brief_path = out.join("brief.md");
+    json::write_atomically(&brief_path, brief::render(results).as_bytes())?;
+    Ok(vec![html_path, brief_path])
+}

@@ -220,6 +220,7 @@ mod tests {
                 schedule: Vec::new(),
                 alpha: 0.05,
                 threshold_pct: 2.0,
+                scenario_files: Vec::new(),
             },
             environment: Environment::default(),
             variants: vec![variant(Role::Baseline), variant(Role::Candidate)],

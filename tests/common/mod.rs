@@ -123,3 +123,90 @@ pub fn go_repo_with_slowdown(benchtime: &str) -> Repo {
     repo.commit_all("slower");
     repo
 }
+
+/// Debian's Chromium, for rendering reports headless. CI installs it
+/// (.ci/run) and must not skip; elsewhere a missing browser skips loudly.
+pub fn chromium() -> Option<PathBuf> {
+    let found = std::env::var_os("CHROMIUM")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain(["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].map(PathBuf::from))
+        .find(|p| p.exists());
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have Chromium for the report tests: install Debian's `chromium` package (.ci/run does)"
+        );
+        eprintln!(
+            "\n*** SKIPPED: Chromium not found (/usr/bin/chromium); install Debian's `chromium` package to render reports in a browser ***\n"
+        );
+    }
+    found
+}
+
+/// What headless Chromium made of a page: the DOM after scripts ran, its
+/// console/stderr output, and a screenshot (PNG) at `screenshot`.
+pub struct Rendered {
+    pub dom: String,
+    pub log: String,
+}
+
+pub fn render_in_chromium(chromium: &Path, page: &Path, screenshot: &Path, height: u32) -> Rendered {
+    let profile = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", page.canonicalize().unwrap().display());
+    let flags = |extra: &[String]| {
+        let mut c = Command::new(chromium);
+        c.args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=5000",
+        ]);
+        c.arg(format!("--user-data-dir={}", profile.path().display()));
+        c.args(extra);
+        c.arg(&url);
+        c.output().expect("run chromium")
+    };
+    let dump = flags(&["--dump-dom".into()]);
+    assert!(dump.status.success(), "chromium --dump-dom failed: {}", String::from_utf8_lossy(&dump.stderr));
+    let shot = flags(&[format!("--screenshot={}", screenshot.display()), format!("--window-size=1280,{height}")]);
+    assert!(shot.status.success(), "chromium --screenshot failed: {}", String::from_utf8_lossy(&shot.stderr));
+    Rendered {
+        dom: String::from_utf8_lossy(&dump.stdout).into_owned(),
+        log: format!("{}\n{}", String::from_utf8_lossy(&dump.stderr), String::from_utf8_lossy(&shot.stderr)),
+    }
+}
+
+/// Pixels of a PNG within a small distance of `rgb`.
+pub fn count_pixels_near(png_path: &Path, rgb: [u8; 3]) -> usize {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(png_path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let channels = info.color_type.samples();
+    buf[..info.buffer_size()]
+        .chunks(channels)
+        .filter(|px| px.len() >= 3 && (0..3).all(|i| (px[i] as i32 - rgb[i] as i32).abs() <= 12))
+        .count()
+}
+
+/// The checks every rendered report must pass: the page's script ran to its
+/// end, nothing was fetched from outside, no script error was logged.
+pub fn assert_report_loads(html_path: &Path, rendered: &Rendered) {
+    let html = std::fs::read_to_string(html_path).unwrap();
+    for external in ["src=\"http", "href=\"http", "url(http", "src=\"//", "@import"] {
+        assert!(!html.contains(external), "report.html refers to something outside itself ({external})");
+    }
+    assert!(rendered.dom.contains("data-ready=\"1\""), "the report's script did not run to its end:\n{}", rendered.log);
+    for bad in ["Uncaught", "SyntaxError", "TypeError", "ReferenceError"] {
+        assert!(!rendered.log.contains(bad), "script error in report.html ({bad}):\n{}", rendered.log);
+    }
+}
