@@ -5,6 +5,7 @@ pub mod benchstat;
 pub mod compare;
 pub mod load;
 pub mod profile;
+pub mod schema;
 pub mod validate;
 
 use clap::{Parser, Subcommand};
@@ -76,6 +77,10 @@ pub enum Command {
     Load(load::LoadArgs),
     /// Hotspots of a pprof profile (`top`) or of the change between two (`diff`).
     Profile(profile::ProfileArgs),
+    /// Print the JSON Schema of results.json or of scenario files.
+    // Hidden from --help: a tool for editors and maintainers, documented in the README.
+    #[command(hide = true)]
+    Schema(schema::SchemaArgs),
 }
 
 pub fn main() -> i32 {
@@ -86,6 +91,7 @@ pub fn main() -> i32 {
         Command::Validate(a) => validate::run(a),
         Command::Load(a) => load::run(a),
         Command::Profile(a) => profile::run(a),
+        Command::Schema(a) => schema::run(a),
     };
     match result {
         Ok(code) => code,
