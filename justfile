@@ -16,6 +16,11 @@ bench-compare scenario="scenarios/demo.toml" *ARGS:
 validate *FILES="scenarios/*.toml":
     {{perfgate}} validate {{FILES}}
 
+# Regenerate the JSON Schemas in schemas/ from the Rust types (tests/schemas.rs fails when they drift).
+schemas:
+    {{perfgate}} schema results > schemas/results.schema.json
+    {{perfgate}} schema scenario > schemas/scenario.schema.json
+
 # Compare two Go benchmark files like benchstat.
 benchstat old new *ARGS:
     {{perfgate}} benchstat {{old}} {{new}} {{ARGS}}

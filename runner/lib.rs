@@ -37,6 +37,7 @@ pub mod profiling;
 pub mod report;
 pub mod results;
 pub mod schedule;
+pub mod schemas;
 pub mod stats;
 pub mod target;
 pub mod variant;

@@ -2,13 +2,16 @@
 //! Everything perfgate reports is rendered from a `Results` value; `analyze`
 //! fills `comparisons` from `samples`, and `report` only reads.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use crate::stats::{Better, Verdict};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// One run of perfgate (DESIGN §7): every run writes one, and every other
+/// output (terminal table, HTML report, brief) is rendered from it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Results {
     pub schema_version: u32,
     pub tool: Tool,
@@ -40,7 +43,7 @@ pub struct Results {
     pub warnings: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Tool {
     pub name: String,
     pub version: String,
@@ -52,7 +55,7 @@ impl Tool {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Run {
     pub id: String,
     pub command: String,
@@ -78,14 +81,14 @@ pub struct Run {
     pub scenario_files: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct ScheduledRound {
     pub scenario: String,
     pub round: u32,
     pub order: Vec<Role>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Environment {
     pub os: String,
     pub kernel: String,
@@ -98,7 +101,7 @@ pub struct Environment {
     pub go: Vec<GoConfig>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct GoConfig {
     pub scenario: String,
     pub variant: Role,
@@ -106,7 +109,7 @@ pub struct GoConfig {
     pub value: String,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     #[default]
@@ -129,7 +132,7 @@ impl std::fmt::Display for Role {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct VariantInfo {
     pub role: Role,
     /// What the user asked for: a revision, "working tree", or "<rev> + <patch>".
@@ -140,7 +143,7 @@ pub struct VariantInfo {
     pub patch: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct Sample {
     pub scenario: String,
     pub benchmark: String,
@@ -152,11 +155,11 @@ pub struct Sample {
     pub value: f64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct SideSummary {
     pub n: usize,
     pub median: f64,
-    /// `None` when the sample is too small for a bounded interval.
+    /// `null` when the sample is too small for a bounded interval.
     pub ci_low: Option<f64>,
     pub ci_high: Option<f64>,
     pub mean: f64,
@@ -184,7 +187,7 @@ impl From<&crate::stats::Summary> for SideSummary {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct Comparison {
     pub scenario: String,
     pub benchmark: String,
@@ -242,7 +245,7 @@ pub fn judge(comparisons: &mut [Comparison], cfg: &crate::stats::CompareConfig) 
 }
 
 /// Geometric mean of per-benchmark ratios, per scenario and metric/unit.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct Geomean {
     pub scenario: String,
     pub metric: String,
@@ -253,7 +256,7 @@ pub struct Geomean {
     pub delta_pct: f64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Profile {
     pub scenario: String,
     pub variant: Role,
@@ -276,7 +279,7 @@ pub struct Profile {
 /// Candidate minus baseline per function for one scenario and profile kind,
 /// as `go tool pprof -top -diff_base` reports it (percentages of the
 /// baseline's total), with the differential flame graph.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ProfileDiff {
     pub scenario: String,
     pub kind: String,
@@ -288,7 +291,7 @@ pub struct ProfileDiff {
     pub flame_graph: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ProfileEntry {
     pub function: String,
     pub file: String,
@@ -299,7 +302,7 @@ pub struct ProfileEntry {
     pub cum_pct: f64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ThresholdCheck {
     pub scenario: String,
     pub variant: Role,
@@ -309,13 +312,13 @@ pub struct ThresholdCheck {
     pub metric: String,
     #[serde(default)]
     pub unit: String,
-    /// Median of the variant's samples; `None` if the metric was never measured.
+    /// Median of the variant's samples; `null` if the metric was never measured.
     pub observed: Option<f64>,
     pub passed: bool,
 }
 
 /// A round that could not be measured, kept so nobody mistakes a gap for data.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct Failure {
     pub scenario: String,
     pub variant: Role,
@@ -325,7 +328,7 @@ pub struct Failure {
 
 /// Latency at a ladder of percentiles, read from a merged HDR histogram
 /// (3 significant figures).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct LatencySpectrum {
     pub scenario: String,
     pub variant: Role,
@@ -337,7 +340,7 @@ pub struct LatencySpectrum {
     pub points: Vec<PercentilePoint>,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct PercentilePoint {
     /// 0..=100.
     pub percentile: f64,
@@ -346,7 +349,7 @@ pub struct PercentilePoint {
 
 /// One round's measured window over time; `t` is seconds since the window
 /// started. Series the scenario does not have are empty.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct Timeline {
     pub scenario: String,
     pub variant: Role,
@@ -362,7 +365,7 @@ pub struct Timeline {
     pub rss_bytes: Vec<TimePoint>,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct TimePoint {
     pub t: f64,
     pub value: f64,

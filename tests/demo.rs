@@ -114,4 +114,54 @@ fn quick_demo_shows_every_fix() {
         assert!(log.contains(s), "{s:?} missing from the output:\n{log}");
     }
     assert!(out_dir.join("logs").read_dir().unwrap().count() > 10, "target logs per round");
+
+    reports_of_the_demo(&repo, &out_dir, &r);
+}
+
+/// report.html, brief.md and results.json of the demo: valid against the
+/// schema, deltas quoted with intervals, charts visible in a real browser,
+/// and the same bytes when re-rendered from the stored run.
+fn reports_of_the_demo(repo: &Repo, out_dir: &Path, r: &serde_json::Value) {
+    common::assert_valid_results(&out_dir.join("results.json"));
+
+    let brief = std::fs::read_to_string(out_dir.join("brief.md")).unwrap();
+    assert!(brief.lines().count() < 200, "the brief must stay short:\n{brief}");
+    let tp = comparison(r, "dashboard-7d", "throughput");
+    let pct = |k: &str| tp[k].as_f64().unwrap();
+    let quoted =
+        format!("{:+.1}% [{:+.1}, {:+.1}]", pct("delta_pct"), pct("delta_ci_low_pct"), pct("delta_ci_high_pct"));
+    assert!(brief.contains(&quoted), "the brief should quote {quoted}:\n{brief}");
+    assert!(brief.contains("--scenario scenarios/demo.toml"), "the command to reproduce:\n{brief}");
+    assert!(brief.contains("store.go:"), "profile movers with file:line:\n{brief}");
+
+    let html_path = out_dir.join("report.html");
+    let html = std::fs::read_to_string(&html_path).unwrap();
+    for part in ["Latency by percentile", "During the measured window", "Geomean", "Differential flame graph"] {
+        assert!(html.contains(part), "{part:?} missing from report.html");
+    }
+    let comparisons = r["comparisons"].as_array().unwrap().len();
+    assert!(html.matches("<svg").count() >= 2 * comparisons, "two charts per comparison");
+    assert!(html.matches("data:image/svg+xml;base64,").count() >= 3, "flame graphs embedded");
+
+    let again = repo.path().join("again");
+    let out = common::perfgate_cmd(
+        repo.path(),
+        &["report", out_dir.join("results.json").to_str().unwrap(), "--out", again.to_str().unwrap()],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    for file in ["report.html", "brief.md"] {
+        assert!(std::fs::read(out_dir.join(file)).unwrap() == std::fs::read(again.join(file)).unwrap(), "{file}");
+    }
+
+    if let Some(chromium) = common::chromium() {
+        let shot = out_dir.join("report.png");
+        let rendered = common::render_in_chromium(&chromium, &html_path, &shot, 6000);
+        common::assert_report_loads(&html_path, &rendered);
+        // The charts are drawn: both variants' colors cover real area.
+        let baseline = common::count_pixels_near(&shot, [0x3b, 0x6e, 0xa8]);
+        let candidate = common::count_pixels_near(&shot, [0xe0, 0x7a, 0x1f]);
+        assert!(baseline > 2000 && candidate > 2000, "charts not visible: {baseline} / {candidate} pixels");
+    }
 }

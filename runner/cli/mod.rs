@@ -6,6 +6,7 @@ pub mod compare;
 pub mod load;
 pub mod profile;
 pub mod report;
+pub mod schema;
 pub mod validate;
 
 use clap::{Parser, Subcommand};
@@ -79,6 +80,10 @@ pub enum Command {
     Profile(profile::ProfileArgs),
     /// Re-render a stored run: terminal table, report.html, brief.md or JSON.
     Report(report::ReportArgs),
+    /// Print the JSON Schema of results.json or of scenario files.
+    // Hidden from --help: a tool for editors and maintainers, documented in the README.
+    #[command(hide = true)]
+    Schema(schema::SchemaArgs),
 }
 
 pub fn main() -> i32 {
@@ -90,6 +95,7 @@ pub fn main() -> i32 {
         Command::Load(a) => load::run(a),
         Command::Profile(a) => profile::run(a),
         Command::Report(a) => report::run(a),
+        Command::Schema(a) => schema::run(a),
     };
     match result {
         Ok(code) => code,

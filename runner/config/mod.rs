@@ -5,6 +5,7 @@
 pub mod threshold;
 pub mod units;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -37,22 +38,31 @@ pub struct ScenarioFile {
     pub scenarios: Vec<Scenario>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// `[target]`: what to build once per variant and, for services, how to start
+/// it and know it is ready. Placeholders: `{port}`, `{build}`, `{checkout}`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Target {
-    /// Relative to each variant's checkout.
+    /// Relative to each variant's checkout, and inside it.
     #[serde(default)]
+    #[schemars(extend("not" = { "pattern": OUTSIDE_CHECKOUT_PATTERN }))]
     pub dir: Option<String>,
+    /// Shell command run once per variant (cached), e.g. `go build -o {build}/app .`.
     #[serde(default)]
     pub build: Option<String>,
+    /// Shell command that starts the service, e.g. `{build}/app -addr 127.0.0.1:{port}`.
     #[serde(default)]
     pub start: Option<String>,
+    /// How to tell the started service is ready.
     #[serde(default)]
     pub ready: Option<Ready>,
+    /// Base URL of Go's net/http/pprof handlers; enables profile capture.
     #[serde(default)]
     pub pprof: Option<String>,
+    /// Prometheus text endpoint; its counters are diffed per request.
     #[serde(default)]
     pub metrics: Option<String>,
+    /// Extra environment for the build and the target.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
     /// A fresh target per round (default), or one per variant for the whole run.
@@ -63,15 +73,17 @@ pub struct Target {
     pub on_crash: OnCrash,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Restart {
+    /// A fresh target per round.
     #[default]
     Round,
+    /// One target per variant for the whole run.
     Never,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum OnCrash {
     /// Record the round as failed and go on with the next one.
@@ -81,13 +93,17 @@ pub enum OnCrash {
     Stop,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// `ready = { http = "..." }` or `{ tcp = "host:port" }`, with an optional timeout.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Ready {
+    /// URL polled until the service answers it.
     #[serde(default)]
     pub http: Option<String>,
+    /// `host:port` polled until it accepts a connection.
     #[serde(default)]
     pub tcp: Option<String>,
+    /// How long to wait for readiness (default 60s).
     #[serde(default)]
     pub timeout: Option<HumanDuration>,
 }
@@ -288,125 +304,306 @@ pub const PROFILE_KINDS: &[&str] = &["cpu", "heap", "allocs", "goroutine", "mute
 pub const KINDS: &[&str] = &["http", "websocket", "gobench", "cargobench", "command", "idle"];
 
 // ---- raw serde model: exactly the file's shape, unknown keys rejected ----
+// It is also the source of the scenario file's JSON Schema (`perfgate schema
+// scenario`): doc comments become the descriptions editors show, and
+// `scenario_rules` adds the checks `parse` makes beyond types.
 
-#[derive(Deserialize)]
+/// A perfgate scenario file (TOML): one target, `[compare]` defaults and one
+/// or more `[[scenario]]` tables. Placeholders in commands: `{port}`, `{build}`
+/// (per-variant build output dir), `{checkout}` (per-variant source root).
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RawFile {
+#[schemars(rename = "ScenarioFile", transform = require_scenarios)]
+pub(crate) struct RawFile {
+    /// Names the report directory.
     name: String,
+    /// Omitted for pure benchmark scenarios.
     #[serde(default)]
+    #[schemars(with = "Option<Target>")]
     target: Option<Spanned<Target>>,
     #[serde(default)]
     compare: Option<RawCompare>,
     #[serde(default)]
+    #[schemars(with = "Vec<RawScenario>", length(min = 1))]
     scenario: Vec<Spanned<RawScenario>>,
 }
 
-#[derive(Deserialize)]
+/// `[compare]`: defaults for `perfgate compare`; CLI flags override them.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Compare")]
 struct RawCompare {
+    /// Rounds per scenario; each round runs baseline and candidate in random order.
     #[serde(default)]
+    #[schemars(with = "Option<u32>", range(min = 1))]
     rounds: Option<Spanned<u32>>,
+    /// Smallest change worth reporting as a change, e.g. "2%".
     #[serde(default)]
     threshold: Option<Percent>,
+    /// Significance level, applied to q-values (default 0.05).
     #[serde(default)]
+    #[schemars(with = "Option<f64>", extend("exclusiveMinimum" = 0, "exclusiveMaximum" = 1))]
     alpha: Option<Spanned<f64>>,
+    /// Fixes the random order of variants.
     #[serde(default)]
     seed: Option<u64>,
+    /// Baseline revision (default HEAD).
     #[serde(default)]
     baseline: Option<String>,
+    /// The candidate: a revision or a patch (default: the working tree).
     #[serde(default)]
+    #[schemars(with = "Option<RawCandidate>")]
     candidate: Option<Spanned<RawCandidate>>,
 }
 
-#[derive(Deserialize)]
+/// Exactly one of `rev` or `patch`.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Candidate", extend("oneOf" = [{ "required": ["rev"] }, { "required": ["patch"] }]))]
 struct RawCandidate {
+    /// A git revision.
     #[serde(default)]
     rev: Option<String>,
+    /// A patch file applied to the baseline, relative to the repository root.
     #[serde(default)]
     patch: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// One `[[scenario]]`: `kind` decides which of the other fields apply.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Scenario", transform = scenario_rules)]
 struct RawScenario {
+    /// Unique within the file.
+    #[schemars(with = "String", pattern(r"\S"))]
     name: Spanned<String>,
+    /// What the scenario measures; decides which other fields apply.
+    #[schemars(with = "String")]
     kind: Spanned<String>,
     // shared
+    /// Relative to the checkout, and inside it (default ".").
     #[serde(default)]
+    #[schemars(extend("not" = { "pattern": OUTSIDE_CHECKOUT_PATTERN }))]
     dir: Option<String>,
+    /// Extra environment (added to `[target] env`).
     #[serde(default)]
     env: Option<BTreeMap<String, String>>,
+    /// Per round; a round over it is killed and fails the run.
     #[serde(default)]
     timeout: Option<HumanDuration>,
     // gobench
+    /// `go list` patterns (default ["."]).
     #[serde(default)]
     packages: Option<Vec<String>>,
+    /// `-test.bench` regular expression (default ".").
     #[serde(default)]
     bench: Option<String>,
+    /// `-test.benchtime`: a duration ("200ms") or an iteration count ("100x").
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     benchtime: Option<Spanned<String>>,
+    /// Adds B/op and allocs/op (default true).
     #[serde(default)]
     benchmem: Option<bool>,
     // command
+    /// Shell command, run with `sh -c` in `dir`.
     #[serde(default)]
+    #[schemars(pattern(r"\S"))]
     command: Option<String>,
+    /// Run before each measurement, not timed.
     #[serde(default)]
     prepare: Option<String>,
     // load scenarios (http, websocket, idle)
+    /// The measured window per round.
     #[serde(default)]
     duration: Option<HumanDuration>,
+    /// Load before the measured window, not measured.
     #[serde(default)]
     warmup: Option<HumanDuration>,
+    /// Closed model: clients that each send a request and wait for the answer (default 16).
     #[serde(default)]
+    #[schemars(range(min = 1))]
     connections: Option<u32>,
+    /// Open model: requests per second whatever the latency (websocket: messages per second).
     #[serde(default)]
+    #[schemars(extend("exclusiveMinimum" = 0))]
     rate: Option<f64>,
+    /// The request mix (default one GET /).
     #[serde(default)]
     requests: Option<Vec<RawRequest>>,
+    /// Profiles to capture: cpu, heap, allocs, goroutine, mutex, block.
     #[serde(default)]
     profile: Option<Vec<String>>,
+    /// Checks such as "p99 < 50ms", "error_rate < 0.1%", "throughput > 1000".
     #[serde(default)]
     thresholds: Option<Vec<String>>,
+    /// Stop the window after this many requests.
     #[serde(default)]
     max_requests: Option<u64>,
+    /// Open model: most requests outstanding at once (default 1000).
     #[serde(default)]
     max_in_flight: Option<u32>,
+    /// Reuse connections (default true).
     #[serde(default)]
     keepalive: Option<bool>,
+    /// Statuses that count as success: "2xx", "404", "200-299" (default 200-399).
     #[serde(default)]
     expect_status: Option<Vec<String>>,
+    /// Base URL when there is no `[target]` (a service you started).
     #[serde(default)]
     url: Option<String>,
+    /// Allow a `url` that is not on this machine.
     #[serde(default)]
     allow_remote: Option<bool>,
+    /// Prometheus counters to report per request (default: all that moved).
     #[serde(default)]
     counters: Option<Vec<String>>,
     // websocket
+    /// WebSocket clients held open (default 10).
     #[serde(default)]
+    #[schemars(range(min = 1))]
     clients: Option<u32>,
+    /// Connections are opened evenly over this time before the warmup.
     #[serde(default)]
     ramp: Option<HumanDuration>,
+    /// Disconnect-and-reconnect cycles per second, over all clients.
     #[serde(default)]
+    #[schemars(extend("exclusiveMinimum" = 0))]
     churn: Option<f64>,
+    /// WebSocket path (default "/").
     #[serde(default)]
+    #[schemars(pattern("^/"))]
     path: Option<String>,
+    /// Bytes per message (default 64).
     #[serde(default)]
+    #[schemars(range(min = MIN_WS_MESSAGE))]
     message_size: Option<u32>,
 }
 
-#[derive(Deserialize)]
+/// One request of an HTTP mix.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Request")]
 struct RawRequest {
+    /// Default GET; any case.
     #[serde(default)]
     method: Option<String>,
+    /// Path and query, e.g. "/api/items?page=2".
+    #[schemars(pattern("^/"))]
     path: String,
+    /// Request body, sent as is.
     #[serde(default)]
     body: Option<String>,
+    /// Extra request headers.
     #[serde(default)]
     headers: Option<BTreeMap<String, String>>,
+    /// Share of the mix (default 1).
     #[serde(default)]
     weight: Option<u32>,
+}
+
+/// `scenario` is `default` for serde only so that `parse` can say what a file
+/// without any `[[scenario]]` lacks; the file still needs one.
+fn require_scenarios(schema: &mut schemars::Schema) {
+    if let Some(serde_json::Value::Array(required)) = schema.ensure_object().get_mut("required") {
+        required.push("scenario".into());
+    }
+}
+
+/// A `dir` that `check_inside_checkout` rejects: absolute, or with a `..` part.
+const OUTSIDE_CHECKOUT_PATTERN: &str = r"^/|(^|/)\.\.(/|$)";
+
+/// Fields every kind takes besides its own.
+const SHARED_FIELDS: &[&str] = &["name", "kind", "dir", "env", "timeout"];
+
+/// The fields a scenario of `kind` may have besides `SHARED_FIELDS`; `None`
+/// for an unknown kind.
+fn kind_fields(kind: &str) -> Option<&'static [&'static str]> {
+    Some(match kind {
+        "gobench" | "cargobench" => &["packages", "bench", "benchtime", "benchmem", "profile"],
+        "command" => &["command", "prepare"],
+        "http" => &[
+            "duration",
+            "warmup",
+            "connections",
+            "rate",
+            "requests",
+            "profile",
+            "thresholds",
+            "max_requests",
+            "max_in_flight",
+            "keepalive",
+            "expect_status",
+            "url",
+            "allow_remote",
+            "counters",
+        ],
+        "websocket" => &[
+            "duration",
+            "warmup",
+            "clients",
+            "ramp",
+            "churn",
+            "rate",
+            "path",
+            "message_size",
+            "url",
+            "allow_remote",
+            "counters",
+            "thresholds",
+            "profile",
+        ],
+        "idle" => &["duration", "warmup", "rate", "requests", "counters", "profile", "thresholds"],
+        _ => return None,
+    })
+}
+
+/// The scenario schema's share of `parse`'s checks: which fields each kind
+/// takes, and the rules that depend on the kind. Checks that need the whole
+/// file or arithmetic (unique names, threshold expressions, weights, status
+/// ranges, zero durations) stay the parser's.
+fn scenario_rules(schema: &mut schemars::Schema) {
+    use serde_json::json;
+    let props = schema.ensure_object().entry("properties").or_insert_with(|| json!({}));
+    props["kind"]["enum"] = json!(KINDS);
+    props["profile"]["items"]["enum"] = json!(PROFILE_KINDS);
+    let fields: Vec<String> = props.as_object().map(|p| p.keys().cloned().collect()).unwrap_or_default();
+    let extra = |kind: &str| -> serde_json::Value {
+        match kind {
+            "gobench" => json!({
+                "properties": {
+                    "packages": { "minItems": 1 },
+                    "bench": { "pattern": r"\S" },
+                    "benchtime": units::benchtime_schema(),
+                    "profile": { "items": { "not": { "const": "goroutine" } } },
+                }
+            }),
+            "command" => json!({ "required": ["command"] }),
+            // `a needs b` spelled as "not a, or b": editors on older drafts know
+            // no `dependentRequired`.
+            "http" => json!({
+                "properties": { "requests": { "minItems": 1 } },
+                "not": { "required": ["connections", "rate"] },
+                "anyOf": [{ "not": { "required": ["max_in_flight"] } }, { "required": ["rate"] }],
+            }),
+            "idle" => json!({ "anyOf": [{ "not": { "required": ["requests"] } }, { "required": ["rate"] }] }),
+            _ => json!({}),
+        }
+    };
+    let rules: Vec<serde_json::Value> = KINDS
+        .iter()
+        .map(|&kind| {
+            let own = kind_fields(kind).unwrap_or_default();
+            let mut then = extra(kind);
+            // `false` per foreign field rather than a `propertyNames` list, so
+            // editors underline the field itself, not the whole table.
+            for field in fields.iter().filter(|f| !SHARED_FIELDS.contains(&f.as_str()) && !own.contains(&f.as_str())) {
+                then["properties"][field] = json!(false);
+            }
+            json!({ "if": { "properties": { "kind": { "const": kind } } }, "then": then })
+        })
+        .collect();
+    schema.insert("allOf".into(), json!(rules));
 }
 
 /// Reads and validates a scenario file.
@@ -514,47 +711,11 @@ pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
             ("path", s.path.is_some()),
             ("message_size", s.message_size.is_some()),
         ];
-        let allowed: &[&str] = match kind_name {
-            "gobench" | "cargobench" => &["packages", "bench", "benchtime", "benchmem", "profile"],
-            "command" => &["command", "prepare"],
-            "http" => &[
-                "duration",
-                "warmup",
-                "connections",
-                "rate",
-                "requests",
-                "profile",
-                "thresholds",
-                "max_requests",
-                "max_in_flight",
-                "keepalive",
-                "expect_status",
-                "url",
-                "allow_remote",
-                "counters",
-            ],
-            "websocket" => &[
-                "duration",
-                "warmup",
-                "clients",
-                "ramp",
-                "churn",
-                "rate",
-                "path",
-                "message_size",
-                "url",
-                "allow_remote",
-                "counters",
-                "thresholds",
-                "profile",
-            ],
-            "idle" => &["duration", "warmup", "rate", "requests", "counters", "profile", "thresholds"],
-            other => {
-                return Err(at(
-                    s.kind.span(),
-                    format!("unknown scenario kind {other:?}; expected one of {}", KINDS.join(", ")),
-                ));
-            }
+        let Some(allowed) = kind_fields(kind_name) else {
+            return Err(at(
+                s.kind.span(),
+                format!("unknown scenario kind {kind_name:?}; expected one of {}", KINDS.join(", ")),
+            ));
         };
         for (field, is_present) in present {
             if is_present && !allowed.contains(&field) {

@@ -91,6 +91,64 @@ impl<'de> Deserialize<'de> for Percent {
     }
 }
 
+// JSON Schemas of the quantities above, for editors and for `perfgate schema
+// scenario`. The patterns mirror the parsers token for token (a unit never
+// contains a digit or a dot, so a number always starts the next part); what
+// a regular expression cannot see (a total over 1e9 s, a number that
+// overflows to infinity) stays the parser's to reject.
+
+/// `parse_duration`'s grammar: `<number><unit>` parts, surrounding whitespace trimmed.
+pub const DURATION_PATTERN: &str = r"^\s*(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+\s*$";
+
+/// `parse_percent`'s grammar: what Rust's `f64::from_str` accepts as a finite
+/// number, then `%`; negative numbers are rejected, except for a negative zero.
+pub const PERCENT_PATTERN: &str =
+    r"^\s*(?:\+?(?:[0-9]+\.?[0-9]*|\.[0-9]+)|-(?:0+\.?0*|\.0+))(?:[eE][+-]?[0-9]+)?\s*%\s*$";
+
+impl schemars::JsonSchema for HumanDuration {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A Go-style duration: one or more <number><unit> parts, units ns, us (or µs), ms, s, m, h; a bare number is an error because its unit would be a guess.",
+            "type": "string",
+            "pattern": DURATION_PATTERN,
+            "examples": ["250ms", "5s", "1m30s"],
+        })
+    }
+}
+
+impl schemars::JsonSchema for Percent {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Percent".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A non-negative percentage with its percent sign, so 2 and 0.02 cannot be confused.",
+            "type": "string",
+            "pattern": PERCENT_PATTERN,
+            "examples": ["2%", "0.5%"],
+        })
+    }
+}
+
+/// `validate_benchtime`'s grammar, for the scenario schema: an iteration
+/// count or a duration, either above zero.
+pub fn benchtime_schema() -> serde_json::Value {
+    serde_json::json!({
+        "description": "Go's -benchtime: a duration (\"200ms\") or an iteration count (\"100x\"), above zero.",
+        "type": "string",
+        "anyOf": [
+            { "pattern": "^\\+?[0-9]*[1-9][0-9]*x$" },
+            { "allOf": [{ "pattern": DURATION_PATTERN }, { "pattern": "[1-9]" }] }
+        ],
+        "examples": ["200ms", "100x"],
+    })
+}
+
 /// Go's `-benchtime`: a duration (`"200ms"`) or an iteration count (`"100x"`).
 pub fn validate_benchtime(text: &str) -> Result<(), String> {
     if let Some(count) = text.strip_suffix('x') {

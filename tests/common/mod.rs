@@ -210,3 +210,27 @@ pub fn assert_report_loads(html_path: &Path, rendered: &Rendered) {
         assert!(!rendered.log.contains(bad), "script error in report.html ({bad}):\n{}", rendered.log);
     }
 }
+
+/// Fails unless the results.json at `path` validates against the committed
+/// `schemas/results.schema.json`, listing every violation with its location.
+pub fn assert_valid_results(path: &Path) {
+    let schema_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/results.schema.json");
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&schema_path).unwrap_or_else(|e| panic!("read {}: {e}", schema_path.display())),
+    )
+    .unwrap_or_else(|e| panic!("{}: not JSON: {e}", schema_path.display()));
+    let validator = jsonschema::validator_for(&schema)
+        .unwrap_or_else(|e| panic!("{}: not a usable JSON Schema: {e}", schema_path.display()));
+    let results = read_results(path);
+    let errors: Vec<String> =
+        validator.iter_errors(&results).map(|e| format!("  at {:?}: {e}", e.instance_path().as_str())).collect();
+    assert!(
+        errors.is_empty(),
+        "{} does not match {} ({} error(s)):\n{}\n(if the results model changed on purpose, regenerate the schema: \
+         `just schemas`)",
+        path.display(),
+        schema_path.display(),
+        errors.len(),
+        errors.join("\n")
+    );
+}
