@@ -31,7 +31,11 @@ test:
 
 # Criterion benchmarks of perfgate's own hot paths.
 bench:
-    cargo bench --bench benchstat --bench profile
+    cargo bench --bench benchstat --bench profile --bench report
+
+# Re-render a stored run (terminal table; report.html and brief.md next to it, or --out DIR, or --format md|html|json).
+report results="reports/latest/results.json" *ARGS:
+    {{perfgate}} report {{results}} {{ARGS}}
 
 # perfgate benchstat vs the real benchstat on a large input, side by side.
 bench-vs-benchstat:

@@ -114,7 +114,8 @@ struct ProfileRow {
 struct Flame {
     title: String,
     path: String,
-    /// `data:image/svg+xml;base64,...`, empty when the file is missing.
+    /// `data:image/svg+xml;base64,...` (inserted unescaped: base64 has no
+    /// markup characters), empty when the file is missing.
     data: String,
     missing: String,
 }

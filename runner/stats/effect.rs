@@ -101,8 +101,13 @@ pub fn compare_paired(pairs: &[(f64, f64)], cfg: &CompareConfig) -> Effect {
     let sorted = sorted_copy(&diffs);
     let diff_median = median_sorted(&sorted);
     let scale = base_median.abs();
+    // Differences scaled by the baseline median can reach below -100%; for
+    // a quantity that is never negative (CPU, bytes, counts) no change can,
+    // so the interval is cut at the edge of what is possible.
+    let floor = if pairs.iter().all(|&(b, c)| b >= 0.0 && c >= 0.0) { -100.0 } else { f64::NEG_INFINITY };
     let interval = if scale > 0.0 {
-        median_interval(&sorted, cfg.confidence).map(|(lo, hi)| (lo / scale * 100.0, hi / scale * 100.0))
+        median_interval(&sorted, cfg.confidence)
+            .map(|(lo, hi)| ((lo / scale * 100.0).max(floor), (hi / scale * 100.0).max(floor)))
     } else {
         None
     };
@@ -200,6 +205,19 @@ mod tests {
     fn close(got: Option<f64>, want: f64) {
         let got = got.expect("value present");
         assert!((got - want).abs() <= 1e-9 * want.abs().max(1.0), "got {got}, want {want}");
+    }
+
+    #[test]
+    fn nonnegative_differences_never_claim_below_minus_100_percent() {
+        // Idle CPU: one candidate round read 0 (no ratio), the baseline
+        // varied widely; scaled differences alone would reach below -100%.
+        let pairs = [(0.20, 0.0), (0.15, 0.01), (0.25, 0.02), (0.10, 0.01), (0.30, 0.0), (0.16, 0.01)];
+        let e = compare_paired(&pairs, &cfg());
+        let (lo, hi) = (e.delta_ci_low_pct.unwrap(), e.delta_ci_high_pct.unwrap());
+        assert!(lo >= -100.0 && lo <= hi && hi < 0.0, "[{lo}, {hi}]");
+        // Where values can be negative, no floor applies.
+        let signed = [(1.0, -3.0), (1.0, -2.5), (1.2, -2.8), (0.9, -3.1), (1.1, -2.9), (1.0, -3.2)];
+        assert!(compare_paired(&signed, &cfg()).delta_ci_low_pct.unwrap() < -100.0);
     }
 
     #[test]
