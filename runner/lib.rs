@@ -30,6 +30,7 @@ pub mod compare;
 pub mod config;
 pub mod environment;
 pub mod formats;
+pub mod history;
 pub mod load;
 pub mod process;
 pub mod profile;

@@ -1,0 +1,1 @@
+//! Change point detection: to be written.
