@@ -3,6 +3,7 @@
 //! per-metric series it holds (`changepoint`, `drift`).
 
 pub mod changepoint;
+pub mod drift;
 pub mod store;
 
 use crate::stats::{Better, Verdict};
