@@ -31,7 +31,11 @@ test:
 
 # Criterion benchmarks of perfgate's own hot paths.
 bench:
-    cargo bench --bench benchstat --bench profile --bench report
+    cargo bench --bench benchstat --bench profile --bench report --bench history
+
+# Nightly: HEAD against the last nightly, recorded in reports/history.sqlite; exit 1 on a regression or a drift.
+nightly *ARGS="--scenario scenarios/demo.toml":
+    {{perfgate}} nightly {{ARGS}}
 
 # Re-render a stored run (terminal table; report.html and brief.md next to it, or --out DIR, or --format md|html|json).
 report results="reports/latest/results.json" *ARGS:

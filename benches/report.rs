@@ -126,6 +126,7 @@ fn big_run() -> Results {
         thresholds: Vec::new(),
         failures: Vec::new(),
         warnings: analysis.warnings,
+        nightly: None,
     }
 }
 

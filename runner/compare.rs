@@ -39,6 +39,9 @@ pub struct CompareOptions {
     pub repo_dir: Option<PathBuf>,
     /// `--allow-remote`: scenarios that say `allow_remote = true` may load non-loopback hosts.
     pub allow_remote: bool,
+    /// Measure the candidate alone (a nightly's first night): no baseline
+    /// is checked out, built or run, and nothing is compared.
+    pub solo: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -214,7 +217,7 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
             scenario_files: opts.scenario_files.iter().map(|f| f.display().to_string()).collect(),
         },
         environment: environment::capture(),
-        variants: vec![baseline.info(), candidate.info()],
+        variants: if opts.solo { vec![candidate.info()] } else { vec![baseline.info(), candidate.info()] },
         samples: Vec::new(),
         comparisons: Vec::new(),
         geomeans: Vec::new(),
@@ -225,6 +228,7 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
         thresholds: Vec::new(),
         failures: Vec::new(),
         warnings: Vec::new(),
+        nightly: None,
     };
     crate::note!("baseline:  {} ({})", baseline.label, short(&baseline.commit));
     crate::note!("candidate: {} ({})", candidate.label, short(&candidate.commit));
@@ -251,7 +255,8 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
     let mut prepared: Vec<[Option<Prepared>; 2]> = Vec::new();
     let build_started = Instant::now();
     let mut per_variant: Vec<(Resolved, PathBuf)> = Vec::new();
-    for v in [&baseline, &candidate] {
+    let measured: Vec<&Resolved> = if opts.solo { vec![&candidate] } else { vec![&baseline, &candidate] };
+    for v in measured {
         match repo.materialize(v) {
             Ok(checkout) => per_variant.push((v.clone(), checkout)),
             Err(e) => {
@@ -264,7 +269,8 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
     for s in &scenarios {
         let scenario = &s.file.scenarios[s.index];
         let mut pair: [Option<Prepared>; 2] = [None, None];
-        for (slot, (v, checkout)) in per_variant.iter().enumerate() {
+        for (v, checkout) in &per_variant {
+            let slot = if v.role == Role::Baseline { 0 } else { 1 };
             let ctx = VariantContext { role: v.role, tree: &v.tree, checkout, cache: &cache, logs: &logs };
             let mut notes: Vec<BuildNote> = Vec::new();
             let target_build = match &s.file.target {
@@ -301,7 +307,13 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
     }
     crate::note!("builds ready in {:.1}s", build_started.elapsed().as_secs_f64());
 
-    let plan = schedule::plan(&names, rounds, seed);
+    let mut plan = schedule::plan(&names, rounds, seed);
+    if opts.solo {
+        plan.trials.retain(|t| t.role == Role::Candidate);
+        for r in &mut plan.rounds {
+            r.order.retain(|role| *role == Role::Candidate);
+        }
+    }
     results.run.schedule = plan.rounds.clone();
     let mut progress = Progress::new(plan.trials.len() as u64);
     let mut status = RunStatus::Complete;
@@ -442,10 +454,12 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
             Some((sc.name.clone(), window.as_secs_f64()))
         })
         .collect();
-    let analysis = analyze::analyze_with_windows(&results.samples, &cfg, &windows);
-    results.comparisons = analysis.comparisons;
-    results.geomeans = analysis.geomeans;
-    results.warnings.extend(analysis.warnings);
+    if !opts.solo {
+        let analysis = analyze::analyze_with_windows(&results.samples, &cfg, &windows);
+        results.comparisons = analysis.comparisons;
+        results.geomeans = analysis.geomeans;
+        results.warnings.extend(analysis.warnings);
+    }
     for s in &scenarios {
         let scenario = &s.file.scenarios[s.index];
         let thresholds = match &scenario.kind {
@@ -454,7 +468,8 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
             config::ScenarioKind::WebSocket(w) => &w.thresholds,
             _ => continue,
         };
-        results.thresholds.extend(analyze::check_thresholds(&results.samples, &scenario.name, thresholds));
+        let checks = analyze::check_thresholds(&results.samples, &scenario.name, thresholds);
+        results.thresholds.extend(checks.into_iter().filter(|t| !opts.solo || t.variant == Role::Candidate));
     }
     results.run.finished_at = Some(jiff::Timestamp::now().to_string());
     results.run.status = match &status {

@@ -41,6 +41,9 @@ pub struct Results {
     pub failures: Vec<Failure>,
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// Extension: a nightly run's place in the history (`perfgate nightly`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nightly: Option<Nightly>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -395,4 +398,68 @@ pub fn spectrum_points(h: &hdrhistogram::Histogram<u64>) -> Vec<PercentilePoint>
             PercentilePoint { percentile: p, seconds: ns as f64 / 1e9 }
         })
         .collect()
+}
+
+/// What a nightly run found in the history it joined.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct Nightly {
+    /// The history database, as given.
+    pub history: String,
+    /// The nightly this one ran against (its baseline); `None` the first night.
+    pub previous: Option<PreviousNight>,
+    /// Nights in the history with this one, for this scenario set.
+    pub nights: usize,
+    /// Change points among the most recent nights (all of them are in trend.html).
+    pub change_points: Vec<NightlyChangePoint>,
+    /// Metrics whose chained night-to-night change over the recent nights
+    /// is significant and at least the threshold.
+    pub drifts: Vec<NightlyDrift>,
+    /// The trend report, relative to the output directory.
+    pub trend: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct PreviousNight {
+    pub run_id: String,
+    pub revision: String,
+    pub commit: String,
+    pub started_at: String,
+    /// Its output directory (report.html), as recorded.
+    pub report_dir: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct NightlyChangePoint {
+    pub scenario: String,
+    pub benchmark: String,
+    pub metric: String,
+    pub unit: String,
+    pub better: Better,
+    /// The change happened after `from_commit` (the night before) and by
+    /// `to_commit` (the first night after it).
+    pub from_commit: String,
+    pub to_commit: String,
+    pub started_at: String,
+    /// Mean of the nightly medians before and after.
+    pub before: f64,
+    pub after: f64,
+    pub magnitude_pct: f64,
+    pub p_value: f64,
+    /// The change went the bad way for this metric.
+    pub regressed: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct NightlyDrift {
+    pub scenario: String,
+    pub benchmark: String,
+    pub metric: String,
+    pub unit: String,
+    pub nights: usize,
+    pub from_commit: String,
+    pub to_commit: String,
+    pub change_pct: f64,
+    pub ci_low_pct: f64,
+    pub ci_high_pct: f64,
+    pub regressed: bool,
 }

@@ -23,7 +23,7 @@ pub struct CompareArgs {
     /// Rounds per scenario; each round runs both variants in random order [default: 10].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub rounds: Option<u32>,
-    /// Fewer rounds (at most 6): a first look, not a verdict to merge on.
+    /// Fewer rounds (at most 8) and shorter windows: a first look, not a verdict to merge on.
     #[arg(long)]
     pub quick: bool,
     /// Output directory [default: reports/<timestamp>-<name>/].
@@ -41,6 +41,17 @@ pub struct CompareArgs {
     /// Significance level for verdicts (applied to Benjamini–Hochberg q-values).
     #[arg(long, value_name = "A")]
     pub alpha: Option<f64>,
+}
+
+/// This process's command line, each argument quoted for a POSIX shell
+/// where needed, so the brief's "reproduce" line can be pasted as is.
+pub fn quoted_command_line() -> String {
+    std::env::args().map(|a| shell_quote(&a)).collect::<Vec<_>>().join(" ")
+}
+
+fn shell_quote(arg: &str) -> String {
+    let plain = !arg.is_empty() && arg.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+    if plain { arg.to_string() } else { format!("'{}'", arg.replace('\'', "'\\''")) }
 }
 
 fn parse_threshold(s: &str) -> Result<f64, String> {
@@ -64,9 +75,10 @@ pub fn run(args: CompareArgs) -> Result<i32, CliError> {
         seed: args.seed,
         threshold: args.threshold,
         alpha: args.alpha,
-        command_line: std::env::args().collect::<Vec<_>>().join(" "),
+        command_line: quoted_command_line(),
         repo_dir: None,
         allow_remote: args.allow_remote,
+        solo: false,
     };
     let outcome = compare::run(&opts).map_err(|e| match e {
         CompareError::BadInput(m) => CliError::bad_input(anyhow::anyhow!(m)),
@@ -92,4 +104,19 @@ pub fn run(args: CompareArgs) -> Result<i32, CliError> {
         return Ok(EXIT_REGRESSION);
     }
     Ok(EXIT_OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_quote;
+
+    #[test]
+    fn quotes_only_what_a_shell_would_split_or_expand() {
+        assert_eq!(shell_quote("--scenario"), "--scenario");
+        assert_eq!(shell_quote("scenarios/demo.toml"), "scenarios/demo.toml");
+        assert_eq!(shell_quote("my file.toml"), "'my file.toml'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote("$HOME"), "'$HOME'");
+        assert_eq!(shell_quote(""), "''");
+    }
 }

@@ -4,6 +4,7 @@
 pub mod benchstat;
 pub mod compare;
 pub mod load;
+pub mod nightly;
 pub mod profile;
 pub mod report;
 pub mod schema;
@@ -78,6 +79,8 @@ pub enum Command {
     Load(load::LoadArgs),
     /// Hotspots of a pprof profile (`top`) or of the change between two (`diff`).
     Profile(profile::ProfileArgs),
+    /// Measure a revision against the last nightly, record it in the history, flag regressions and drifts.
+    Nightly(nightly::NightlyArgs),
     /// Re-render a stored run: terminal table, report.html, brief.md or JSON.
     Report(report::ReportArgs),
     /// Print the JSON Schema of results.json or of scenario files.
@@ -95,6 +98,7 @@ pub fn main() -> i32 {
         Command::Load(a) => load::run(a),
         Command::Profile(a) => profile::run(a),
         Command::Report(a) => report::run(a),
+        Command::Nightly(a) => nightly::run(a),
         Command::Schema(a) => schema::run(a),
     };
     match result {

@@ -36,6 +36,7 @@ pub fn render(results: &Results) -> String {
     noise_floor(&mut out, results);
     resources(&mut out, results);
     profile_movers(&mut out, results);
+    nightly(&mut out, results);
     warnings(&mut out, results);
     reproduce(&mut out, results);
     while out.ends_with("\n\n") {
@@ -536,6 +537,78 @@ fn warnings(out: &mut String, r: &Results) {
     out.push('\n');
 }
 
+/// Change points and drifts found in the nightly history (at most
+/// `MAX_LIST_ITEMS` each), and where the trend report is.
+fn nightly(out: &mut String, r: &Results) {
+    let Some(n) = &r.nightly else {
+        return;
+    };
+    out.push_str(
+        "## Nightly
+
+",
+    );
+    let short = |c: &str| c.get(..10).unwrap_or(c).to_string();
+    match &n.previous {
+        Some(p) => out.push_str(&format!(
+            "Night {} of this history: tonight ran interleaved against the previous nightly, {} at {} ({}).\n\n",
+            n.nights,
+            code(&p.revision),
+            code(&short(&p.commit)),
+            escape_text(&p.started_at)
+        )),
+        None => out.push_str(&format!(
+            "Night {}: the first for these scenarios, recorded without a baseline (nothing to compare with yet).\n\n",
+            n.nights
+        )),
+    }
+    if n.drifts.is_empty() {
+        out.push_str("Drift over the recent nights: none significant.\n\n");
+    } else {
+        out.push_str("Drift over the recent nights (night-to-night paired changes, chained):\n\n");
+        for d in n.drifts.iter().take(MAX_LIST_ITEMS) {
+            out.push_str(&format!(
+                "- {}{} {} over {} nights ({}..{}): {}% [{}, {}]{}\n",
+                code(&d.scenario),
+                if d.benchmark == d.scenario { String::new() } else { format!(" {}", code(&d.benchmark)) },
+                code(&d.metric),
+                d.nights,
+                code(&short(&d.from_commit)),
+                code(&short(&d.to_commit)),
+                super::format::signed(d.change_pct, 1),
+                super::format::signed(d.ci_low_pct, 1),
+                super::format::signed(d.ci_high_pct, 1),
+                if d.regressed { " — **regressed**" } else { " — improved" }
+            ));
+        }
+        more_line(out, n.drifts.len(), MAX_LIST_ITEMS, "drifts");
+        out.push('\n');
+    }
+    if n.change_points.is_empty() {
+        out.push_str("Change points in the recent nights: none.\n\n");
+    } else {
+        out.push_str("Change points in the recent nights:\n\n");
+        for c in n.change_points.iter().take(MAX_LIST_ITEMS) {
+            out.push_str(&format!(
+                "- {}{} {}: {} → {} ({}%, p {:.1e}) between {}..{}{}\n",
+                code(&c.scenario),
+                if c.benchmark == c.scenario { String::new() } else { format!(" {}", code(&c.benchmark)) },
+                code(&c.metric),
+                super::format::format_value(c.before, &c.unit),
+                super::format::format_value(c.after, &c.unit),
+                super::format::signed(c.magnitude_pct, 1),
+                c.p_value,
+                code(&short(&c.from_commit)),
+                code(&short(&c.to_commit)),
+                if c.regressed { " — **worse**" } else { " — better" }
+            ));
+        }
+        more_line(out, n.change_points.len(), MAX_LIST_ITEMS, "change points");
+        out.push('\n');
+    }
+    out.push_str(&format!("Trend across all nights: {}.\n\n", code(&n.trend)));
+}
+
 /// The exact command, the seed that fixes the order of rounds, and what
 /// each variant was, so the numbers can be checked by running them again.
 fn reproduce(out: &mut String, r: &Results) {
@@ -850,6 +923,7 @@ mod tests {
             thresholds: Vec::new(),
             failures: Vec::new(),
             warnings: analysis.warnings,
+            nightly: None,
         }
     }
 

@@ -8,6 +8,7 @@ pub mod format;
 pub mod html;
 pub mod json;
 pub mod terminal;
+pub mod trend;
 
 use crate::results::Results;
 use std::path::{Path, PathBuf};

@@ -234,6 +234,7 @@ mod tests {
             thresholds: Vec::new(),
             failures: Vec::new(),
             warnings: vec!["something to know".into()],
+            nightly: None,
         }
     }
 

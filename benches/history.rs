@@ -1,0 +1,137 @@
+//! Detection over time and the trend report for a large history: 365
+//! nights × 500 metrics — change points and drift for every metric, then
+//! trend.html with all 500 charts. The goal is under 2 s.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use perfgate::history::{Series, SeriesPoint, StoredRun, changepoint, drift};
+use perfgate::report::trend::{TrendInput, TrendSeries, render};
+use perfgate::stats::{Better, Verdict};
+
+/// SplitMix64: deterministic noise without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn unit(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+const NIGHTS: usize = 365;
+const METRICS: usize = 500;
+
+fn history() -> (Vec<StoredRun>, Vec<Series>) {
+    let runs: Vec<StoredRun> = (0..NIGHTS)
+        .map(|i| StoredRun {
+            id: i as i64 + 1,
+            run_id: format!("night-{i}"),
+            revision: "main".into(),
+            commit: format!("{:040x}", i * 7919 + 1),
+            tree: String::new(),
+            started_at: format!("2026-01-01T00:00:00Z+{i}d"),
+            finished_at: String::new(),
+            machine: "bench".into(),
+            scenario_set: "bench".into(),
+            baseline_commit: (i > 0).then(|| format!("{:040x}", (i - 1) * 7919 + 1)),
+            report_dir: format!("night-{i}"),
+            status: "complete".into(),
+            improved: 0,
+            regressed: 0,
+        })
+        .collect();
+    let mut rng = Rng(9);
+    let series = (0..METRICS)
+        .map(|m| {
+            // Every tenth metric steps up 15% on night 200.
+            let base = 1000.0 * (1.0 + m as f64);
+            let points = (0..NIGHTS)
+                .map(|i| {
+                    let level = if m % 10 == 0 && i >= 200 { 1.15 } else { 1.0 };
+                    let median = base * level * (1.0 + 0.04 * (rng.unit() - 0.5));
+                    let d = 4.0 * (rng.unit() - 0.5);
+                    SeriesPoint {
+                        run: i as i64 + 1,
+                        commit: runs[i].commit.clone(),
+                        started_at: runs[i].started_at.clone(),
+                        n: 10,
+                        median,
+                        ci_low: Some(median * 0.98),
+                        ci_high: Some(median * 1.02),
+                        delta_pct: (i > 0).then_some(d),
+                        delta_ci_low_pct: (i > 0).then_some(d - 3.0),
+                        delta_ci_high_pct: (i > 0).then_some(d + 3.0),
+                        verdict: (i > 0).then_some(Verdict::Inconclusive),
+                    }
+                })
+                .collect();
+            Series {
+                scenario: format!("scenario-{}", m / 50),
+                benchmark: format!("Benchmark{m}"),
+                metric: "sec/op".into(),
+                unit: "ns/op".into(),
+                better: Better::Lower,
+                points,
+            }
+        })
+        .collect();
+    (runs, series)
+}
+
+fn detect_and_render(runs: &[StoredRun], series: &[Series]) -> usize {
+    let opts = changepoint::Options::default();
+    let trend: Vec<TrendSeries<'_>> = series
+        .iter()
+        .map(|s| {
+            let values: Vec<f64> = s.points.iter().map(|p| p.median).collect();
+            TrendSeries {
+                series: s,
+                change_points: changepoint::detect(&values, &opts),
+                drift: drift::drift(&s.points, s.better, 0.02),
+            }
+        })
+        .collect();
+    let found: usize = trend.iter().map(|t| t.change_points.len()).sum();
+    let html = render(&TrendInput {
+        scenario_set: "bench",
+        runs,
+        report_links: runs.iter().map(|r| (r.id, format!("../{}/report.html", r.report_dir))).collect(),
+        series: trend,
+        threshold_pct: 2.0,
+    });
+    found + html.len()
+}
+
+fn bench(c: &mut Criterion) {
+    let (runs, series) = history();
+    let opts = changepoint::Options::default();
+    let found: usize = series
+        .iter()
+        .map(|s| changepoint::detect(&s.points.iter().map(|p| p.median).collect::<Vec<_>>(), &opts).len())
+        .sum();
+    assert_eq!(found, METRICS / 10, "one change point in every tenth metric, none elsewhere");
+    let mut group = c.benchmark_group("history");
+    group.sample_size(10).measurement_time(Duration::from_secs(20));
+    group.bench_function("change points + drift + trend.html, 365 nights x 500 metrics", |b| {
+        b.iter(|| black_box(detect_and_render(&runs, &series)))
+    });
+    group.bench_function("change points only, 365 nights x 500 metrics", |b| {
+        b.iter(|| {
+            black_box(
+                series
+                    .iter()
+                    .map(|s| changepoint::detect(&s.points.iter().map(|p| p.median).collect::<Vec<_>>(), &opts).len())
+                    .sum::<usize>(),
+            )
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,255 @@
+//! `perfgate nightly`: tonight's revision measured interleaved against the
+//! last nightly revision (a paired A/B with `compare`'s statistics), the run
+//! recorded in the history, and the history searched for change points and
+//! drifts; writes trend.html and the brief's nightly section.
+
+use crate::compare::{self, CompareError, CompareOptions, CompareOutcome, RunStatus};
+use crate::history::store::{History, NewRun};
+use crate::history::{self, changepoint, drift};
+use crate::report;
+use crate::results::{Nightly, NightlyChangePoint, NightlyDrift, PreviousNight, Role};
+use crate::stats::Better;
+use std::path::{Component, Path, PathBuf};
+
+/// Change points reported in results.json and the brief: those at the most
+/// recent nights (trend.html shows all).
+pub const RECENT_NIGHTS: usize = 14;
+
+#[derive(Debug, Clone)]
+pub struct NightlyOptions {
+    pub scenario_files: Vec<PathBuf>,
+    /// Tonight's revision (default HEAD).
+    pub rev: Option<String>,
+    pub history: PathBuf,
+    pub out: Option<PathBuf>,
+    pub rounds: Option<u32>,
+    pub seed: Option<u64>,
+    pub threshold: Option<f64>,
+    pub alpha: Option<f64>,
+    pub change: changepoint::Options,
+    pub command_line: String,
+    pub repo_dir: Option<PathBuf>,
+}
+
+#[derive(Debug)]
+pub struct NightlyOutcome {
+    pub compare: CompareOutcome,
+    /// The history row of tonight's run; `None` when it did not complete.
+    pub recorded: Option<i64>,
+    /// Tonight regressed against the last nightly, a threshold failed, or a
+    /// drift over the recent nights went the bad way.
+    pub regressed: bool,
+}
+
+pub fn run(opts: &NightlyOptions) -> Result<NightlyOutcome, CompareError> {
+    let mut names = Vec::new();
+    for path in &opts.scenario_files {
+        let file = crate::config::load(path).map_err(|e| CompareError::BadInput(e.to_string()))?;
+        names.extend(file.scenarios.iter().map(|s| s.name.clone()));
+    }
+    if names.is_empty() {
+        return Err(CompareError::BadInput(
+            "no scenario file given; pass --scenario FILE (e.g. --scenario scenarios/demo.toml)".into(),
+        ));
+    }
+    let set = history::scenario_set(names.iter().map(String::as_str));
+    let cwd = opts.repo_dir.clone().unwrap_or_else(|| std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")));
+    let db_path = if opts.history.is_absolute() { opts.history.clone() } else { cwd.join(&opts.history) };
+    let history_err =
+        |e: crate::history::store::HistoryError| CompareError::RunFailed(format!("history {}: {e}", db_path.display()));
+    let mut store = History::open(&db_path).map_err(history_err)?;
+    let last = store.last_run(&set).map_err(history_err)?;
+    let rev = opts.rev.clone().unwrap_or_else(|| "HEAD".into());
+    match &last {
+        Some(l) => crate::note!(
+            "nightly: {rev} against the last nightly, {} ({}, {})",
+            l.revision,
+            l.commit.get(..12).unwrap_or(&l.commit),
+            l.started_at
+        ),
+        None => {
+            crate::note!("nightly: first night for these scenarios in {}: {rev} is recorded alone", db_path.display())
+        }
+    }
+    let compare_opts = CompareOptions {
+        scenario_files: opts.scenario_files.clone(),
+        baseline: last.as_ref().map(|l| l.commit.clone()),
+        candidate: Some(rev.clone()),
+        patch: None,
+        rounds: opts.rounds,
+        quick: false,
+        out: opts.out.clone(),
+        seed: opts.seed,
+        threshold: opts.threshold,
+        alpha: opts.alpha,
+        command_line: opts.command_line.clone(),
+        repo_dir: opts.repo_dir.clone(),
+        allow_remote: false,
+        solo: last.is_none(),
+    };
+    let mut outcome = compare::run(&compare_opts)?;
+    // Only complete runs join the history: a night that failed or was
+    // interrupted would make a gap look like data.
+    if outcome.status != RunStatus::Complete {
+        outcome.results.warnings.push("this night did not complete: it was not recorded in the history".into());
+        rewrite(&outcome)?;
+        return Ok(NightlyOutcome { compare: outcome, recorded: None, regressed: false });
+    }
+    let Some(tonight) = outcome.results.variants.iter().find(|v| v.role == Role::Candidate).cloned() else {
+        return Err(CompareError::RunFailed("the run has no candidate variant".into()));
+    };
+    let db_dir = db_path.parent().map(Path::to_path_buf).unwrap_or_else(|| cwd.clone());
+    let report_dir = relative_path(&db_dir, &outcome.out_dir);
+    let id = store
+        .record(&NewRun {
+            results: &outcome.results,
+            revision: &rev,
+            commit: &tonight.commit,
+            tree: &tonight.tree,
+            baseline_commit: last.as_ref().map(|l| l.commit.as_str()),
+            report_dir: &report_dir,
+            scenario_set: set.clone(),
+        })
+        .map_err(history_err)?;
+
+    let runs = store.runs(Some(&set)).map_err(history_err)?;
+    let series = store.series(&set).map_err(history_err)?;
+    let threshold = outcome.results.run.threshold_pct / 100.0;
+    let night_of: std::collections::HashMap<i64, usize> = runs.iter().enumerate().map(|(i, r)| (r.id, i + 1)).collect();
+    let mut info = Nightly {
+        history: opts.history.display().to_string(),
+        previous: last.as_ref().map(|l| PreviousNight {
+            run_id: l.run_id.clone(),
+            revision: l.revision.clone(),
+            commit: l.commit.clone(),
+            started_at: l.started_at.clone(),
+            report_dir: l.report_dir.clone(),
+        }),
+        nights: runs.len(),
+        change_points: Vec::new(),
+        drifts: Vec::new(),
+        trend: "trend.html".into(),
+    };
+    let mut trend_series = Vec::new();
+    for s in &series {
+        let values: Vec<f64> = s.points.iter().map(|p| p.median).collect();
+        let cps = changepoint::detect(&values, &opts.change);
+        for c in &cps {
+            let (Some(after), Some(before)) =
+                (s.points.get(c.index), c.index.checked_sub(1).and_then(|i| s.points.get(i)))
+            else {
+                continue;
+            };
+            let night = night_of.get(&after.run).copied().unwrap_or(0);
+            if night + RECENT_NIGHTS > runs.len() {
+                info.change_points.push(NightlyChangePoint {
+                    scenario: s.scenario.clone(),
+                    benchmark: s.benchmark.clone(),
+                    metric: s.metric.clone(),
+                    unit: s.unit.clone(),
+                    better: s.better,
+                    from_commit: before.commit.clone(),
+                    to_commit: after.commit.clone(),
+                    started_at: after.started_at.clone(),
+                    before: c.before,
+                    after: c.after,
+                    magnitude_pct: c.magnitude_pct,
+                    p_value: c.p_value,
+                    regressed: match s.better {
+                        Better::Lower => c.magnitude_pct > 0.0,
+                        Better::Higher => c.magnitude_pct < 0.0,
+                    },
+                });
+            }
+        }
+        // Only a drift that reaches tonight is news.
+        let d = drift::drift(&s.points, s.better, threshold).filter(|_| s.points.last().is_some_and(|p| p.run == id));
+        if let Some(d) = &d
+            && (d.regressed || d.improved)
+        {
+            info.drifts.push(NightlyDrift {
+                scenario: s.scenario.clone(),
+                benchmark: s.benchmark.clone(),
+                metric: s.metric.clone(),
+                unit: s.unit.clone(),
+                nights: d.nights,
+                from_commit: d.from_commit.clone(),
+                to_commit: d.to_commit.clone(),
+                change_pct: d.change_pct,
+                ci_low_pct: d.ci_low_pct,
+                ci_high_pct: d.ci_high_pct,
+                regressed: d.regressed,
+            });
+        }
+        trend_series.push(report::trend::TrendSeries { series: s, change_points: cps, drift: d });
+    }
+    let report_links = runs
+        .iter()
+        .map(|r| {
+            let dir = db_dir.join(&r.report_dir);
+            (r.id, format!("{}/report.html", relative_path(&outcome.out_dir, &dir)))
+        })
+        .collect();
+    let trend = report::trend::render(&report::trend::TrendInput {
+        scenario_set: &set,
+        runs: &runs,
+        report_links,
+        series: trend_series,
+        threshold_pct: outcome.results.run.threshold_pct,
+    });
+    let trend_path = outcome.out_dir.join("trend.html");
+    report::json::write_atomically(&trend_path, trend.as_bytes())
+        .map_err(|e| CompareError::RunFailed(format!("cannot write {}: {e}", trend_path.display())))?;
+
+    let drifted = info.drifts.iter().any(|d| d.regressed);
+    outcome.results.nightly = Some(info);
+    rewrite(&outcome)?;
+    let regressed = crate::analyze::any_regression(&outcome.results.comparisons)
+        || outcome.results.thresholds.iter().any(|t| !t.passed)
+        || drifted;
+    Ok(NightlyOutcome { compare: outcome, recorded: Some(id), regressed })
+}
+
+/// results.json and the reports again, now with what the nightly added.
+fn rewrite(outcome: &CompareOutcome) -> Result<(), CompareError> {
+    let dir = &outcome.out_dir;
+    report::json::write_results(dir, &outcome.results)
+        .and_then(|_| report::write_reports(&outcome.results, dir, dir).map(|_| ()))
+        .map_err(|e| CompareError::RunFailed(format!("cannot write the results to {}: {e}", dir.display())))
+}
+
+/// `to` relative to the directory `from` (both absolute, or both relative
+/// to the same directory), with `..` where needed.
+pub fn relative_path(from: &Path, to: &Path) -> String {
+    let norm = |p: &Path| -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for c in p.components() {
+            match c {
+                Component::ParentDir => {
+                    out.pop();
+                }
+                Component::CurDir => {}
+                other => out.push(other.as_os_str().to_string_lossy().into_owned()),
+            }
+        }
+        out
+    };
+    let (f, t) = (norm(from), norm(to));
+    let common = f.iter().zip(&t).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = vec!["..".to_string(); f.len() - common];
+    parts.extend(t[common..].iter().cloned());
+    if parts.is_empty() { ".".into() } else { parts.join("/") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths() {
+        assert_eq!(relative_path(Path::new("/r/reports"), Path::new("/r/reports/n1")), "n1");
+        assert_eq!(relative_path(Path::new("/r/reports/n2"), Path::new("/r/reports/n1")), "../n1");
+        assert_eq!(relative_path(Path::new("/r/reports/n2"), Path::new("/r/reports/n2")), ".");
+        assert_eq!(relative_path(Path::new("/a/b"), Path::new("/c/./d/../e")), "../../c/e");
+    }
+}
