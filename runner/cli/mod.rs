@@ -3,6 +3,7 @@
 
 pub mod benchstat;
 pub mod compare;
+pub mod history;
 pub mod load;
 pub mod profile;
 pub mod report;
@@ -78,6 +79,8 @@ pub enum Command {
     Load(load::LoadArgs),
     /// Hotspots of a pprof profile (`top`) or of the change between two (`diff`).
     Profile(profile::ProfileArgs),
+    /// Read the nightly history: the runs, each metric's series and change points, or all of it as CSV/JSON.
+    History(history::HistoryArgs),
     /// Re-render a stored run: terminal table, report.html, brief.md or JSON.
     Report(report::ReportArgs),
     /// Print the JSON Schema of results.json or of scenario files.
@@ -95,6 +98,7 @@ pub fn main() -> i32 {
         Command::Load(a) => load::run(a),
         Command::Profile(a) => profile::run(a),
         Command::Report(a) => report::run(a),
+        Command::History(a) => history::run(a),
         Command::Schema(a) => schema::run(a),
     };
     match result {
