@@ -48,7 +48,8 @@ pub fn detect(values: &[f64], opts: &Options) -> Vec<ChangePoint> {
     // are known, every one must also hold against its final neighbours.
     // Drop the weakest failing one at a time, as neighbours change.
     loop {
-        let tested: Vec<ChangePoint> = (0..splits.len()).map(|i| test_between(values, &splits, i)).collect();
+        let tested: Vec<ChangePoint> =
+            (0..splits.len()).map(|i| test_between(values, &splits, i)).collect();
         let failing = tested
             .iter()
             .enumerate()
