@@ -3,6 +3,7 @@
 
 pub mod benchstat;
 pub mod compare;
+pub mod history;
 pub mod load;
 pub mod nightly;
 pub mod profile;
@@ -81,6 +82,8 @@ pub enum Command {
     Profile(profile::ProfileArgs),
     /// Measure a revision against the last nightly, record it in the history, flag regressions and drifts.
     Nightly(nightly::NightlyArgs),
+    /// Read the nightly history: the runs, each metric's series and change points, or all of it as CSV/JSON.
+    History(history::HistoryArgs),
     /// Re-render a stored run: terminal table, report.html, brief.md or JSON.
     Report(report::ReportArgs),
     /// Print the JSON Schema of results.json or of scenario files.
@@ -99,6 +102,7 @@ pub fn main() -> i32 {
         Command::Profile(a) => profile::run(a),
         Command::Report(a) => report::run(a),
         Command::Nightly(a) => nightly::run(a),
+        Command::History(a) => history::run(a),
         Command::Schema(a) => schema::run(a),
     };
     match result {
