@@ -217,7 +217,7 @@ pub fn render(input: &TrendInput<'_>) -> String {
         ));
     }
     cards.sort_by_key(|c| c.0);
-    changes.sort_by(|a, b| b.0.cmp(&a.0));
+    changes.sort_by_key(|c| std::cmp::Reverse(c.0));
     let newest = input
         .runs
         .last()
