@@ -12,7 +12,7 @@ use plotters::prelude::*;
 use serde::Serialize;
 
 const TEMPLATE: &str = include_str!("templates/trend.html");
-const SIZE: (u32, u32) = (600, 210);
+const SIZE: (u32, u32) = (540, 200);
 /// Up to this many nights each night is drawn as a dot too.
 const DOTS_UP_TO: usize = 60;
 const GOOD: RGBColor = RGBColor(0x2e, 0x8b, 0x3e);
