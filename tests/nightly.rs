@@ -175,4 +175,35 @@ fn a_killed_night_leaves_the_history_readable_and_without_a_partial_run() {
         .query_row("SELECT COUNT(*) FROM samples WHERE run NOT IN (SELECT id FROM runs)", [], |r| r.get(0))
         .unwrap();
     assert_eq!(orphans, 0);
+    drop(conn);
+
+    // Ctrl-C instead: the night stops cleanly (exit 130) and is not recorded either.
+    let mut child =
+        perfgate_cmd(repo.path(), &["nightly", "--scenario", "perf.toml", "--history", db, "--out", "out/3"])
+            .stderr(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = std::io::BufReader::new(stderr).lines();
+    for line in lines.by_ref() {
+        if line.unwrap().starts_with("[3/") {
+            break;
+        }
+    }
+    // SAFETY: signalling a child we spawned and have not reaped.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert_eq!(child.wait().unwrap().code(), Some(130), "{}", rest.join("\n"));
+
+    // The history goes on: the next complete night runs against the first.
+    repo.write("perf.toml", &scenario(3, "20ms"));
+    repo.commit_all("third");
+    let o = repo.perfgate(&["nightly", "--scenario", "perf.toml", "--history", db, "--out", "out/4"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let r = read_results(&repo.path().join("out/4/results.json"));
+    assert_eq!(r["nightly"]["nights"], 2, "{}", text(&o));
+    let first = perfgate_cmd(repo.path(), &["history", "list", "--history", db, "--format", "json"]).output().unwrap();
+    let runs: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
+    assert_eq!(r["nightly"]["previous"]["commit"], runs[0]["commit"], "{runs:#}");
 }
