@@ -244,7 +244,7 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
             config::QUICK_BENCHTIME
         ));
     }
-    if baseline.tree == candidate.tree {
+    if !opts.solo && baseline.tree == candidate.tree {
         results.warnings.push(
             "baseline and candidate have the same source tree: this is an A/A run, any difference is noise".into(),
         );

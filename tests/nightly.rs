@@ -207,3 +207,23 @@ fn a_killed_night_leaves_the_history_readable_and_without_a_partial_run() {
     let runs: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
     assert_eq!(r["nightly"]["previous"]["commit"], runs[0]["commit"], "{runs:#}");
 }
+
+#[test]
+fn run_measures_one_revision_alone() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let repo = Repo::new();
+    write_module(&repo, 100_000);
+    repo.write("perf.toml", &scenario(3, "20ms"));
+    repo.commit_all("one");
+    let o = repo.perfgate(&["run", "--scenario", "perf.toml", "--out", "out"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("HEAD measured alone"), "{}", text(&o));
+    let r = read_results(&repo.path().join("out/results.json"));
+    assert_eq!(r["variants"].as_array().unwrap().len(), 1);
+    assert!(r["comparisons"].as_array().unwrap().is_empty());
+    let samples = r["samples"].as_array().unwrap();
+    assert!(samples.len() >= 9 && samples.iter().all(|s| s["variant"] == "candidate"), "{samples:#?}");
+    assert!(!r["warnings"].to_string().contains("A/A"), "{}", r["warnings"]);
+    let html = std::fs::read_to_string(repo.path().join("out/report.html")).unwrap();
+    assert!(html.contains("Measured without a baseline") && html.contains("Measured HEAD alone"));
+}

@@ -8,6 +8,7 @@ pub mod load;
 pub mod nightly;
 pub mod profile;
 pub mod report;
+pub mod run;
 pub mod schema;
 pub mod validate;
 
@@ -80,6 +81,8 @@ pub enum Command {
     Load(load::LoadArgs),
     /// Hotspots of a pprof profile (`top`) or of the change between two (`diff`).
     Profile(profile::ProfileArgs),
+    /// Measure one revision alone: its numbers and thresholds, nothing compared.
+    Run(run::RunArgs),
     /// Measure a revision against the last nightly, record it in the history, flag regressions and drifts.
     Nightly(nightly::NightlyArgs),
     /// Read the nightly history: the runs, each metric's series and change points, or all of it as CSV/JSON.
@@ -102,6 +105,7 @@ pub fn main() -> i32 {
         Command::Profile(a) => profile::run(a),
         Command::Report(a) => report::run(a),
         Command::Nightly(a) => nightly::run(a),
+        Command::Run(a) => run::run(a),
         Command::History(a) => history::run(a),
         Command::Schema(a) => schema::run(a),
     };

@@ -130,10 +130,24 @@ struct ProfileSection {
 }
 
 #[derive(Serialize)]
+struct MeasuredRow {
+    benchmark: String,
+    metric: String,
+    variant: &'static str,
+    median: String,
+    median_v: f64,
+    range: String,
+    n: usize,
+    cv: String,
+}
+
+#[derive(Serialize)]
 struct Scenario {
     name: String,
     anchor: String,
     rows: Vec<Row>,
+    /// Metrics measured with nothing to compare them with.
+    measured: Vec<MeasuredRow>,
     geomean_svg: String,
     spectrum_svg: String,
     spectrum_what: String,
@@ -190,6 +204,9 @@ pub fn headline(results: &Results) -> (String, &'static str) {
         format!("Thresholds failed: {failed}, though no metric regressed")
     } else if improved > 0 {
         format!("Improved: {} better, none worse", metrics(improved))
+    } else if results.comparisons.is_empty() && !results.samples.is_empty() {
+        let rev = results.variants.first().map(|v| v.rev.as_str()).unwrap_or("the revision");
+        format!("Measured {rev} alone: nothing to compare with")
     } else if results.comparisons.is_empty() {
         "Nothing was measured".to_string()
     } else if inconclusive > 0 {
@@ -294,6 +311,11 @@ fn page(results: &Results, out_dir: Option<&Path>) -> Page {
     for d in &results.profile_diffs {
         if !names.contains(&d.scenario.as_str()) {
             names.push(&d.scenario);
+        }
+    }
+    for s in &results.samples {
+        if !names.contains(&s.scenario.as_str()) {
+            names.push(&s.scenario);
         }
     }
     let scenarios = names.iter().enumerate().map(|(i, name)| scenario(results, name, i, &series, out_dir)).collect();
@@ -491,10 +513,32 @@ fn scenario<'a>(
         .map(|d| profile_section(results, d, out_dir))
         .collect();
 
+    let measured = if comparisons.is_empty() {
+        super::measured(results, name)
+            .into_iter()
+            .map(|m| MeasuredRow {
+                variant: m.variant.as_str(),
+                median: format!(
+                    "{} {}",
+                    format_value(m.summary.median, &m.unit),
+                    format_ci_halfwidth(m.summary.median, m.summary.ci_low, m.summary.ci_high)
+                ),
+                median_v: m.summary.median,
+                range: format!("{} – {}", format_value(m.summary.min, &m.unit), format_value(m.summary.max, &m.unit)),
+                n: m.summary.n,
+                cv: format!("{:.1}%", m.summary.cv * 100.0),
+                benchmark: m.benchmark,
+                metric: m.metric,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     Scenario {
         name: name.to_string(),
         anchor: format!("scenario-{index}"),
         rows,
+        measured,
         geomean_svg,
         spectrum_svg,
         spectrum_what,

@@ -21,6 +21,12 @@ pub fn render(results: &Results, color: bool) -> String {
             scenarios.push(&c.scenario);
         }
     }
+    let mut measured_only: Vec<&str> = Vec::new();
+    for s in &results.samples {
+        if !scenarios.contains(&s.scenario.as_str()) && !measured_only.contains(&s.scenario.as_str()) {
+            measured_only.push(&s.scenario);
+        }
+    }
     for v in &results.variants {
         let short = v.commit.get(..12).unwrap_or(&v.commit);
         out.push_str(&format!("{:<9}  {}  (commit {short})\n", v.role, v.rev));
@@ -45,6 +51,11 @@ pub fn render(results: &Results, color: bool) -> String {
         for d in results.profile_diffs.iter().filter(|d| d.scenario == scenario) {
             out.push_str(&profile_movers(d));
         }
+    }
+    for scenario in measured_only {
+        out.push_str(&format!("scenario {scenario} (measured without a baseline)\n"));
+        out.push_str(&measured_table(&super::measured(results, scenario), color));
+        out.push_str("\n\n");
     }
     if !results.thresholds.is_empty() {
         out.push_str("thresholds:\n");
@@ -110,6 +121,37 @@ fn profile_movers(d: &crate::results::ProfileDiff) -> String {
     out
 }
 
+/// Medians of metrics with nothing to compare them with.
+fn measured_table(rows: &[super::Measured], color: bool) -> String {
+    let mut t = Table::new();
+    t.load_style(presets::UTF8_FULL_CONDENSED);
+    if color {
+        t.enforce_styling();
+    } else {
+        t.force_no_tty();
+    }
+    t.set_header(vec!["benchmark", "metric", "variant", "median", "min – max", "n", "CV"]);
+    for m in rows {
+        let s = &m.summary;
+        t.add_row(vec![
+            Cell::new(&m.benchmark),
+            Cell::new(&m.metric),
+            Cell::new(m.variant.as_str()),
+            Cell::new(format!(
+                "{} {}",
+                format_value(s.median, &m.unit),
+                format_ci_halfwidth(s.median, s.ci_low, s.ci_high)
+            ))
+            .set_alignment(CellAlignment::Right),
+            Cell::new(format!("{} – {}", format_value(s.min, &m.unit), format_value(s.max, &m.unit)))
+                .set_alignment(CellAlignment::Right),
+            Cell::new(s.n).set_alignment(CellAlignment::Right),
+            Cell::new(format!("{:.1}%", s.cv * 100.0)).set_alignment(CellAlignment::Right),
+        ]);
+    }
+    t.to_string()
+}
+
 fn table(rows: &[&Comparison], color: bool) -> String {
     let mut t = Table::new();
     t.load_style(presets::UTF8_FULL_CONDENSED);
@@ -159,6 +201,24 @@ fn table(rows: &[&Comparison], color: bool) -> String {
 }
 
 pub fn summary_line(results: &Results) -> String {
+    if results.comparisons.is_empty() && results.variants.len() == 1 {
+        let v = &results.variants[0];
+        let metrics = results
+            .samples
+            .iter()
+            .map(|s| (&s.scenario, &s.benchmark, &s.metric))
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        let mut line = format!(
+            "{} measured alone: {metrics} metric(s), nothing compared ({} round(s), seed {})",
+            v.rev, results.run.rounds, results.run.seed
+        );
+        let failed = results.thresholds.iter().filter(|t| !t.passed).count();
+        if failed > 0 {
+            line.push_str(&format!(" — {failed} threshold(s) failed"));
+        }
+        return line;
+    }
     let count = |v: Verdict| results.comparisons.iter().filter(|c| c.verdict == v).count();
     let mut line = format!(
         "{} improved, {} regressed, {} unchanged, {} inconclusive",
