@@ -2,7 +2,7 @@
 //! terminal report, and map the outcome to an exit code (DESIGN §8).
 
 use super::{CliError, EXIT_OK, EXIT_REGRESSION, EXIT_RUN_FAILED};
-use crate::compare::{self, CompareError, CompareOptions, RunStatus};
+use crate::compare::{self, CompareOptions, RunStatus};
 use crate::report;
 use std::path::PathBuf;
 
@@ -80,11 +80,7 @@ pub fn run(args: CompareArgs) -> Result<i32, CliError> {
         allow_remote: args.allow_remote,
         solo: false,
     };
-    let outcome = compare::run(&opts).map_err(|e| match e {
-        CompareError::BadInput(m) => CliError::bad_input(anyhow::anyhow!(m)),
-        CompareError::RunFailed(m) => CliError::run_failed(anyhow::anyhow!(m)),
-        CompareError::Interrupted => CliError::Interrupted,
-    })?;
+    let outcome = compare::run(&opts)?;
     crate::out!("{}", report::terminal::render(&outcome.results, report::terminal::color_enabled()));
     crate::out!("results: {}\n", outcome.out_dir.join("results.json").display());
     match outcome.status {

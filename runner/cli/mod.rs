@@ -49,6 +49,17 @@ impl CliError {
     }
 }
 
+impl From<crate::compare::CompareError> for CliError {
+    fn from(e: crate::compare::CompareError) -> Self {
+        use crate::compare::CompareError;
+        match e {
+            CompareError::BadInput(m) => CliError::BadInput(anyhow::anyhow!(m)),
+            CompareError::RunFailed(m) => CliError::RunFailed(anyhow::anyhow!(m)),
+            CompareError::Interrupted => CliError::Interrupted,
+        }
+    }
+}
+
 impl std::fmt::Display for CliError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

@@ -3,7 +3,7 @@
 //! and map the outcome to an exit code (DESIGN §8).
 
 use super::{CliError, EXIT_OK, EXIT_REGRESSION, EXIT_RUN_FAILED};
-use crate::compare::{CompareError, RunStatus};
+use crate::compare::RunStatus;
 use crate::history::changepoint;
 use crate::nightly::{self, NightlyOptions};
 use crate::report;
@@ -65,11 +65,7 @@ pub fn run(args: NightlyArgs) -> Result<i32, CliError> {
         command_line: super::compare::quoted_command_line(),
         repo_dir: None,
     };
-    let outcome = nightly::run(&opts).map_err(|e| match e {
-        CompareError::BadInput(m) => CliError::bad_input(anyhow::anyhow!(m)),
-        CompareError::RunFailed(m) => CliError::run_failed(anyhow::anyhow!(m)),
-        CompareError::Interrupted => CliError::Interrupted,
-    })?;
+    let outcome = nightly::run(&opts)?;
     let results = &outcome.compare.results;
     crate::out!("{}", report::terminal::render(results, report::terminal::color_enabled()));
     if let Some(n) = &results.nightly {

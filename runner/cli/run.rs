@@ -2,7 +2,7 @@
 //! its numbers, thresholds and reports, as a nightly's first night has them.
 
 use super::{CliError, EXIT_OK, EXIT_REGRESSION, EXIT_RUN_FAILED};
-use crate::compare::{self, CompareError, CompareOptions, RunStatus};
+use crate::compare::{self, CompareOptions, RunStatus};
 use crate::report;
 use std::path::PathBuf;
 
@@ -42,11 +42,7 @@ pub fn run(args: RunArgs) -> Result<i32, CliError> {
         allow_remote: false,
         solo: true,
     };
-    let outcome = compare::run(&opts).map_err(|e| match e {
-        CompareError::BadInput(m) => CliError::bad_input(anyhow::anyhow!(m)),
-        CompareError::RunFailed(m) => CliError::run_failed(anyhow::anyhow!(m)),
-        CompareError::Interrupted => CliError::Interrupted,
-    })?;
+    let outcome = compare::run(&opts)?;
     crate::out!("{}", report::terminal::render(&outcome.results, report::terminal::color_enabled()));
     crate::out!("results: {}\n", outcome.out_dir.join("results.json").display());
     match outcome.status {
