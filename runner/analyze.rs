@@ -234,6 +234,48 @@ pub fn check_thresholds(
 }
 
 /// True when any comparison regressed: the run's exit code becomes 1.
+/// Share of the machine's cores the load generator may use before its own
+/// queueing shows up in the latencies it measures.
+pub const GENERATOR_BUSY: f64 = 0.8;
+
+/// Warnings for service scenarios whose load generator was busy enough to
+/// be the bottleneck: its CPU (median over rounds, per variant) against the
+/// machine's `cores`. HTTP reports CPU per request (times throughput),
+/// WebSocket its utilization directly.
+pub fn generator_warnings(samples: &[Sample], cores: usize) -> Vec<String> {
+    let mut by: BTreeMap<(&str, Role, &str), Vec<f64>> = BTreeMap::new();
+    for s in samples {
+        if matches!(s.metric.as_str(), "generator_cpu_per_request" | "generator_cpu_utilization" | "throughput")
+            && s.benchmark == s.scenario
+        {
+            by.entry((s.scenario.as_str(), s.variant, s.metric.as_str())).or_default().push(s.value);
+        }
+    }
+    let median = |v: &Vec<f64>| {
+        let mut v = v.clone();
+        v.sort_by(f64::total_cmp);
+        stats::summarize(&v, 0.95).median
+    };
+    let mut out = Vec::new();
+    let limit = GENERATOR_BUSY * cores.max(1) as f64;
+    let keys: Vec<(&str, Role)> =
+        by.keys().map(|k| (k.0, k.1)).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    for (scenario, role) in keys {
+        let get = |m: &str| by.get(&(scenario, role, m)).map(median);
+        let used = match (get("generator_cpu_utilization"), get("generator_cpu_per_request"), get("throughput")) {
+            (Some(u), _, _) => u,
+            (None, Some(per), Some(tp)) => per * tp,
+            _ => continue,
+        };
+        if used >= limit {
+            out.push(format!(
+                "scenario {scenario:?} ({role}): the load generator used {used:.2} of {cores} cores — it may be the bottleneck and its own queueing is in the latencies; lower the rate or connections, or run the generator elsewhere"
+            ));
+        }
+    }
+    out
+}
+
 pub fn any_regression(comparisons: &[Comparison]) -> bool {
     comparisons.iter().any(|c| c.verdict == Verdict::Regressed)
 }
@@ -408,5 +450,31 @@ mod tests {
             with([1.8 * mib, 1.9 * mib, 1.7 * mib, 1.8 * mib, 1.85 * mib, 1.75 * mib, 1.8 * mib, 1.9 * mib], [0.0; 8]);
         assert_eq!(c.verdict, Verdict::Improved, "{c:?}");
         assert!((c.delta_pct + 6.0).abs() < 0.5, "{}", c.delta_pct);
+    }
+
+    #[test]
+    fn warns_when_the_generator_is_the_bottleneck() {
+        let sample = |scenario: &str, variant, metric: &str, value| Sample {
+            scenario: scenario.into(),
+            benchmark: scenario.into(),
+            metric: metric.into(),
+            unit: String::new(),
+            better: Better::Lower,
+            variant,
+            round: 1,
+            value,
+        };
+        let samples = vec![
+            // 20,000 req/s at 90 µs of generator CPU each: 1.8 cores of 2.
+            sample("busy", Role::Baseline, "throughput", 20_000.0),
+            sample("busy", Role::Baseline, "generator_cpu_per_request", 90e-6),
+            sample("calm", Role::Baseline, "throughput", 200.0),
+            sample("calm", Role::Baseline, "generator_cpu_per_request", 100e-6),
+            sample("ws", Role::Candidate, "generator_cpu_utilization", 1.7),
+        ];
+        let w = generator_warnings(&samples, 2);
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].contains("\"busy\" (baseline)") && w[0].contains("1.80 of 2 cores"), "{w:?}");
+        assert!(w[1].contains("\"ws\" (candidate)"), "{w:?}");
     }
 }

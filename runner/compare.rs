@@ -460,6 +460,7 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
         results.geomeans = analysis.geomeans;
         results.warnings.extend(analysis.warnings);
     }
+    results.warnings.extend(analyze::generator_warnings(&results.samples, results.environment.cores));
     for s in &scenarios {
         let scenario = &s.file.scenarios[s.index];
         let thresholds = match &scenario.kind {
