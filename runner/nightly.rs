@@ -87,7 +87,14 @@ pub fn run(opts: &NightlyOptions) -> Result<NightlyOutcome, CompareError> {
         allow_remote: false,
         solo: last.is_none(),
     };
-    let mut outcome = compare::run(&compare_opts)?;
+    let mut outcome = compare::run(&compare_opts).map_err(|e| match (e, &last) {
+        (CompareError::BadInput(m), Some(l)) if m.contains(&l.commit) => CompareError::BadInput(format!(
+            "{m}\nthe last nightly ran commit {}, which this repository does not have: fetch the full history \
+             (in CI: `fetch-depth: 0`), or start a new history with --history",
+            l.commit
+        )),
+        (e, _) => e,
+    })?;
     // Only complete runs join the history: a night that failed or was
     // interrupted would make a gap look like data.
     if outcome.status != RunStatus::Complete {
