@@ -6,6 +6,7 @@
 use crate::results::{LatencySpectrum, Role, TimePoint};
 use crate::stats::Better;
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 pub const BASELINE: RGBColor = RGBColor(0x3b, 0x6e, 0xa8);
@@ -130,6 +131,40 @@ fn text_style(size: u32) -> TextStyle<'static> {
     (FONT, size).into_font().color(&RGBColor(0x33, 0x33, 0x33))
 }
 
+type RoundsAxes<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The axes shared by the small per-round charts: rounds 1..=`rounds` on x,
+/// `y0..y1` labelled with `y_label` on y.
+fn round_axes<'a, 'b>(
+    root: &'a Area<'b>,
+    rounds: u32,
+    (y0, y1): (f64, f64),
+    y_desc: &str,
+    y_label: &dyn Fn(&f64) -> String,
+) -> Result<RoundsAxes<'a, 'b>, String> {
+    let mut chart = ChartBuilder::on(root)
+        .margin(8)
+        .x_label_area_size(26)
+        .y_label_area_size(46)
+        .build_cartesian_2d(0.5f64..rounds as f64 + 0.5, y0..y1)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .max_light_lines(0)
+        .y_labels(6)
+        .bold_line_style(GRID)
+        .x_labels(rounds.min(10) as usize)
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(y_label)
+        .x_desc("round")
+        .y_desc(y_desc)
+        .label_style(text_style(11))
+        .axis_desc_style(text_style(11))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    Ok(chart)
+}
+
 /// Per-round values of one metric, both variants, with each side's median
 /// (line) and its confidence interval (band).
 pub struct RoundsChart<'a> {
@@ -149,26 +184,7 @@ pub fn rounds_chart(c: &RoundsChart<'_>) -> String {
     let extra = bands.iter().flat_map(|(m, lo, hi)| [Some(*m), *lo, *hi]).flatten();
     let (y0, y1) = padded(all.chain(extra).map(|v| v * scale.factor), false);
     svg(SMALL, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .margin(8)
-            .x_label_area_size(26)
-            .y_label_area_size(46)
-            .build_cartesian_2d(0.5f64..rounds as f64 + 0.5, y0..y1)
-            .map_err(|e| e.to_string())?;
-        chart
-            .configure_mesh()
-            .max_light_lines(0)
-            .y_labels(6)
-            .bold_line_style(GRID)
-            .x_labels(rounds.min(10) as usize)
-            .x_label_formatter(&|x| format!("{x:.0}"))
-            .y_label_formatter(&|y| tick(*y))
-            .x_desc("round")
-            .y_desc(scale.suffix.as_str())
-            .label_style(text_style(11))
-            .axis_desc_style(text_style(11))
-            .draw()
-            .map_err(|e| e.to_string())?;
+        let mut chart = round_axes(root, rounds, (y0, y1), scale.suffix.as_str(), &|y| tick(*y))?;
         for (role, points, (median, lo, hi)) in
             [(Role::Baseline, c.baseline, c.baseline_summary), (Role::Candidate, c.candidate, c.candidate_summary)]
         {
@@ -202,26 +218,7 @@ pub fn deltas_chart(deltas: &[(u32, f64)], delta_pct: f64, ci: (Option<f64>, Opt
         Better::Higher => d > 0.0,
     };
     svg(SMALL, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .margin(8)
-            .x_label_area_size(26)
-            .y_label_area_size(46)
-            .build_cartesian_2d(0.5f64..rounds as f64 + 0.5, y0..y1)
-            .map_err(|e| e.to_string())?;
-        chart
-            .configure_mesh()
-            .max_light_lines(0)
-            .y_labels(6)
-            .bold_line_style(GRID)
-            .x_labels(rounds.min(10) as usize)
-            .x_label_formatter(&|x| format!("{x:.0}"))
-            .y_label_formatter(&|y| format!("{}%", tick(*y)))
-            .x_desc("round")
-            .y_desc("candidate vs baseline")
-            .label_style(text_style(11))
-            .axis_desc_style(text_style(11))
-            .draw()
-            .map_err(|e| e.to_string())?;
+        let mut chart = round_axes(root, rounds, (y0, y1), "candidate vs baseline", &|y| format!("{}%", tick(*y)))?;
         let x = (0.5, rounds as f64 + 0.5);
         if let (Some(lo), Some(hi)) = ci {
             let band = Rectangle::new([(x.0, lo), (x.1, hi)], NEUTRAL.mix(0.18).filled());
