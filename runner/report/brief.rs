@@ -134,10 +134,7 @@ fn changes(out: &mut String, r: &Results) {
         let shown = pick_across_scenarios(&rows, &scenarios, MAX_CHANGE_ROWS);
         out.push_str(&format!("### {} ({})\n\n", capitalized(verdict.as_str()), rows.len()));
         let with_benchmark = shown.iter().any(|c| c.benchmark != c.scenario);
-        let mut header = vec![("scenario", Align::Left)];
-        if with_benchmark {
-            header.push(("benchmark", Align::Left));
-        }
+        let mut header = lead_header(with_benchmark);
         header.extend([
             ("metric", Align::Left),
             ("baseline", Align::Right),
@@ -150,10 +147,7 @@ fn changes(out: &mut String, r: &Results) {
         let body = shown
             .iter()
             .map(|c| {
-                let mut row = vec![code_cell(&c.scenario)];
-                if with_benchmark {
-                    row.push(if c.benchmark == c.scenario { String::new() } else { code_cell(&c.benchmark) });
-                }
+                let mut row = lead_cells(c, with_benchmark);
                 row.extend([
                     code_cell(&c.metric),
                     escape_text(&with_interval(c.baseline.median, c.baseline.ci_low, c.baseline.ci_high, &c.unit)),
@@ -269,10 +263,7 @@ fn noise_floor(out: &mut String, r: &Results) {
     open.sort_by(|a, b| a.1.sort_key().cmp(&b.1.sort_key()).then(b.0.delta_pct.abs().total_cmp(&a.0.delta_pct.abs())));
     out.push_str(&format!("### Not concluded ({})\n\n", open.len()));
     let with_benchmark = open.iter().take(MAX_INCONCLUSIVE_ROWS).any(|(c, _)| c.benchmark != c.scenario);
-    let mut header = vec![("scenario", Align::Left)];
-    if with_benchmark {
-        header.push(("benchmark", Align::Left));
-    }
+    let mut header = lead_header(with_benchmark);
     header.extend([
         ("metric", Align::Left),
         ("delta [95% CI]", Align::Right),
@@ -284,10 +275,7 @@ fn noise_floor(out: &mut String, r: &Results) {
         .iter()
         .take(MAX_INCONCLUSIVE_ROWS)
         .map(|(c, settle)| {
-            let mut row = vec![code_cell(&c.scenario)];
-            if with_benchmark {
-                row.push(if c.benchmark == c.scenario { String::new() } else { code_cell(&c.benchmark) });
-            }
+            let mut row = lead_cells(c, with_benchmark);
             row.extend([
                 code_cell(&c.metric),
                 format_delta(c),
@@ -419,10 +407,7 @@ fn resources(out: &mut String, r: &Results) {
     rows.sort_by_key(|c| (scenarios.iter().position(|s| *s == c.scenario), rank(&c.metric)));
     out.push_str("## Resources and counters per request\n\n");
     let with_benchmark = rows.iter().take(MAX_RESOURCE_ROWS).any(|c| c.benchmark != c.scenario);
-    let mut header = vec![("scenario", Align::Left)];
-    if with_benchmark {
-        header.push(("benchmark", Align::Left));
-    }
+    let mut header = lead_header(with_benchmark);
     header.extend([
         ("metric", Align::Left),
         ("baseline", Align::Right),
@@ -435,10 +420,7 @@ fn resources(out: &mut String, r: &Results) {
         .iter()
         .take(MAX_RESOURCE_ROWS)
         .map(|c| {
-            let mut row = vec![code_cell(&c.scenario)];
-            if with_benchmark {
-                row.push(if c.benchmark == c.scenario { String::new() } else { code_cell(&c.benchmark) });
-            }
+            let mut row = lead_cells(c, with_benchmark);
             row.extend([
                 code_cell(&c.metric),
                 escape_text(&format_value(c.baseline.median, &c.unit)),
@@ -765,6 +747,24 @@ fn short_number(v: f64) -> String {
 enum Align {
     Left,
     Right,
+}
+
+/// The columns every comparison table starts with: the scenario, and the
+/// benchmark when some row's differs from its scenario.
+fn lead_header(with_benchmark: bool) -> Vec<(&'static str, Align)> {
+    let mut header = vec![("scenario", Align::Left)];
+    if with_benchmark {
+        header.push(("benchmark", Align::Left));
+    }
+    header
+}
+
+fn lead_cells(c: &Comparison, with_benchmark: bool) -> Vec<String> {
+    let mut row = vec![code_cell(&c.scenario)];
+    if with_benchmark {
+        row.push(if c.benchmark == c.scenario { String::new() } else { code_cell(&c.benchmark) });
+    }
+    row
 }
 
 /// A GitHub-flavored Markdown table; cells must already be escaped.
