@@ -10,26 +10,8 @@ use perfgate::formats::gobench;
 use perfgate::report::benchstat::{self as render, Input, Options};
 use perfgate::stats;
 
-/// Small deterministic generator (SplitMix64): benchmarks must not depend
-/// on a random seed nor pull in a dependency for it.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    /// Roughly normal noise (Irwin–Hall), enough for benchmark jitter.
-    fn noise(&mut self) -> f64 {
-        (0..4).map(|_| self.unit()).sum::<f64>() - 2.0
-    }
-}
+mod common;
+use common::Rng;
 
 /// Realistic `go test -bench` output of about `bytes` bytes (at most
 /// `packages` packages of 200 benchmarks): configuration lines,

@@ -10,18 +10,8 @@ use perfgate::history::{Series, SeriesPoint, StoredRun, changepoint, drift};
 use perfgate::report::trend::{TrendInput, TrendSeries, render};
 use perfgate::stats::{Better, Verdict};
 
-/// SplitMix64: deterministic noise without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn unit(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+mod common;
+use common::Rng;
 
 const NIGHTS: usize = 365;
 const METRICS: usize = 500;

@@ -11,18 +11,8 @@ use perfgate::results::{
 };
 use perfgate::stats::{Better, CompareConfig};
 
-/// SplitMix64: deterministic noise without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn unit(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+mod common;
+use common::Rng;
 
 /// 10 scenarios × 25 benchmarks × 4 metrics = 1,000 comparisons of 8
 /// interleaved rounds, a third of them changed; every scenario also has
