@@ -119,11 +119,13 @@ pub fn run(opts: &NightlyOptions) -> Result<NightlyOutcome, CompareError> {
         })
         .map_err(history_err)?;
 
-    let runs = store.runs(Some(&set)).map_err(history_err)?;
-    let series = store.series(&set).map_err(history_err)?;
-    let threshold = outcome.results.run.threshold_pct / 100.0;
-    let night_of: std::collections::HashMap<i64, usize> = runs.iter().enumerate().map(|(i, r)| (r.id, i + 1)).collect();
-    let mut info = Nightly {
+    let threshold_pct = outcome.results.run.threshold_pct;
+    let found =
+        trend(&store, &set, &db_dir, &outcome.out_dir, &opts.change, threshold_pct / 100.0).map_err(history_err)?;
+    let trend_path = outcome.out_dir.join("trend.html");
+    report::json::write_atomically(&trend_path, found.html.as_bytes())
+        .map_err(|e| CompareError::RunFailed(format!("cannot write {}: {e}", trend_path.display())))?;
+    let info = Nightly {
         history: opts.history.display().to_string(),
         previous: last.as_ref().map(|l| PreviousNight {
             run_id: l.run_id.clone(),
@@ -132,15 +134,62 @@ pub fn run(opts: &NightlyOptions) -> Result<NightlyOutcome, CompareError> {
             started_at: l.started_at.clone(),
             report_dir: l.report_dir.clone(),
         }),
-        nights: runs.len(),
-        change_points: Vec::new(),
-        drifts: Vec::new(),
+        nights: found.nights,
+        change_points: found.change_points,
+        // Only a drift that reaches tonight is news.
+        drifts: if found.newest == Some(id) { found.drifts } else { Vec::new() },
         trend: "trend.html".into(),
     };
+
+    let drifted = info.drifts.iter().any(|d| d.regressed);
+    outcome.results.nightly = Some(info);
+    rewrite(&outcome)?;
+    let regressed = crate::analyze::any_regression(&outcome.results.comparisons)
+        || outcome.results.thresholds.iter().any(|t| !t.passed)
+        || drifted;
+    Ok(NightlyOutcome { compare: outcome, recorded: Some(id), regressed })
+}
+
+/// results.json and the reports again, now with what the nightly added.
+fn rewrite(outcome: &CompareOutcome) -> Result<(), CompareError> {
+    let dir = &outcome.out_dir;
+    report::json::write_results(dir, &outcome.results)
+        .and_then(|_| report::write_reports(&outcome.results, dir, dir).map(|_| ()))
+        .map_err(|e| CompareError::RunFailed(format!("cannot write the results to {}: {e}", dir.display())))
+}
+
+/// What the history of one scenario set shows: trend.html (links relative
+/// to `out_dir`), the change points at the most recent nights, and the
+/// drifts that reach the newest night.
+pub struct Trend {
+    pub html: String,
+    pub nights: usize,
+    /// The newest recorded run.
+    pub newest: Option<i64>,
+    pub change_points: Vec<NightlyChangePoint>,
+    pub drifts: Vec<NightlyDrift>,
+}
+
+/// Detection over the whole history of `set` and its trend report. Reads
+/// only: safe while another process records a night (WAL).
+pub fn trend(
+    store: &History,
+    set: &str,
+    db_dir: &Path,
+    out_dir: &Path,
+    change: &changepoint::Options,
+    threshold: f64,
+) -> Result<Trend, crate::history::store::HistoryError> {
+    let runs: Vec<_> = store.runs(Some(set))?.into_iter().filter(|r| r.status == "complete").collect();
+    let series = store.series(set)?;
+    let newest = runs.last().map(|r| r.id);
+    let night_of: std::collections::HashMap<i64, usize> = runs.iter().enumerate().map(|(i, r)| (r.id, i + 1)).collect();
+    let mut change_points = Vec::new();
+    let mut drifts = Vec::new();
     let mut trend_series = Vec::new();
     for s in &series {
         let values: Vec<f64> = s.points.iter().map(|p| p.median).collect();
-        let cps = changepoint::detect(&values, &opts.change);
+        let cps = changepoint::detect(&values, change);
         for c in &cps {
             let (Some(after), Some(before)) =
                 (s.points.get(c.index), c.index.checked_sub(1).and_then(|i| s.points.get(i)))
@@ -149,7 +198,7 @@ pub fn run(opts: &NightlyOptions) -> Result<NightlyOutcome, CompareError> {
             };
             let night = night_of.get(&after.run).copied().unwrap_or(0);
             if night + RECENT_NIGHTS > runs.len() {
-                info.change_points.push(NightlyChangePoint {
+                change_points.push(NightlyChangePoint {
                     scenario: s.scenario.clone(),
                     benchmark: s.benchmark.clone(),
                     metric: s.metric.clone(),
@@ -169,12 +218,12 @@ pub fn run(opts: &NightlyOptions) -> Result<NightlyOutcome, CompareError> {
                 });
             }
         }
-        // Only a drift that reaches tonight is news.
-        let d = drift::drift(&s.points, s.better, threshold).filter(|_| s.points.last().is_some_and(|p| p.run == id));
+        let d = drift::drift(&s.points, s.better, threshold)
+            .filter(|_| s.points.last().is_some_and(|p| Some(p.run) == newest));
         if let Some(d) = &d
             && (d.regressed || d.improved)
         {
-            info.drifts.push(NightlyDrift {
+            drifts.push(NightlyDrift {
                 scenario: s.scenario.clone(),
                 benchmark: s.benchmark.clone(),
                 metric: s.metric.clone(),
@@ -192,37 +241,16 @@ pub fn run(opts: &NightlyOptions) -> Result<NightlyOutcome, CompareError> {
     }
     let report_links = runs
         .iter()
-        .map(|r| {
-            let dir = db_dir.join(&r.report_dir);
-            (r.id, format!("{}/report.html", relative_path(&outcome.out_dir, &dir)))
-        })
+        .map(|r| (r.id, format!("{}/report.html", relative_path(out_dir, &db_dir.join(&r.report_dir)))))
         .collect();
-    let trend = report::trend::render(&report::trend::TrendInput {
-        scenario_set: &set,
+    let html = report::trend::render(&report::trend::TrendInput {
+        scenario_set: set,
         runs: &runs,
         report_links,
         series: trend_series,
-        threshold_pct: outcome.results.run.threshold_pct,
+        threshold_pct: threshold * 100.0,
     });
-    let trend_path = outcome.out_dir.join("trend.html");
-    report::json::write_atomically(&trend_path, trend.as_bytes())
-        .map_err(|e| CompareError::RunFailed(format!("cannot write {}: {e}", trend_path.display())))?;
-
-    let drifted = info.drifts.iter().any(|d| d.regressed);
-    outcome.results.nightly = Some(info);
-    rewrite(&outcome)?;
-    let regressed = crate::analyze::any_regression(&outcome.results.comparisons)
-        || outcome.results.thresholds.iter().any(|t| !t.passed)
-        || drifted;
-    Ok(NightlyOutcome { compare: outcome, recorded: Some(id), regressed })
-}
-
-/// results.json and the reports again, now with what the nightly added.
-fn rewrite(outcome: &CompareOutcome) -> Result<(), CompareError> {
-    let dir = &outcome.out_dir;
-    report::json::write_results(dir, &outcome.results)
-        .and_then(|_| report::write_reports(&outcome.results, dir, dir).map(|_| ()))
-        .map_err(|e| CompareError::RunFailed(format!("cannot write the results to {}: {e}", dir.display())))
+    Ok(Trend { html, nights: runs.len(), newest, change_points, drifts })
 }
 
 /// `to` relative to the directory `from` (both absolute, or both relative

@@ -212,13 +212,21 @@ fn history_list_show_export() {
     assert_eq!(export.len(), NIGHTS * BENCHMARKS.len());
     assert_eq!(export[0]["delta_pct"], serde_json::Value::Null);
     assert_eq!(export[0]["commit"], commit(0));
+
+    // trend: trend.html from the history alone, naming the step's commit.
+    let trend = dir.path().join("share/trend.html");
+    let text = ok(&["history", "trend", "--history", db, "--out", trend.to_str().unwrap()]);
+    assert!(text.contains(&format!("{NIGHTS} night(s), 1 recent change point(s)")), "{text}");
+    let html = std::fs::read_to_string(&trend).unwrap();
+    assert!(html.contains(&commit(4)[..10]), "trend.html should name the step's commit");
+    assert_eq!(html.matches("/report.html\"").count(), NIGHTS, "a link per night");
 }
 
 #[test]
 fn a_missing_history_is_bad_input() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("none.sqlite");
-    for verb in ["list", "show", "export"] {
+    for verb in ["list", "show", "export", "trend"] {
         let out = perfgate(&["history", verb, "--history", db.to_str().unwrap()]);
         assert_eq!(out.status.code(), Some(2), "{verb}");
         let stderr = String::from_utf8_lossy(&out.stderr);

@@ -1,4 +1,4 @@
-//! `perfgate history list|show|export`: reads the nightly history (written by
+//! `perfgate history list|show|trend|export`: reads the nightly history (written by
 //! `perfgate nightly`) as a table, JSON or CSV — the runs, each metric's
 //! series with its change points, or every night of every metric.
 
@@ -37,6 +37,26 @@ pub enum HistoryCommand {
         /// Only metrics whose "scenario/benchmark/metric" contains FILTER.
         #[arg(long, value_name = "FILTER")]
         metric: Option<String>,
+        /// Change points: largest t-test p-value accepted.
+        #[arg(long, value_name = "P", default_value_t = changepoint::Options::default().max_pvalue)]
+        max_pvalue: f64,
+        /// Change points: smallest change of the mean, e.g. 2%.
+        #[arg(long, value_name = "PCT", value_parser = crate::config::parse_percent, default_value = "2%")]
+        min_magnitude: f64,
+    },
+    /// Write trend.html from the history now (safe while a nightly is recording).
+    Trend {
+        #[command(flatten)]
+        db: Db,
+        /// Where to write it.
+        #[arg(long, value_name = "FILE", default_value = "reports/trend.html")]
+        out: PathBuf,
+        /// The scenario set (scenario names joined by ","), when the history holds several.
+        #[arg(long, value_name = "SET")]
+        scenarios: Option<String>,
+        /// Drift: smallest chained change worth flagging, e.g. 2%.
+        #[arg(long, value_name = "PCT", value_parser = crate::config::parse_percent, default_value = "2%")]
+        threshold: f64,
         /// Change points: largest t-test p-value accepted.
         #[arg(long, value_name = "P", default_value_t = changepoint::Options::default().max_pvalue)]
         max_pvalue: f64,
@@ -111,6 +131,50 @@ pub fn run(args: HistoryArgs) -> Result<i32, CliError> {
         HistoryCommand::Export { db, format } => {
             let history = open(&db)?;
             export(&history, format)
+        }
+        HistoryCommand::Trend { db, out, scenarios, threshold, max_pvalue, min_magnitude } => {
+            let history = open(&db)?;
+            let set = match scenarios {
+                Some(set) => set,
+                None => {
+                    let sets = history.scenario_sets().map_err(history_error)?;
+                    match sets.as_slice() {
+                        [one] => one.clone(),
+                        [] => return Err(CliError::bad_input(anyhow::anyhow!("the history holds no run yet"))),
+                        many => {
+                            return Err(CliError::bad_input(anyhow::anyhow!(
+                                "the history holds several scenario sets; pick one with --scenarios: {}",
+                                many.join(" | ")
+                            )));
+                        }
+                    }
+                }
+            };
+            let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+            let absolute = |p: &std::path::Path| if p.is_absolute() { p.to_path_buf() } else { cwd.join(p) };
+            let out = absolute(&out);
+            let db_path = absolute(&db.history);
+            let out_dir = out.parent().map(std::path::Path::to_path_buf).unwrap_or_else(|| cwd.clone());
+            let db_dir = db_path.parent().map(std::path::Path::to_path_buf).unwrap_or_else(|| cwd.clone());
+            let change = changepoint::Options { max_pvalue, min_magnitude };
+            let found =
+                crate::nightly::trend(&history, &set, &db_dir, &out_dir, &change, threshold).map_err(history_error)?;
+            if found.nights == 0 {
+                return Err(CliError::bad_input(anyhow::anyhow!(
+                    "no complete run for scenarios {set:?} in the history"
+                )));
+            }
+            std::fs::create_dir_all(&out_dir)
+                .and_then(|_| crate::report::json::write_atomically(&out, found.html.as_bytes()))
+                .map_err(|e| CliError::run_failed(anyhow::anyhow!("cannot write {}: {e}", out.display())))?;
+            crate::out!(
+                "{}: {} night(s), {} recent change point(s), {} drift(s) reaching the newest night\n",
+                out.display(),
+                found.nights,
+                found.change_points.len(),
+                found.drifts.len()
+            );
+            Ok(EXIT_OK)
         }
     }
 }
