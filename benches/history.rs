@@ -1,6 +1,7 @@
 //! Detection over time and the trend report for a large history: 365
 //! nights × 500 metrics — change points and drift for every metric, then
-//! trend.html with all 500 charts. The goal is under 2 s.
+//! trend.html with all 500 charts (the goal is under 2 s) — and the SQLite
+//! store behind it: recording one night, reading a year of series back.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -97,6 +98,67 @@ fn detect_and_render(runs: &[StoredRun], series: &[Series]) -> usize {
     found + html.len()
 }
 
+/// One night of 500 metrics × 8 rounds × 2 variants, analysed.
+fn night_of_500_metrics() -> perfgate::results::Results {
+    let mut rng = Rng(5);
+    let mut samples = Vec::new();
+    for m in 0..METRICS {
+        for round in 1..=8 {
+            for variant in [perfgate::results::Role::Baseline, perfgate::results::Role::Candidate] {
+                samples.push(perfgate::results::Sample {
+                    scenario: format!("scenario-{}", m / 50),
+                    benchmark: format!("Benchmark{m}"),
+                    metric: "sec/op".into(),
+                    unit: "ns/op".into(),
+                    better: Better::Lower,
+                    variant,
+                    round,
+                    value: 1000.0 * (1.0 + m as f64) * (1.0 + 0.03 * (rng.unit() - 0.5)),
+                });
+            }
+        }
+    }
+    common::results(samples)
+}
+
+fn store(c: &mut Criterion) {
+    use perfgate::history::store::{History, NewRun};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.sqlite");
+    let mut history = History::open(&path).unwrap();
+    let night = night_of_500_metrics();
+    let record = |h: &mut History, i: usize| {
+        h.record(&NewRun {
+            results: &night,
+            revision: "main",
+            commit: &format!("{i:040x}"),
+            tree: "t",
+            baseline_commit: None,
+            report_dir: "night",
+            scenario_set: "bench".into(),
+        })
+        .unwrap()
+    };
+    for i in 0..NIGHTS {
+        record(&mut history, i);
+    }
+    let series = history.series("bench").unwrap();
+    assert_eq!((series.len(), series[0].points.len()), (METRICS, NIGHTS));
+    let mut group = c.benchmark_group("history store");
+    group.sample_size(10).measurement_time(Duration::from_secs(20));
+    group.bench_function("series of 365 nights x 500 metrics", |b| {
+        b.iter(|| black_box(history.series("bench").unwrap().len()))
+    });
+    let mut i = NIGHTS;
+    group.bench_function("record one night of 500 metrics x 8 rounds x 2 variants", |b| {
+        b.iter(|| {
+            i += 1;
+            black_box(record(&mut history, i))
+        })
+    });
+    group.finish();
+}
+
 fn bench(c: &mut Criterion) {
     let (runs, series) = history();
     let opts = changepoint::Options::default();
@@ -123,5 +185,5 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+criterion_group!(benches, bench, store);
 criterion_main!(benches);

@@ -6,10 +6,8 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use perfgate::results::{
-    Environment, LatencySpectrum, Results, Role, Run, Sample, TimePoint, Timeline, Tool, VariantInfo, spectrum_points,
-};
-use perfgate::stats::{Better, CompareConfig};
+use perfgate::results::{LatencySpectrum, Results, Role, Sample, TimePoint, Timeline, spectrum_points};
+use perfgate::stats::Better;
 
 mod common;
 use common::Rng;
@@ -79,45 +77,11 @@ fn big_run() -> Results {
             }
         }
     }
-    let analysis = perfgate::analyze::analyze(&samples, &CompareConfig::default());
-    assert_eq!(analysis.comparisons.len(), 1000);
-    let variant = |role| VariantInfo {
-        role,
-        rev: "HEAD".into(),
-        commit: "0123456789abcdef".into(),
-        tree: "t".into(),
-        patch: None,
-    };
-    Results {
-        schema_version: 1,
-        tool: Tool::this(),
-        run: Run {
-            id: "bench".into(),
-            command: "perfgate compare --scenario big.toml".into(),
-            started_at: "2026-12-03T00:00:00Z".into(),
-            finished_at: Some("2026-12-03T00:10:00Z".into()),
-            seed: 7,
-            rounds: 8,
-            status: "complete".into(),
-            schedule: Vec::new(),
-            alpha: 0.05,
-            threshold_pct: 2.0,
-            scenario_files: vec!["big.toml".into()],
-        },
-        environment: Environment::default(),
-        variants: vec![variant(Role::Baseline), variant(Role::Candidate)],
-        samples,
-        comparisons: analysis.comparisons,
-        geomeans: analysis.geomeans,
-        profiles: Vec::new(),
-        profile_diffs: Vec::new(),
-        latency_spectra,
-        timelines,
-        thresholds: Vec::new(),
-        failures: Vec::new(),
-        warnings: analysis.warnings,
-        nightly: None,
-    }
+    let mut results = common::results(samples);
+    assert_eq!(results.comparisons.len(), 1000);
+    results.latency_spectra = latency_spectra;
+    results.timelines = timelines;
+    results
 }
 
 fn reports(c: &mut Criterion) {

@@ -7,7 +7,7 @@ use crate::analyze;
 use crate::config::{self, CandidateSpec, ScenarioFile};
 use crate::environment;
 use crate::report;
-use crate::results::{Failure, GoConfig, Results, Role, Run, Sample, Tool};
+use crate::results::{Failure, GoConfig, Results, Role, Run, Sample};
 use crate::schedule;
 use crate::stats::CompareConfig;
 use crate::variant::build_cache::BuildCache;
@@ -200,37 +200,24 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
     let candidate = repo.resolve(Role::Candidate, &candidate_spec).map_err(variant_err)?;
 
     crate::process::install_interrupt_handler();
-    let mut results = Results {
-        schema_version: crate::results::SCHEMA_VERSION,
-        tool: Tool::this(),
-        run: Run {
-            id: out_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
-            command: opts.command_line.clone(),
-            started_at: started_at.to_string(),
-            finished_at: None,
-            seed,
-            rounds,
-            status: "running".into(),
-            schedule: Vec::new(),
-            alpha: cfg.alpha,
-            threshold_pct: cfg.threshold * 100.0,
-            scenario_files: opts.scenario_files.iter().map(|f| f.display().to_string()).collect(),
-        },
-        environment: environment::capture(),
-        variants: if opts.solo { vec![candidate.info()] } else { vec![baseline.info(), candidate.info()] },
-        samples: Vec::new(),
-        comparisons: Vec::new(),
-        geomeans: Vec::new(),
-        profiles: Vec::new(),
-        profile_diffs: Vec::new(),
-        latency_spectra: Vec::new(),
-        timelines: Vec::new(),
-        thresholds: Vec::new(),
-        failures: Vec::new(),
-        warnings: Vec::new(),
-        nightly: None,
+    let run = Run {
+        id: out_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        command: opts.command_line.clone(),
+        started_at: started_at.to_string(),
+        finished_at: None,
+        seed,
+        rounds,
+        status: "running".into(),
+        schedule: Vec::new(),
+        alpha: cfg.alpha,
+        threshold_pct: cfg.threshold * 100.0,
+        scenario_files: opts.scenario_files.iter().map(|f| f.display().to_string()).collect(),
     };
-    crate::note!("baseline:  {} ({})", baseline.label, short(&baseline.commit));
+    let variants = if opts.solo { vec![candidate.info()] } else { vec![baseline.info(), candidate.info()] };
+    let mut results = Results::new(run, environment::capture(), variants);
+    if !opts.solo {
+        crate::note!("baseline:  {} ({})", baseline.label, short(&baseline.commit));
+    }
     crate::note!("candidate: {} ({})", candidate.label, short(&candidate.commit));
     results.warnings.extend(setting_warnings);
     if !quickened.is_empty() {

@@ -52,6 +52,30 @@ pub struct Tool {
     pub version: String,
 }
 
+impl Results {
+    /// A run with nothing measured yet: what `compare` starts from.
+    pub fn new(run: Run, environment: Environment, variants: Vec<VariantInfo>) -> Results {
+        Results {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool::this(),
+            run,
+            environment,
+            variants,
+            samples: Vec::new(),
+            comparisons: Vec::new(),
+            geomeans: Vec::new(),
+            profiles: Vec::new(),
+            profile_diffs: Vec::new(),
+            latency_spectra: Vec::new(),
+            timelines: Vec::new(),
+            thresholds: Vec::new(),
+            failures: Vec::new(),
+            warnings: Vec::new(),
+            nightly: None,
+        }
+    }
+}
+
 impl Tool {
     pub fn this() -> Tool {
         Tool { name: "perfgate".into(), version: env!("CARGO_PKG_VERSION").into() }

@@ -24,3 +24,37 @@ impl Rng {
         (0..4).map(|_| self.unit()).sum::<f64>() - 2.0
     }
 }
+
+/// A complete run's `Results` around `samples` (analysed as `compare`
+/// would, 8 rounds, both variants), with nothing else in it.
+pub fn results(samples: Vec<perfgate::results::Sample>) -> perfgate::results::Results {
+    use perfgate::results::{Environment, Results, Role, Run, VariantInfo};
+    let analysis = perfgate::analyze::analyze(&samples, &perfgate::stats::CompareConfig::default());
+    let variant = |role| VariantInfo {
+        role,
+        rev: "HEAD".into(),
+        commit: "0123456789abcdef".into(),
+        tree: "t".into(),
+        patch: None,
+    };
+    let run = Run {
+        id: "bench".into(),
+        command: "perfgate compare --scenario big.toml".into(),
+        started_at: "2026-12-03T00:00:00Z".into(),
+        finished_at: Some("2026-12-03T00:10:00Z".into()),
+        seed: 7,
+        rounds: 8,
+        status: "complete".into(),
+        schedule: Vec::new(),
+        alpha: 0.05,
+        threshold_pct: 2.0,
+        scenario_files: vec!["big.toml".into()],
+    };
+    Results {
+        samples,
+        comparisons: analysis.comparisons,
+        geomeans: analysis.geomeans,
+        warnings: analysis.warnings,
+        ..Results::new(run, Environment::default(), vec![variant(Role::Baseline), variant(Role::Candidate)])
+    }
+}

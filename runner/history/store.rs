@@ -897,33 +897,4 @@ mod tests {
         let e = History::open_existing(&text).unwrap_err();
         assert!(matches!(e, HistoryError::NotHistory(_)), "{e:?}");
     }
-
-    /// A year of nightly runs of 500 metrics: `cargo test --release --lib
-    /// history::store -- --ignored --nocapture` prints the timings.
-    #[test]
-    #[ignore = "timing; run by hand"]
-    fn a_year_of_500_metrics() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut h = History::open(&dir.path().join("h.sqlite")).unwrap();
-        let tonight = night(2, Some(100.0), 100.0, 500, 8);
-        let mut record = Duration::ZERO;
-        for i in 0..365 {
-            let commit = format!("c{i}");
-            let started = std::time::Instant::now();
-            h.record(&new_run(&tonight, &commit, None, "bench")).unwrap();
-            record += started.elapsed();
-        }
-        let started = std::time::Instant::now();
-        let series = h.series("bench").unwrap();
-        let read = started.elapsed();
-        assert_eq!((series.len(), series[0].points.len()), (500, 365));
-        let size = std::fs::metadata(dir.path().join("h.sqlite")).unwrap().len()
-            + std::fs::metadata(dir.path().join("h.sqlite-wal")).map(|m| m.len()).unwrap_or(0);
-        println!(
-            "record (500 metrics x 8 rounds x 2 variants): {:.1} ms per run; series of 365 x 500: {:.0} ms; {:.0} MiB",
-            record.as_secs_f64() * 1e3 / 365.0,
-            read.as_secs_f64() * 1e3,
-            size as f64 / (1 << 20) as f64
-        );
-    }
 }

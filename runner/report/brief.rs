@@ -843,7 +843,7 @@ fn longest_run(s: &str, ch: char) -> usize {
 mod tests {
     use super::*;
     use crate::results::{
-        Environment, Failure, Profile, ProfileDiff, ProfileEntry, Run, Sample, ThresholdCheck, Tool, VariantInfo,
+        Environment, Failure, Profile, ProfileDiff, ProfileEntry, Run, Sample, ThresholdCheck, VariantInfo,
     };
     use crate::stats::{Better, CompareConfig};
 
@@ -892,38 +892,32 @@ mod tests {
             tree: "t".into(),
             patch: patch.map(Into::into),
         };
+        let run = Run {
+            id: "x".into(),
+            command: "perfgate compare --scenario scenarios/demo.toml".into(),
+            started_at: "now".into(),
+            finished_at: None,
+            seed: 4242,
+            rounds: 8,
+            status: "complete".into(),
+            schedule: Vec::new(),
+            alpha: 0.05,
+            threshold_pct: 2.0,
+            scenario_files: Vec::new(),
+        };
         Results {
-            schema_version: 1,
-            tool: Tool::this(),
-            run: Run {
-                id: "x".into(),
-                command: "perfgate compare --scenario scenarios/demo.toml".into(),
-                started_at: "now".into(),
-                finished_at: None,
-                seed: 4242,
-                rounds: 8,
-                status: "complete".into(),
-                schedule: Vec::new(),
-                alpha: 0.05,
-                threshold_pct: 2.0,
-                scenario_files: Vec::new(),
-            },
-            environment: Environment { os: "linux".into(), cores: 2, ..Environment::default() },
-            variants: vec![
-                variant(Role::Baseline, "HEAD", "0123456789abcdef0123", None),
-                variant(Role::Candidate, "HEAD + fix.patch", "fedcba9876543210fedc", Some("fix.patch")),
-            ],
             samples,
             comparisons: analysis.comparisons,
             geomeans: analysis.geomeans,
-            profiles: Vec::new(),
-            profile_diffs: Vec::new(),
-            latency_spectra: Vec::new(),
-            timelines: Vec::new(),
-            thresholds: Vec::new(),
-            failures: Vec::new(),
             warnings: analysis.warnings,
-            nightly: None,
+            ..Results::new(
+                run,
+                Environment { os: "linux".into(), cores: 2, ..Environment::default() },
+                vec![
+                    variant(Role::Baseline, "HEAD", "0123456789abcdef0123", None),
+                    variant(Role::Candidate, "HEAD + fix.patch", "fedcba9876543210fedc", Some("fix.patch")),
+                ],
+            )
         }
     }
 

@@ -244,7 +244,7 @@ pub fn summary_line(results: &Results) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::{Environment, Role, Run, Sample, Tool, VariantInfo};
+    use crate::results::{Environment, Role, Run, Sample, VariantInfo};
     use crate::stats::{Better, CompareConfig};
 
     fn results() -> Results {
@@ -266,35 +266,25 @@ mod tests {
         let analysis = crate::analyze::analyze(&samples, &CompareConfig::default());
         let variant =
             |role| VariantInfo { role, rev: "HEAD".into(), commit: "abc".into(), tree: "t".into(), patch: None };
+        let run = Run {
+            id: "x".into(),
+            command: "perfgate compare".into(),
+            started_at: "now".into(),
+            finished_at: None,
+            seed: 7,
+            rounds: 8,
+            status: "complete".into(),
+            schedule: Vec::new(),
+            alpha: 0.05,
+            threshold_pct: 2.0,
+            scenario_files: Vec::new(),
+        };
         Results {
-            schema_version: 1,
-            tool: Tool::this(),
-            run: Run {
-                id: "x".into(),
-                command: "perfgate compare".into(),
-                started_at: "now".into(),
-                finished_at: None,
-                seed: 7,
-                rounds: 8,
-                status: "complete".into(),
-                schedule: Vec::new(),
-                alpha: 0.05,
-                threshold_pct: 2.0,
-                scenario_files: Vec::new(),
-            },
-            environment: Environment::default(),
-            variants: vec![variant(Role::Baseline), variant(Role::Candidate)],
             samples,
             comparisons: analysis.comparisons,
             geomeans: analysis.geomeans,
-            profiles: Vec::new(),
-            profile_diffs: Vec::new(),
-            latency_spectra: Vec::new(),
-            timelines: Vec::new(),
-            thresholds: Vec::new(),
-            failures: Vec::new(),
             warnings: vec!["something to know".into()],
-            nightly: None,
+            ..Results::new(run, Environment::default(), vec![variant(Role::Baseline), variant(Role::Candidate)])
         }
     }
 
