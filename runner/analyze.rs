@@ -288,6 +288,11 @@ pub fn is_improvement(better: Better, delta_pct: f64) -> bool {
     }
 }
 
+/// The change went the bad way for a metric (0 is neither way).
+pub fn is_worse(better: Better, delta_pct: f64) -> bool {
+    delta_pct != 0.0 && !is_improvement(better, delta_pct)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

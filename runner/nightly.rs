@@ -8,7 +8,6 @@ use crate::history::store::{History, NewRun};
 use crate::history::{self, changepoint, drift};
 use crate::report;
 use crate::results::{Nightly, NightlyChangePoint, NightlyDrift, PreviousNight, Role};
-use crate::stats::Better;
 use std::path::{Component, Path, PathBuf};
 
 /// Change points reported in results.json and the brief: those at the most
@@ -211,10 +210,7 @@ pub fn trend(
                     after: c.after,
                     magnitude_pct: c.magnitude_pct,
                     p_value: c.p_value,
-                    regressed: match s.better {
-                        Better::Lower => c.magnitude_pct > 0.0,
-                        Better::Higher => c.magnitude_pct < 0.0,
-                    },
+                    regressed: crate::analyze::is_worse(s.better, c.magnitude_pct),
                 });
             }
         }

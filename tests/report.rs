@@ -80,6 +80,7 @@ fn markup_names_stay_text_and_stored_runs_rerender() {
     // The brief quotes the names as text too: inside code spans, where
     // GitHub shows markup literally.
     let brief = std::fs::read_to_string(out_dir.join("brief.md")).unwrap();
+    assert!(brief.contains("<script>alert(1)</script>"), "the name should be quoted in the brief:\n{brief}");
     for line in brief.lines() {
         for (i, _) in line.match_indices('<') {
             let ticks = line[..i].matches('`').count();

@@ -352,7 +352,7 @@ impl MetricHistory {
                     after: c.after,
                     magnitude_pct: c.magnitude_pct,
                     p_value: c.p_value,
-                    regressed: worse(series.better, c.magnitude_pct),
+                    regressed: crate::analyze::is_worse(series.better, c.magnitude_pct),
                 })
             })
             .collect();
@@ -365,13 +365,6 @@ impl MetricHistory {
 
     fn latest(&self) -> Option<&SeriesPoint> {
         self.series.points.last()
-    }
-}
-
-fn worse(better: Better, change_pct: f64) -> bool {
-    match better {
-        Better::Lower => change_pct > 0.0,
-        Better::Higher => change_pct < 0.0,
     }
 }
 

@@ -70,10 +70,7 @@ pub fn drift(points: &[SeriesPoint], better: Better, threshold: f64) -> Option<D
     let (change, lo, hi) = (pct(sum), pct(sum - Z95 * se), pct(sum + Z95 * se));
     let significant = lo > 0.0 || hi < 0.0;
     let big = change.abs() >= threshold * 100.0;
-    let worse = match better {
-        Better::Lower => change > 0.0,
-        Better::Higher => change < 0.0,
-    };
+    let worse = crate::analyze::is_worse(better, change);
     Some(Drift {
         nights,
         from_commit: points[from].commit.clone(),

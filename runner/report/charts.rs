@@ -75,7 +75,7 @@ pub fn axis_scale(unit: &str, max: f64) -> AxisScale {
 }
 
 /// Axis tick text: short, no trailing zeros.
-fn tick(v: f64) -> String {
+pub(super) fn tick(v: f64) -> String {
     let a = v.abs();
     let s = if a == 0.0 {
         "0".to_string()
@@ -213,10 +213,7 @@ pub fn deltas_chart(deltas: &[(u32, f64)], delta_pct: f64, ci: (Option<f64>, Opt
     let rounds = deltas.iter().map(|d| d.0).max().unwrap_or(1).max(1);
     let extra = [Some(delta_pct), ci.0, ci.1].into_iter().flatten();
     let (y0, y1) = padded(deltas.iter().map(|d| d.1).chain(extra), true);
-    let good = |d: f64| match better {
-        Better::Lower => d < 0.0,
-        Better::Higher => d > 0.0,
-    };
+    let good = |d: f64| crate::analyze::is_improvement(better, d);
     svg(SMALL, |root| {
         let mut chart = round_axes(root, rounds, (y0, y1), "candidate vs baseline", &|y| format!("{}%", tick(*y)))?;
         let x = (0.5, rounds as f64 + 0.5);
@@ -377,10 +374,7 @@ pub fn geomean_chart(bars: &[(String, f64, Better)]) -> String {
             .map_err(|e| e.to_string())?;
         chart
             .draw_series(bars.iter().enumerate().map(|(i, (_, d, better))| {
-                let good = match better {
-                    Better::Lower => *d < 0.0,
-                    Better::Higher => *d > 0.0,
-                };
+                let good = crate::analyze::is_improvement(*better, *d);
                 let col = if *d == 0.0 {
                     NEUTRAL
                 } else if good {

@@ -58,6 +58,8 @@ struct RunFacts {
     started: String,
     finished: String,
     duration: String,
+    /// The tests the comparisons used, as results.json records them.
+    tests: String,
 }
 
 #[derive(Serialize)]
@@ -343,6 +345,20 @@ fn page(results: &Results, out_dir: Option<&Path>) -> Page {
             started: run.started_at.clone(),
             finished: run.finished_at.clone().unwrap_or_else(|| "not finished".into()),
             duration,
+            tests: {
+                let mut tests: Vec<&str> = Vec::new();
+                for c in &results.comparisons {
+                    let name = match c.test.as_str() {
+                        "wilcoxon-signed-rank" => "Wilcoxon signed-rank on paired rounds",
+                        "mann-whitney-u" => "Mann–Whitney U",
+                        other => other,
+                    };
+                    if !tests.contains(&name) {
+                        tests.push(name);
+                    }
+                }
+                tests.join(", ")
+            },
         },
         machine,
         scenarios,

@@ -7,7 +7,7 @@ use super::format::{format_value, signed};
 use crate::history::changepoint::ChangePoint;
 use crate::history::drift::Drift;
 use crate::history::{Series, StoredRun};
-use crate::stats::{Better, Verdict};
+use crate::stats::Verdict;
 use plotters::prelude::*;
 use serde::Serialize;
 
@@ -99,14 +99,6 @@ fn metric_name(s: &Series) -> String {
     }
 }
 
-/// Whether a change of `pct` went the bad way for a metric.
-fn worse(better: Better, pct: f64) -> bool {
-    match better {
-        Better::Lower => pct > 0.0,
-        Better::Higher => pct < 0.0,
-    }
-}
-
 pub fn render(input: &TrendInput<'_>) -> String {
     let night_of: std::collections::HashMap<i64, usize> =
         input.runs.iter().enumerate().map(|(i, r)| (r.id, i + 1)).collect();
@@ -155,7 +147,7 @@ pub fn render(input: &TrendInput<'_>) -> String {
                     after: format_value(c.after, &s.unit),
                     magnitude: format!("{}%", signed(c.magnitude_pct, 1)),
                     p: format!("{:.1e}", c.p_value),
-                    class: if worse(s.better, c.magnitude_pct) { "bad" } else { "good" },
+                    class: if crate::analyze::is_worse(s.better, c.magnitude_pct) { "bad" } else { "good" },
                 },
             ));
         }
@@ -281,7 +273,7 @@ fn chart(s: &Series, change_points: &[ChangePoint]) -> String {
             .x_labels(8)
             .y_labels(5)
             .x_label_formatter(&|x| format!("{x:.0}"))
-            .y_label_formatter(&|y| format!("{y:.3}").trim_end_matches('0').trim_end_matches('.').to_string())
+            .y_label_formatter(&|y| super::charts::tick(*y))
             .x_desc("night")
             .y_desc(scale.suffix.as_str())
             .label_style(text.clone())
@@ -307,7 +299,7 @@ fn chart(s: &Series, change_points: &[ChangePoint]) -> String {
         for cp in change_points {
             let Some(after) = s.points.get(cp.index) else { continue };
             let x = cp.index as f64 + 0.5;
-            let col = if worse(s.better, cp.magnitude_pct) { BAD } else { GOOD };
+            let col = if crate::analyze::is_worse(s.better, cp.magnitude_pct) { BAD } else { GOOD };
             c.draw_series(LineSeries::new([(x, y0), (x, y1)], col.stroke_width(2))).map_err(|e| e.to_string())?;
             let label = format!("{} {}%", short(&after.commit), signed(cp.magnitude_pct, 0));
             c.draw_series(std::iter::once(Text::new(label, (x, y1), ("sans-serif", 11).into_font().color(&col))))
