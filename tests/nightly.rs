@@ -46,7 +46,7 @@ fn seven_nights_only_the_fifth_regresses_and_the_history_pins_it() {
         // The fifth commit does 30% more work per op; the others touch
         // nothing the benchmark runs.
         write_module(&repo, if night >= 5 { 520_000 } else { 400_000 });
-        repo.write("perf.toml", &scenario(8, "40ms"));
+        repo.write("perf.toml", &scenario(8, "100ms"));
         repo.write("NOTES.md", &format!("night {night}\n"));
         repo.commit_all(&format!("commit {night}"));
         commits.push(head(&repo));

@@ -70,13 +70,28 @@ pub struct FamilyMember<'a> {
 /// its q-value. Returns (q, verdict) per member, in order; q is `None` where
 /// the member had no test.
 pub fn judge_family(members: &[FamilyMember<'_>], cfg: &CompareConfig) -> Vec<(Option<f64>, Verdict)> {
-    let tested: Vec<usize> = (0..members.len()).filter(|&i| members[i].effect.p_value.is_some()).collect();
+    let tested: Vec<usize> =
+        (0..members.len()).filter(|&i| members[i].effect.p_value.is_some() && !untestable(members[i].effect)).collect();
     let ps: Vec<f64> = tested.iter().filter_map(|&i| members[i].effect.p_value).collect();
     let mut qs: Vec<Option<f64>> = vec![None; members.len()];
     for (&i, q) in tested.iter().zip(super::benjamini_hochberg(&ps)) {
         qs[i] = Some(q);
     }
+    // A comparison whose every difference is exactly zero (B/op 0 = 0,
+    // a fixed count) could never reach any p but 1, so it is left out of
+    // the family, as Tarone's procedure leaves out hypotheses that cannot
+    // be rejected: counting it would only inflate the others' q-values.
+    for (i, m) in members.iter().enumerate() {
+        if untestable(m.effect) {
+            qs[i] = m.effect.p_value;
+        }
+    }
     members.iter().zip(qs).map(|(m, q)| (q, verdict(m.baseline_n, m.candidate_n, m.effect, q, m.better, cfg))).collect()
+}
+
+/// No variation at all in the differences: p is 1 whatever the data.
+fn untestable(e: &Effect) -> bool {
+    e.p_value == Some(1.0) && e.delta_pct == 0.0 && e.delta_ci_low_pct == Some(0.0) && e.delta_ci_high_pct == Some(0.0)
 }
 
 #[cfg(test)]
@@ -168,6 +183,31 @@ mod tests {
         assert!((qs[0] - 0.03).abs() < 1e-12 && (qs[1] - 0.06).abs() < 1e-12 && (qs[2] - 0.5).abs() < 1e-12, "{qs:?}");
         assert_eq!(judged[0].1, Verdict::Improved);
         assert_eq!(judged[1].1, Verdict::Inconclusive);
+    }
+
+    #[test]
+    fn comparisons_with_no_variation_do_not_dilute_the_family() {
+        // The nightly case: ns/op +28% at the smallest p 8 paired rounds
+        // allow (0.0078), next to B/op and allocs/op that are 0 = 0 in
+        // every round. Counted, they would make q = 0.023 (still fine) —
+        // and at 6 rounds, p 0.031 → q 0.094, no verdict.
+        let cfg = CompareConfig::default();
+        let zero = effect(0.0, Some((0.0, 0.0)), Some(1.0));
+        let slower = effect(28.0, Some((18.0, 31.0)), Some(0.03125));
+        let members: Vec<FamilyMember> = [&slower, &zero, &zero]
+            .into_iter()
+            .map(|e| FamilyMember { baseline_n: 6, candidate_n: 6, effect: e, better: Better::Lower })
+            .collect();
+        let judged = judge_family(&members, &cfg);
+        assert_eq!(judged[0], (Some(0.03125), Verdict::Regressed));
+        assert_eq!(judged[1], (Some(1.0), Verdict::Unchanged));
+        // A p of 1 with any variation is still a member of the family.
+        let flat = effect(0.0, Some((-3.0, 3.0)), Some(1.0));
+        let members: Vec<FamilyMember> = [&slower, &flat]
+            .into_iter()
+            .map(|e| FamilyMember { baseline_n: 6, candidate_n: 6, effect: e, better: Better::Lower })
+            .collect();
+        assert!((judge_family(&members, &cfg)[0].0.unwrap() - 0.0625).abs() < 1e-12);
     }
 
     #[test]
