@@ -66,6 +66,12 @@ fn seven_nights_only_the_fifth_regresses_and_the_history_pins_it() {
             history.to_str().unwrap(),
             "--out",
             out.to_str().unwrap(),
+            // Seven nights split 4 | 3 reach the default p ≤ 0.001 only if
+            // the nightly medians vary by under ~5%; on this shared machine
+            // they vary by ~6% (1 run in 6 missed the change at 0.001). The
+            // default is for long histories, as Otava's is.
+            "--max-pvalue",
+            "0.01",
         ]);
         codes.push(o.status.code());
         logs.push(text(&o));
