@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use perfgate::history::{Series, SeriesPoint, StoredRun, changepoint, drift};
+use perfgate::model::{Better, Verdict};
 use perfgate::report::trend::{TrendInput, TrendSeries, render};
-use perfgate::stats::{Better, Verdict};
 
 mod common;
 use common::Rng;
@@ -104,7 +104,7 @@ fn night_of_500_metrics() -> perfgate::results::Results {
     let mut samples = Vec::new();
     for m in 0..METRICS {
         for round in 1..=8 {
-            for variant in [perfgate::results::Role::Baseline, perfgate::results::Role::Candidate] {
+            for variant in [perfgate::model::Role::Baseline, perfgate::model::Role::Candidate] {
                 samples.push(perfgate::results::Sample {
                     scenario: format!("scenario-{}", m / 50),
                     benchmark: format!("Benchmark{m}"),

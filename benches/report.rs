@@ -6,8 +6,9 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use perfgate::results::{LatencySpectrum, Results, Role, Sample, TimePoint, Timeline, spectrum_points};
-use perfgate::stats::Better;
+use perfgate::model::Better;
+use perfgate::model::Role;
+use perfgate::results::{LatencySpectrum, Results, Sample, TimePoint, Timeline, spectrum_points};
 
 mod common;
 use common::Rng;

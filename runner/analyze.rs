@@ -3,8 +3,10 @@
 //! in the same rounds, applies Benjamini–Hochberg across the whole run, and
 //! attaches verdicts and the noise notes shown next to each row.
 
-use crate::results::{Comparison, Geomean, Role, Sample, SideSummary};
-use crate::stats::{self, Better, CompareConfig, Verdict};
+use crate::model::Role;
+use crate::model::{Better, Verdict};
+use crate::results::{Comparison, Geomean, Sample, SideSummary};
+use crate::stats::{self, CompareConfig};
 use std::collections::{BTreeMap, HashMap};
 
 /// What the analysis of a run produced.
@@ -233,7 +235,6 @@ pub fn check_thresholds(
     out
 }
 
-/// True when any comparison regressed: the run's exit code becomes 1.
 /// Share of the machine's cores the load generator may use before its own
 /// queueing shows up in the latencies it measures.
 pub const GENERATOR_BUSY: f64 = 0.8;
@@ -276,21 +277,9 @@ pub fn generator_warnings(samples: &[Sample], cores: usize) -> Vec<String> {
     out
 }
 
+/// True when any comparison regressed: the run's exit code becomes 1.
 pub fn any_regression(comparisons: &[Comparison]) -> bool {
     comparisons.iter().any(|c| c.verdict == Verdict::Regressed)
-}
-
-/// Which direction is good, used by renderers to color deltas.
-pub fn is_improvement(better: Better, delta_pct: f64) -> bool {
-    match better {
-        Better::Lower => delta_pct < 0.0,
-        Better::Higher => delta_pct > 0.0,
-    }
-}
-
-/// The change went the bad way for a metric (0 is neither way).
-pub fn is_worse(better: Better, delta_pct: f64) -> bool {
-    delta_pct != 0.0 && !is_improvement(better, delta_pct)
 }
 
 #[cfg(test)]

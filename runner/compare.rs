@@ -6,8 +6,9 @@
 use crate::analyze;
 use crate::config::{self, CandidateSpec, ScenarioFile};
 use crate::environment;
+use crate::model::Role;
 use crate::report;
-use crate::results::{Failure, GoConfig, Results, Role, Run, Sample};
+use crate::results::{Failure, GoConfig, Results, Run, Sample};
 use crate::schedule;
 use crate::stats::CompareConfig;
 use crate::variant::build_cache::BuildCache;

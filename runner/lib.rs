@@ -32,6 +32,7 @@ pub mod environment;
 pub mod formats;
 pub mod history;
 pub mod load;
+pub mod model;
 pub mod nightly;
 pub mod process;
 pub mod profile;

@@ -6,8 +6,9 @@
 use crate::compare::{self, CompareError, CompareOptions, CompareOutcome, RunStatus};
 use crate::history::store::{History, NewRun};
 use crate::history::{self, changepoint, drift};
+use crate::model::Role;
 use crate::report;
-use crate::results::{Nightly, NightlyChangePoint, NightlyDrift, PreviousNight, Role};
+use crate::results::{Nightly, NightlyChangePoint, NightlyDrift, PreviousNight};
 use std::path::{Component, Path, PathBuf};
 
 /// Change points reported in results.json and the brief: those at the most
@@ -210,7 +211,7 @@ pub fn trend(
                     after: c.after,
                     magnitude_pct: c.magnitude_pct,
                     p_value: c.p_value,
-                    regressed: crate::analyze::is_worse(s.better, c.magnitude_pct),
+                    regressed: s.better.is_worse(c.magnitude_pct),
                 });
             }
         }

@@ -4,8 +4,9 @@
 //! -top` and `-diff_base` do), and draw flame graphs, all under `profiles/`.
 
 use crate::formats::pprof::{self, Profile};
+use crate::model::Role;
 use crate::profile::{self, TopOptions, TopRow};
-use crate::results::{self, ProfileEntry, Role};
+use crate::results::{self, ProfileEntry};
 use crate::workload::{self, Prepared, WorkloadError};
 use std::path::Path;
 

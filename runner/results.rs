@@ -5,7 +5,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub use crate::stats::{Better, Verdict};
+use crate::model::{Better, Role, Verdict};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -134,29 +134,6 @@ pub struct GoConfig {
     pub variant: Role,
     pub key: String,
     pub value: String,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    #[default]
-    Baseline,
-    Candidate,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Baseline => "baseline",
-            Role::Candidate => "candidate",
-        }
-    }
-}
-
-impl std::fmt::Display for Role {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

@@ -3,7 +3,8 @@
 //! the machine (thermal, other load) hits both variants alike. The seed and
 //! the drawn orders are recorded in results.json.
 
-use crate::results::{Role, ScheduledRound};
+use crate::model::Role;
+use crate::results::ScheduledRound;
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 

@@ -3,8 +3,10 @@
 //! nightly does), read back by the real binary in every format.
 
 use perfgate::history::store::{History, NewRun};
-use perfgate::results::{Results, Role, Sample};
-use perfgate::stats::{Better, CompareConfig};
+use perfgate::model::Better;
+use perfgate::model::Role;
+use perfgate::results::{Results, Sample};
+use perfgate::stats::CompareConfig;
 use std::path::Path;
 use std::process::{Command, Output};
 

@@ -28,7 +28,8 @@ impl Rng {
 /// A complete run's `Results` around `samples` (analysed as `compare`
 /// would, 8 rounds, both variants), with nothing else in it.
 pub fn results(samples: Vec<perfgate::results::Sample>) -> perfgate::results::Results {
-    use perfgate::results::{Environment, Results, Role, Run, VariantInfo};
+    use perfgate::model::Role;
+    use perfgate::results::{Environment, Results, Run, VariantInfo};
     let analysis = perfgate::analyze::analyze(&samples, &perfgate::stats::CompareConfig::default());
     let variant = |role| VariantInfo {
         role,

@@ -6,8 +6,8 @@ use super::{CliError, EXIT_OK};
 use crate::history::changepoint::{self, ChangePoint};
 use crate::history::store::{ExportError, ExportRow, History, HistoryError};
 use crate::history::{Series, SeriesPoint, StoredRun};
+use crate::model::{Better, Verdict};
 use crate::report::format::{format_ci_halfwidth, format_value, signed};
-use crate::stats::{Better, Verdict};
 use comfy_table::{Cell, CellAlignment, Color, Table, presets};
 use serde::Serialize;
 use std::io::Write;
@@ -352,7 +352,7 @@ impl MetricHistory {
                     after: c.after,
                     magnitude_pct: c.magnitude_pct,
                     p_value: c.p_value,
-                    regressed: crate::analyze::is_worse(series.better, c.magnitude_pct),
+                    regressed: series.better.is_worse(c.magnitude_pct),
                 })
             })
             .collect();

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
-use crate::stats::Better;
+use crate::model::Better;
 
 /// A parsed Go benchmark file.
 ///

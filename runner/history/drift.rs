@@ -5,7 +5,7 @@
 //! on different days. Pure functions.
 
 use super::SeriesPoint;
-use crate::stats::{Better, Verdict};
+use crate::model::{Better, Verdict};
 
 /// Nights a drift is followed over at most.
 pub const MAX_NIGHTS: usize = 7;
@@ -70,7 +70,7 @@ pub fn drift(points: &[SeriesPoint], better: Better, threshold: f64) -> Option<D
     let (change, lo, hi) = (pct(sum), pct(sum - Z95 * se), pct(sum + Z95 * se));
     let significant = lo > 0.0 || hi < 0.0;
     let big = change.abs() >= threshold * 100.0;
-    let worse = crate::analyze::is_worse(better, change);
+    let worse = better.is_worse(change);
     Some(Drift {
         nights,
         from_commit: points[from].commit.clone(),

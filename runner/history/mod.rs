@@ -6,7 +6,7 @@ pub mod changepoint;
 pub mod drift;
 pub mod store;
 
-use crate::stats::{Better, Verdict};
+use crate::model::{Better, Verdict};
 use serde::Serialize;
 
 /// A nightly run as the history keeps it.

@@ -11,8 +11,10 @@
 //! the point a series plots).
 
 use super::{Series, SeriesPoint, StoredRun};
-use crate::results::{Comparison, Results, Role};
-use crate::stats::{Better, CompareConfig, Verdict};
+use crate::model::Role;
+use crate::model::{Better, Verdict};
+use crate::results::{Comparison, Results};
+use crate::stats::CompareConfig;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};

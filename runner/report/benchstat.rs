@@ -9,8 +9,9 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::formats::gobench::{self, FxBuild, GoBenchFile};
+use crate::model::Better;
 use crate::results::{Comparison, Geomean, SideSummary};
-use crate::stats::{self, Better, CompareConfig};
+use crate::stats::{self, CompareConfig};
 
 /// One input file and the label its column gets (benchstat's `.file`).
 #[derive(Debug, Clone, Copy)]
@@ -1432,7 +1433,7 @@ pub fn to_json(report: &Report, threshold: f64) -> BenchstatJson {
                     q_value: None,
                     test,
                     mde_pct: effect.mde_pct,
-                    verdict: stats::Verdict::Inconclusive,
+                    verdict: crate::model::Verdict::Inconclusive,
                     notes,
                 });
             }

@@ -4,8 +4,9 @@
 //! quote and a PR comment can take as is. Rendered from `Results` only.
 
 use super::format::{format_ci_halfwidth, format_delta, format_profile_delta, format_value, signed};
-use crate::results::{Comparison, ProfileDiff, ProfileEntry, Results, Role};
-use crate::stats::Verdict;
+use crate::model::Role;
+use crate::model::Verdict;
+use crate::results::{Comparison, ProfileDiff, ProfileEntry, Results};
 
 /// Rows per verdict in "Changes that matter". With the other caps below the
 /// brief stays under 200 lines whatever the run: a PR comment, not a dump.
@@ -842,10 +843,11 @@ fn longest_run(s: &str, ch: char) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Better;
     use crate::results::{
         Environment, Failure, Profile, ProfileDiff, ProfileEntry, Run, Sample, ThresholdCheck, VariantInfo,
     };
-    use crate::stats::{Better, CompareConfig};
+    use crate::stats::CompareConfig;
 
     /// Eight interleaved rounds of one metric: the baseline around `base`,
     /// the candidate around `base · (1 + shift)`, with ±`noise` (relative)

@@ -3,8 +3,9 @@
 //! geomean bars. Pure functions of numbers from `results.json`; plotters
 //! escapes every text it draws.
 
-use crate::results::{LatencySpectrum, Role, TimePoint};
-use crate::stats::Better;
+use crate::model::Better;
+use crate::model::Role;
+use crate::results::{LatencySpectrum, TimePoint};
 use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
@@ -213,7 +214,7 @@ pub fn deltas_chart(deltas: &[(u32, f64)], delta_pct: f64, ci: (Option<f64>, Opt
     let rounds = deltas.iter().map(|d| d.0).max().unwrap_or(1).max(1);
     let extra = [Some(delta_pct), ci.0, ci.1].into_iter().flatten();
     let (y0, y1) = padded(deltas.iter().map(|d| d.1).chain(extra), true);
-    let good = |d: f64| crate::analyze::is_improvement(better, d);
+    let good = |d: f64| better.is_improvement(d);
     svg(SMALL, |root| {
         let mut chart = round_axes(root, rounds, (y0, y1), "candidate vs baseline", &|y| format!("{}%", tick(*y)))?;
         let x = (0.5, rounds as f64 + 0.5);
@@ -374,7 +375,7 @@ pub fn geomean_chart(bars: &[(String, f64, Better)]) -> String {
             .map_err(|e| e.to_string())?;
         chart
             .draw_series(bars.iter().enumerate().map(|(i, (_, d, better))| {
-                let good = crate::analyze::is_improvement(*better, *d);
+                let good = better.is_improvement(*d);
                 let col = if *d == 0.0 {
                     NEUTRAL
                 } else if good {

@@ -4,8 +4,9 @@
 
 use super::charts::{self, RoundsChart};
 use super::format::{format_ci_halfwidth, format_delta, format_value, signed};
-use crate::results::{Comparison, Results, Role, TimePoint};
-use crate::stats::Verdict;
+use crate::model::Role;
+use crate::model::Verdict;
+use crate::results::{Comparison, Results, TimePoint};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::Path;
@@ -451,7 +452,7 @@ fn scenario<'a>(
     let comparisons: Vec<&'a Comparison> = results.comparisons.iter().filter(|c| c.scenario == name).collect();
     let rows = comparisons.iter().map(|c| row(c)).collect();
 
-    let bars: Vec<(String, f64, crate::stats::Better)> = results
+    let bars: Vec<(String, f64, crate::model::Better)> = results
         .geomeans
         .iter()
         .filter(|g| g.scenario == name)
@@ -460,7 +461,7 @@ fn scenario<'a>(
                 .iter()
                 .find(|c| c.metric == g.metric && c.unit == g.unit)
                 .map(|c| c.better)
-                .unwrap_or(crate::stats::Better::Lower);
+                .unwrap_or(crate::model::Better::Lower);
             (format!("{} ({})", g.metric, g.unit), g.delta_pct, better)
         })
         .collect();

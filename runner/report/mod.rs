@@ -34,15 +34,15 @@ pub struct Measured {
     pub benchmark: String,
     pub metric: String,
     pub unit: String,
-    pub variant: crate::results::Role,
+    pub variant: crate::model::Role,
     pub summary: crate::results::SideSummary,
 }
 
 /// Every (benchmark, metric, variant) of `scenario` that has samples, in
 /// the order first measured, summarized as `compare` summarizes each side.
 pub fn measured(results: &Results, scenario: &str) -> Vec<Measured> {
-    let mut keys: Vec<(&str, &str, &str, crate::results::Role)> = Vec::new();
-    let mut values: std::collections::HashMap<(&str, &str, crate::results::Role), Vec<f64>> =
+    let mut keys: Vec<(&str, &str, &str, crate::model::Role)> = Vec::new();
+    let mut values: std::collections::HashMap<(&str, &str, crate::model::Role), Vec<f64>> =
         std::collections::HashMap::new();
     for s in results.samples.iter().filter(|s| s.scenario == scenario) {
         let key = (s.benchmark.as_str(), s.metric.as_str(), s.variant);

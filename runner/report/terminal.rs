@@ -3,8 +3,8 @@
 //! printed next to the rows they concern. Rendered from `Results` only.
 
 use super::format::{format_ci_halfwidth, format_delta, format_value};
+use crate::model::Verdict;
 use crate::results::{Comparison, Results};
-use crate::stats::Verdict;
 use comfy_table::{Cell, CellAlignment, Color, Table, presets};
 
 /// Whether to color output: a terminal, and NO_COLOR unset (no-color.org).
@@ -244,8 +244,10 @@ pub fn summary_line(results: &Results) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::{Environment, Role, Run, Sample, VariantInfo};
-    use crate::stats::{Better, CompareConfig};
+    use crate::model::Better;
+    use crate::model::Role;
+    use crate::results::{Environment, Run, Sample, VariantInfo};
+    use crate::stats::CompareConfig;
 
     fn results() -> Results {
         let mut samples = Vec::new();

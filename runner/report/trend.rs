@@ -7,7 +7,7 @@ use super::format::{format_value, signed};
 use crate::history::changepoint::ChangePoint;
 use crate::history::drift::Drift;
 use crate::history::{Series, StoredRun};
-use crate::stats::Verdict;
+use crate::model::Verdict;
 use plotters::prelude::*;
 use serde::Serialize;
 
@@ -147,7 +147,7 @@ pub fn render(input: &TrendInput<'_>) -> String {
                     after: format_value(c.after, &s.unit),
                     magnitude: format!("{}%", signed(c.magnitude_pct, 1)),
                     p: format!("{:.1e}", c.p_value),
-                    class: if crate::analyze::is_worse(s.better, c.magnitude_pct) { "bad" } else { "good" },
+                    class: if s.better.is_worse(c.magnitude_pct) { "bad" } else { "good" },
                 },
             ));
         }
@@ -299,7 +299,7 @@ fn chart(s: &Series, change_points: &[ChangePoint]) -> String {
         for cp in change_points {
             let Some(after) = s.points.get(cp.index) else { continue };
             let x = cp.index as f64 + 0.5;
-            let col = if crate::analyze::is_worse(s.better, cp.magnitude_pct) { BAD } else { GOOD };
+            let col = if s.better.is_worse(cp.magnitude_pct) { BAD } else { GOOD };
             c.draw_series(LineSeries::new([(x, y0), (x, y1)], col.stroke_width(2))).map_err(|e| e.to_string())?;
             let label = format!("{} {}%", short(&after.commit), signed(cp.magnitude_pct, 0));
             c.draw_series(std::iter::once(Text::new(label, (x, y1), ("sans-serif", 11).into_font().color(&col))))

@@ -4,35 +4,6 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Which direction of a metric is good.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Better {
-    Lower,
-    Higher,
-}
-
-/// What a comparison concludes (DESIGN §6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    Improved,
-    Regressed,
-    Unchanged,
-    Inconclusive,
-}
-
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Improved => "improved",
-            Verdict::Regressed => "regressed",
-            Verdict::Unchanged => "unchanged",
-            Verdict::Inconclusive => "inconclusive",
-        }
-    }
-}
-
 /// Summary of one sample. `ci_low`/`ci_high` are `None` when the sample is
 /// too small for a bounded interval at the requested confidence.
 #[derive(Debug, Clone, PartialEq)]

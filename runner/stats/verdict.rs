@@ -2,7 +2,8 @@
 //! inconclusive) from an effect, its p- or q-value and the metric's
 //! direction, following the rules of DESIGN §6.
 
-use super::{Better, CompareConfig, Effect, Verdict};
+use super::{CompareConfig, Effect};
+use crate::model::{Better, Verdict};
 
 /// Fewest values per side before any verdict other than inconclusive.
 const MIN_SAMPLES: usize = 4;

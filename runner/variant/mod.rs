@@ -5,7 +5,8 @@
 
 pub mod build_cache;
 
-use crate::results::{Role, VariantInfo};
+use crate::model::Role;
+use crate::results::VariantInfo;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -5,8 +5,8 @@
 
 use super::{Measurement, TrialOutput, VariantContext, WorkloadError, check};
 use crate::config::{CommandScenario, Target};
+use crate::model::Better;
 use crate::process;
-use crate::stats::Better;
 use crate::variant::build_cache::Build;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

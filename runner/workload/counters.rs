@@ -7,7 +7,7 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
 use crate::formats::prometheus::{self, MetricFamily, MetricKind, PromSample};
-use crate::stats::Better;
+use crate::model::Better;
 
 /// Largest metrics page accepted: a runaway endpoint must not exhaust memory.
 const MAX_RESPONSE_BYTES: usize = 64 << 20;

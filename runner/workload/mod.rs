@@ -8,9 +8,9 @@ pub mod gobench;
 pub mod service;
 
 use crate::config::{Scenario, ScenarioKind, Target};
+use crate::model::Better;
+use crate::model::Role;
 use crate::process;
-use crate::results::Role;
-use crate::stats::Better;
 use crate::variant::build_cache::{Build, BuildCache};
 use std::path::{Path, PathBuf};
 

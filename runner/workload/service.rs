@@ -5,8 +5,8 @@
 use super::{StepFailure, TrialOutput, VariantContext, WorkloadError};
 use crate::config::{HttpRequest, HttpScenario, IdleScenario, LoadModel, Restart, Target, WebSocketScenario};
 use crate::load::{self, LoadReport, LoadSpec, Model, RequestSpec};
+use crate::model::Better;
 use crate::results::{TimePoint, Timeline};
-use crate::stats::Better;
 use crate::target::sampler::{self, Sampler};
 use crate::target::{Probe, RunningTarget, TargetSpec, with_port};
 use crate::variant::build_cache::Build;
