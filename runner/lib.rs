@@ -2,8 +2,11 @@
 //! candidate, runs scenarios against both in interleaved randomized rounds,
 //! and reports what changed with statistics that survive a noisy machine.
 //!
-//! Pipeline (data flows one way): config → variant → schedule → workload →
-//! analyze (stats) → results → report.
+//! Pipeline (data flows one way, DESIGN §2): `plan` (scenario files, flags)
+//! → `build` (variants, cached builds) → `execute` (rounds until the
+//! stopping rule or the budget says stop; profiling passes) → `analyze`
+//! (`stats`) → `results` → `report` (and `nightly`'s history stage).
+//! Shared vocabulary lives at the bottom, in `model`.
 
 /// `eprintln!` that never panics: a closed stderr (`perfgate … 2>&1 | head`)
 /// must not abort a run and leave its processes behind.
@@ -25,18 +28,21 @@ macro_rules! out {
 }
 
 pub mod analyze;
+pub mod build;
 pub mod cli;
 pub mod compare;
 pub mod config;
 pub mod environment;
+pub mod execute;
 pub mod formats;
 pub mod history;
 pub mod load;
 pub mod model;
 pub mod nightly;
+pub mod plan;
 pub mod process;
 pub mod profile;
-pub mod profiling;
+
 pub mod report;
 pub mod results;
 pub mod schedule;

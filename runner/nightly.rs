@@ -3,10 +3,11 @@
 //! recorded in the history, and the history searched for change points and
 //! drifts; writes trend.html and the brief's nightly section.
 
-use crate::compare::{self, CompareError, CompareOptions, CompareOutcome, RunStatus};
+use crate::compare::{self, CompareError, CompareOutcome, RunStatus};
 use crate::history::store::{History, NewRun};
 use crate::history::{self, changepoint, drift};
 use crate::model::Role;
+use crate::plan::{self, CandidateChoice, CompareOptions};
 use crate::report;
 use crate::results::{Nightly, NightlyChangePoint, NightlyDrift, PreviousNight};
 use std::path::{Component, Path, PathBuf};
@@ -17,18 +18,13 @@ pub const RECENT_NIGHTS: usize = 14;
 
 #[derive(Debug, Clone)]
 pub struct NightlyOptions {
-    pub scenario_files: Vec<PathBuf>,
+    /// Scenario files, output, design and statistics flags, as for
+    /// `compare`; the baseline and candidate are the nightly's to choose.
+    pub compare: CompareOptions,
     /// Tonight's revision (default HEAD).
     pub rev: Option<String>,
     pub history: PathBuf,
-    pub out: Option<PathBuf>,
-    pub rounds: Option<u32>,
-    pub seed: Option<u64>,
-    pub threshold: Option<f64>,
-    pub alpha: Option<f64>,
     pub change: changepoint::Options,
-    pub command_line: String,
-    pub repo_dir: Option<PathBuf>,
 }
 
 #[derive(Debug)]
@@ -41,20 +37,13 @@ pub struct NightlyOutcome {
     pub regressed: bool,
 }
 
+/// compare's stages (plan → build → execute → analyze) with a history
+/// stage before the outputs: the scenario files are read once and
+/// results.json is written once, with the nightly's findings in it.
 pub fn run(opts: &NightlyOptions) -> Result<NightlyOutcome, CompareError> {
-    let mut names = Vec::new();
-    for path in &opts.scenario_files {
-        let file = crate::config::load(path).map_err(|e| CompareError::BadInput(e.to_string()))?;
-        names.extend(file.scenarios.iter().map(|s| s.name.clone()));
-    }
-    if names.is_empty() {
-        return Err(CompareError::BadInput(
-            "no scenario file given; pass --scenario FILE (e.g. --scenario scenarios/demo.toml)".into(),
-        ));
-    }
-    let set = history::scenario_set(names.iter().map(String::as_str));
-    let cwd = opts.repo_dir.clone().unwrap_or_else(|| std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")));
-    let db_path = if opts.history.is_absolute() { opts.history.clone() } else { cwd.join(&opts.history) };
+    let mut plan = plan::make(&opts.compare)?;
+    let set = history::scenario_set(plan.scenarios.iter().map(|s| s.name.as_str()));
+    let db_path = if opts.history.is_absolute() { opts.history.clone() } else { plan.cwd.join(&opts.history) };
     let history_err =
         |e: crate::history::store::HistoryError| CompareError::RunFailed(format!("history {}: {e}", db_path.display()));
     let mut store = History::open(&db_path).map_err(history_err)?;
@@ -71,23 +60,12 @@ pub fn run(opts: &NightlyOptions) -> Result<NightlyOutcome, CompareError> {
             crate::note!("nightly: first night for these scenarios in {}: {rev} is recorded alone", db_path.display())
         }
     }
-    let compare_opts = CompareOptions {
-        scenario_files: opts.scenario_files.clone(),
-        baseline: last.as_ref().map(|l| l.commit.clone()),
-        candidate: Some(rev.clone()),
-        patch: None,
-        rounds: opts.rounds,
-        quick: false,
-        out: opts.out.clone(),
-        seed: opts.seed,
-        threshold: opts.threshold,
-        alpha: opts.alpha,
-        command_line: opts.command_line.clone(),
-        repo_dir: opts.repo_dir.clone(),
-        allow_remote: false,
-        solo: last.is_none(),
-    };
-    let mut outcome = compare::run(&compare_opts).map_err(|e| match (e, &last) {
+    if let Some(l) = &last {
+        plan.baseline_rev = l.commit.clone();
+    }
+    plan.candidate = CandidateChoice::Rev(rev.clone());
+    plan.solo = last.is_none();
+    let mut outcome = compare::measure(&plan).map_err(|e| match (e, &last) {
         (CompareError::BadInput(m), Some(l)) if m.contains(&l.commit) => CompareError::BadInput(format!(
             "{m}\nthe last nightly ran commit {}, which this repository does not have: fetch the full history \
              (in CI: `fetch-depth: 0`), or start a new history with --history",
@@ -99,35 +77,59 @@ pub fn run(opts: &NightlyOptions) -> Result<NightlyOutcome, CompareError> {
     // interrupted would make a gap look like data.
     if outcome.status != RunStatus::Complete {
         outcome.results.warnings.push("this night did not complete: it was not recorded in the history".into());
-        rewrite(&outcome)?;
+        compare::write(&outcome)?;
         return Ok(NightlyOutcome { compare: outcome, recorded: None, regressed: false });
     }
+    let recorded = record(&mut outcome, &mut store, opts, &set, &rev, &db_path, last.as_ref());
+    // The run's own results are written whatever the history stage said.
+    compare::write(&outcome)?;
+    let id = recorded?;
+    let drifted = outcome.results.nightly.as_ref().is_some_and(|n| n.drifts.iter().any(|d| d.regressed));
+    let regressed = crate::analyze::any_regression(&outcome.results.comparisons)
+        || outcome.results.thresholds.iter().any(|t| !t.passed)
+        || drifted;
+    Ok(NightlyOutcome { compare: outcome, recorded: Some(id), regressed })
+}
+
+/// The history stage: tonight recorded, the history searched for change
+/// points and drifts, trend.html written, and `results.nightly` filled.
+fn record(
+    outcome: &mut CompareOutcome,
+    store: &mut History,
+    opts: &NightlyOptions,
+    set: &str,
+    rev: &str,
+    db_path: &Path,
+    last: Option<&crate::history::StoredRun>,
+) -> Result<i64, CompareError> {
+    let history_err =
+        |e: crate::history::store::HistoryError| CompareError::RunFailed(format!("history {}: {e}", db_path.display()));
     let Some(tonight) = outcome.results.variants.iter().find(|v| v.role == Role::Candidate).cloned() else {
         return Err(CompareError::RunFailed("the run has no candidate variant".into()));
     };
-    let db_dir = db_path.parent().map(Path::to_path_buf).unwrap_or_else(|| cwd.clone());
+    let cwd = outcome.out_dir.parent().map(Path::to_path_buf).unwrap_or_default();
+    let db_dir = db_path.parent().map(Path::to_path_buf).unwrap_or(cwd);
     let report_dir = relative_path(&db_dir, &outcome.out_dir);
     let id = store
         .record(&NewRun {
             results: &outcome.results,
-            revision: &rev,
+            revision: rev,
             commit: &tonight.commit,
             tree: &tonight.tree,
-            baseline_commit: last.as_ref().map(|l| l.commit.as_str()),
+            baseline_commit: last.map(|l| l.commit.as_str()),
             report_dir: &report_dir,
-            scenario_set: set.clone(),
+            scenario_set: set.to_string(),
         })
         .map_err(history_err)?;
-
     let threshold_pct = outcome.results.run.threshold_pct;
     let found =
-        trend(&store, &set, &db_dir, &outcome.out_dir, &opts.change, threshold_pct / 100.0).map_err(history_err)?;
+        trend(store, set, &db_dir, &outcome.out_dir, &opts.change, threshold_pct / 100.0).map_err(history_err)?;
     let trend_path = outcome.out_dir.join("trend.html");
     report::json::write_atomically(&trend_path, found.html.as_bytes())
         .map_err(|e| CompareError::RunFailed(format!("cannot write {}: {e}", trend_path.display())))?;
-    let info = Nightly {
+    outcome.results.nightly = Some(Nightly {
         history: opts.history.display().to_string(),
-        previous: last.as_ref().map(|l| PreviousNight {
+        previous: last.map(|l| PreviousNight {
             run_id: l.run_id.clone(),
             revision: l.revision.clone(),
             commit: l.commit.clone(),
@@ -139,23 +141,8 @@ pub fn run(opts: &NightlyOptions) -> Result<NightlyOutcome, CompareError> {
         // Only a drift that reaches tonight is news.
         drifts: if found.newest == Some(id) { found.drifts } else { Vec::new() },
         trend: "trend.html".into(),
-    };
-
-    let drifted = info.drifts.iter().any(|d| d.regressed);
-    outcome.results.nightly = Some(info);
-    rewrite(&outcome)?;
-    let regressed = crate::analyze::any_regression(&outcome.results.comparisons)
-        || outcome.results.thresholds.iter().any(|t| !t.passed)
-        || drifted;
-    Ok(NightlyOutcome { compare: outcome, recorded: Some(id), regressed })
-}
-
-/// results.json and the reports again, now with what the nightly added.
-fn rewrite(outcome: &CompareOutcome) -> Result<(), CompareError> {
-    let dir = &outcome.out_dir;
-    report::json::write_results(dir, &outcome.results)
-        .and_then(|_| report::write_reports(&outcome.results, dir, dir).map(|_| ()))
-        .map_err(|e| CompareError::RunFailed(format!("cannot write the results to {}: {e}", dir.display())))
+    });
+    Ok(id)
 }
 
 /// What the history of one scenario set shows: trend.html (links relative

@@ -44,6 +44,13 @@ pub struct Results {
     /// Extension: a nightly run's place in the history (`perfgate nightly`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nightly: Option<Nightly>,
+    /// Extension: the design, every look of the stopping rule, and why the run stopped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopping: Option<Stopping>,
+    /// Extension: a run of one variant (`perfgate run`, a first night):
+    /// each metric's summary, as `compare` summarizes each side.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub measured: Vec<Measured>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -72,6 +79,8 @@ impl Results {
             failures: Vec::new(),
             warnings: Vec::new(),
             nightly: None,
+            stopping: None,
+            measured: Vec::new(),
         }
     }
 }
@@ -111,6 +120,10 @@ pub struct Run {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct ScheduledRound {
     pub scenario: String,
+    /// The benchmark run as its own pair of trials, when the scenario splits
+    /// its suite that way (`gobench`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
     pub round: u32,
     pub order: Vec<Role>,
 }
@@ -212,40 +225,118 @@ pub struct Comparison {
     /// Noise and sample-size warnings that belong next to this row.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Sequential rule: the e-value against "no change" when the scenario
+    /// stopped (`p_value` is 1/e).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub e_value: Option<f64>,
+    /// In the multiple-testing family: its test can reach α at its n.
+    /// Comparisons that cannot (no variation at all, too few informative
+    /// rounds) are left out and their q-value is their p-value.
+    #[serde(default = "yes")]
+    pub in_family: bool,
+    /// Its verdict held a sequential run open (the scenario's `judge` metrics).
+    #[serde(default)]
+    pub judged: bool,
+    /// An inconclusive row: why it stayed open and what would settle it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsettled: Option<Unsettled>,
 }
 
-impl Comparison {
-    /// The effect this comparison records, for judging it.
-    pub fn effect(&self) -> crate::stats::Effect {
-        crate::stats::Effect {
-            delta_pct: self.delta_pct,
-            delta_ci_low_pct: self.delta_ci_low_pct,
-            delta_ci_high_pct: self.delta_ci_high_pct,
-            p_value: self.p_value,
-            test: crate::stats::Test::from_name(&self.test).unwrap_or(crate::stats::Test::MannWhitneyU),
-            mde_pct: self.mde_pct,
-        }
-    }
+fn yes() -> bool {
+    true
 }
 
-/// Judges a family of comparisons in place: BH q-values and verdicts.
-pub fn judge(comparisons: &mut [Comparison], cfg: &crate::stats::CompareConfig) {
-    let effects: Vec<crate::stats::Effect> = comparisons.iter().map(Comparison::effect).collect();
-    let members: Vec<crate::stats::FamilyMember<'_>> = comparisons
-        .iter()
-        .zip(&effects)
-        .map(|(c, effect)| crate::stats::FamilyMember {
-            baseline_n: c.baseline.n,
-            candidate_n: c.candidate.n,
-            effect,
-            better: c.better,
-        })
-        .collect();
-    let judged = crate::stats::judge_family(&members, cfg);
-    for (c, (q, verdict)) in comparisons.iter_mut().zip(judged) {
-        c.q_value = q;
-        c.verdict = verdict;
-    }
+/// Why a comparison is still open at the end of the run, and what it would need.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct Unsettled {
+    /// Rounds per side its interval would likely need (extrapolated from
+    /// this run's noise) to clear zero with a change of at least the
+    /// threshold, or to fit within ±threshold; `null` when more than
+    /// `more_than`, or when it cannot be told.
+    pub rounds_needed: Option<u32>,
+    /// Set when the estimate ran past this many rounds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub more_than: Option<u32>,
+    /// Measurement time those rounds would take at this run's pace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds_needed: Option<f64>,
+    /// In words: the interval reached (the noise) and what it would take
+    /// (the budget).
+    pub why: String,
+}
+
+/// Extension: the design of the run, every look the stopping rule took,
+/// and why the run stopped.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct Stopping {
+    /// "fixed" (`--rounds N`) or "sequential" (rounds until settled).
+    pub rule: String,
+    /// The statistics behind the verdicts, in words.
+    pub method: String,
+    /// Fixed design: the rounds planned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rounds: Option<u32>,
+    /// Sequential design: the budget.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_rounds: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_rounds: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_time_s: Option<f64>,
+    /// Why the run stopped: "settled" (every judged comparison decided),
+    /// "max_time", "max_rounds", "rounds" (a fixed design's rounds done),
+    /// "interrupted" or "failed".
+    pub reason: String,
+    /// Seconds spent in measured rounds (builds and profiling excluded).
+    pub measured_s: f64,
+    /// Per scenario: rounds run and why it stopped.
+    pub scenarios: Vec<ScenarioStop>,
+    /// Sequential design: the state after every round.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub looks: Vec<Look>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct ScenarioStop {
+    pub scenario: String,
+    pub rounds: u32,
+    /// "settled", "max_time", "max_rounds", "rounds", "interrupted" or "failed".
+    pub reason: String,
+    /// Measurement time of its rounds, and per round (both variants).
+    pub seconds: f64,
+    pub seconds_per_round: f64,
+}
+
+/// The stopping rule's view after one round.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct Look {
+    pub round: u32,
+    /// Measurement seconds so far.
+    pub elapsed_s: f64,
+    /// Judged comparisons, and how many of them were settled.
+    pub judged: usize,
+    pub settled: usize,
+    /// The open judged comparison with the widest interval, e.g.
+    /// "dashboard-7d latency_p99 +3.1% [-4.2, +9.8]".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub widest: Option<String>,
+    /// Rounds the open judged comparisons would likely still need (the most of them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rounds_left: Option<u32>,
+    /// Scenarios still running after this round.
+    pub open_scenarios: Vec<String>,
+}
+
+/// A metric measured on one variant without anything to compare it with
+/// (`perfgate run`, a nightly's first night): its own summary.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct Measured {
+    pub scenario: String,
+    pub benchmark: String,
+    pub metric: String,
+    pub unit: String,
+    pub variant: Role,
+    pub summary: SideSummary,
 }
 
 /// Geometric mean of per-benchmark ratios, per scenario and metric/unit.

@@ -20,10 +20,9 @@ pub struct CompareArgs {
     /// Candidate = baseline with this patch applied (the working tree is not touched).
     #[arg(long, value_name = "FILE")]
     pub patch: Option<PathBuf>,
-    /// Rounds per scenario; each round runs both variants in random order [default: 10].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub rounds: Option<u32>,
-    /// Fewer rounds (at most 8) and shorter windows: a first look, not a verdict to merge on.
+    #[command(flatten)]
+    pub rounds: super::RoundsArgs,
+    /// 8 fixed rounds (at most) and shorter windows: a first look, not a verdict to merge on.
     #[arg(long)]
     pub quick: bool,
     /// Output directory [default: reports/<timestamp>-<name>/].
@@ -69,7 +68,10 @@ pub fn run(args: CompareArgs) -> Result<i32, CliError> {
         baseline: args.baseline,
         candidate: args.candidate,
         patch: args.patch,
-        rounds: args.rounds,
+        rounds: args.rounds.rounds,
+        min_rounds: args.rounds.min_rounds,
+        max_rounds: args.rounds.max_rounds,
+        max_time: args.rounds.max_time,
         quick: args.quick,
         out: args.out,
         seed: args.seed,

@@ -14,6 +14,32 @@ pub mod validate;
 
 use clap::{Parser, Subcommand};
 
+/// How many rounds: `--rounds N` (fixed), or sequential rounds until settled
+/// within `--max-time` / `--max-rounds` (the default). Shared by compare,
+/// run and nightly.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct RoundsArgs {
+    /// A fixed number of rounds per scenario (each runs both variants in random order), no stopping rule
+    /// [default: the scenario file's `rounds`, else sequential rounds until settled].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..),
+          conflicts_with_all = ["min_rounds", "max_rounds", "max_time"])]
+    pub rounds: Option<u32>,
+    /// Sequential rounds: no scenario stops as settled before this many [default: 6].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub min_rounds: Option<u32>,
+    /// Sequential rounds: at most this many per scenario [default: 500].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_rounds: Option<u32>,
+    /// Sequential rounds: at most this much measurement time, builds and profiling excluded, e.g. 90s, 10m [default: 5m].
+    #[arg(long, value_name = "DURATION", value_parser = parse_max_time)]
+    pub max_time: Option<std::time::Duration>,
+}
+
+fn parse_max_time(s: &str) -> Result<std::time::Duration, String> {
+    let d = crate::config::parse_duration(s)?;
+    if d.is_zero() { Err("must be longer than 0s".into()) } else { Ok(d) }
+}
+
 /// Exit codes (DESIGN §8, contract).
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_REGRESSION: i32 = 1;

@@ -23,9 +23,8 @@ pub struct NightlyArgs {
     /// Output directory [default: reports/<timestamp>-<name>/].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Rounds per scenario [default: the scenario file's, else 10].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub rounds: Option<u32>,
+    #[command(flatten)]
+    pub rounds: super::RoundsArgs,
     /// Seed for the order of variants within rounds.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
@@ -53,17 +52,22 @@ pub fn run(args: NightlyArgs) -> Result<i32, CliError> {
         return Err(CliError::bad_input(anyhow::anyhow!("--max-pvalue must be between 0 and 1")));
     }
     let opts = NightlyOptions {
-        scenario_files: args.scenarios,
+        compare: crate::plan::CompareOptions {
+            scenario_files: args.scenarios,
+            out: args.out,
+            rounds: args.rounds.rounds,
+            min_rounds: args.rounds.min_rounds,
+            max_rounds: args.rounds.max_rounds,
+            max_time: args.rounds.max_time,
+            seed: args.seed,
+            threshold: args.threshold,
+            alpha: args.alpha,
+            command_line: super::compare::quoted_command_line(),
+            ..Default::default()
+        },
         rev: Some(args.rev),
         history: args.history,
-        out: args.out,
-        rounds: args.rounds,
-        seed: args.seed,
-        threshold: args.threshold,
-        alpha: args.alpha,
         change: changepoint::Options { max_pvalue: args.max_pvalue, min_magnitude: args.min_magnitude },
-        command_line: super::compare::quoted_command_line(),
-        repo_dir: None,
     };
     let outcome = nightly::run(&opts)?;
     let results = &outcome.compare.results;

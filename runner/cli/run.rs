@@ -17,9 +17,8 @@ pub struct RunArgs {
     /// Output directory [default: reports/<timestamp>-<name>/].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Rounds per scenario [default: the scenario file's, else 10].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub rounds: Option<u32>,
+    #[command(flatten)]
+    pub rounds: super::RoundsArgs,
     /// Seed (recorded in results.json).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
@@ -31,7 +30,10 @@ pub fn run(args: RunArgs) -> Result<i32, CliError> {
         baseline: None,
         candidate: Some(args.rev),
         patch: None,
-        rounds: args.rounds,
+        rounds: args.rounds.rounds,
+        min_rounds: args.rounds.min_rounds,
+        max_rounds: args.rounds.max_rounds,
+        max_time: args.rounds.max_time,
         quick: false,
         out: args.out,
         seed: args.seed,

@@ -112,11 +112,29 @@ pub struct Ready {
 #[derive(Debug, Clone, Default)]
 pub struct CompareDefaults {
     pub rounds: Option<u32>,
+    pub min_rounds: Option<u32>,
+    pub max_rounds: Option<u32>,
+    pub max_time: Option<Duration>,
     pub threshold: Option<f64>,
     pub alpha: Option<f64>,
     pub seed: Option<u64>,
     pub baseline: Option<String>,
     pub candidate: Option<CandidateSpec>,
+}
+
+impl CompareDefaults {
+    /// Whether the file sets anything at all (a second file's settings are ignored).
+    pub fn sets_anything(&self) -> bool {
+        self.rounds.is_some()
+            || self.min_rounds.is_some()
+            || self.max_rounds.is_some()
+            || self.max_time.is_some()
+            || self.threshold.is_some()
+            || self.alpha.is_some()
+            || self.seed.is_some()
+            || self.baseline.is_some()
+            || self.candidate.is_some()
+    }
 }
 
 /// What the candidate is, when the scenario file says.
@@ -131,6 +149,9 @@ pub enum CandidateSpec {
 pub struct Scenario {
     pub name: String,
     pub kind: ScenarioKind,
+    /// Metrics whose verdicts hold a sequential run open (`judge = [...]`);
+    /// `None`: the kind's default (see `analyze::judged`).
+    pub judge: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -171,6 +192,9 @@ pub struct GoBenchScenario {
     pub benchmem: bool,
     pub env: BTreeMap<String, String>,
     pub timeout: Option<Duration>,
+    /// Each top-level benchmark is a trial of its own (default), or one
+    /// trial runs the whole suite.
+    pub per_benchmark: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -333,10 +357,23 @@ pub(crate) struct RawFile {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Compare")]
 struct RawCompare {
-    /// Rounds per scenario; each round runs baseline and candidate in random order.
+    /// A fixed number of rounds per scenario (each runs baseline and
+    /// candidate in random order) instead of rounds until settled.
     #[serde(default)]
     #[schemars(with = "Option<u32>", range(min = 1))]
     rounds: Option<Spanned<u32>>,
+    /// Sequential design: no scenario stops as settled before this many rounds (default 6).
+    #[serde(default)]
+    #[schemars(with = "Option<u32>", range(min = 1))]
+    min_rounds: Option<Spanned<u32>>,
+    /// Sequential design: the most rounds per scenario (default 500).
+    #[serde(default)]
+    #[schemars(with = "Option<u32>", range(min = 1))]
+    max_rounds: Option<Spanned<u32>>,
+    /// Sequential design: the most measurement time, builds and profiling excluded (default "5m").
+    #[serde(default)]
+    #[schemars(with = "Option<HumanDuration>")]
+    max_time: Option<Spanned<HumanDuration>>,
     /// Smallest change worth reporting as a change, e.g. "2%".
     #[serde(default)]
     threshold: Option<Percent>,
@@ -391,6 +428,11 @@ struct RawScenario {
     /// Per round; a round over it is killed and fails the run.
     #[serde(default)]
     timeout: Option<HumanDuration>,
+    /// Metrics whose verdicts hold a sequential run open, e.g. ["ns/op"] or
+    /// ["throughput", "latency_p99"] (default: the kind's, see the README).
+    #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>")]
+    judge: Option<Spanned<Vec<String>>>,
     // gobench
     /// `go list` patterns (default ["."]).
     #[serde(default)]
@@ -405,6 +447,10 @@ struct RawScenario {
     /// Adds B/op and allocs/op (default true).
     #[serde(default)]
     benchmem: Option<bool>,
+    /// Each top-level benchmark runs as a trial of its own, both variants
+    /// back to back (default true); false: one trial runs the whole suite.
+    #[serde(default)]
+    per_benchmark: Option<bool>,
     // command
     /// Shell command, run with `sh -c` in `dir`.
     #[serde(default)]
@@ -514,13 +560,13 @@ fn require_scenarios(schema: &mut schemars::Schema) {
 const OUTSIDE_CHECKOUT_PATTERN: &str = r"^/|(^|/)\.\.(/|$)";
 
 /// Fields every kind takes besides its own.
-const SHARED_FIELDS: &[&str] = &["name", "kind", "dir", "env", "timeout"];
+const SHARED_FIELDS: &[&str] = &["name", "kind", "dir", "env", "timeout", "judge"];
 
 /// The fields a scenario of `kind` may have besides `SHARED_FIELDS`; `None`
 /// for an unknown kind.
 fn kind_fields(kind: &str) -> Option<&'static [&'static str]> {
     Some(match kind {
-        "gobench" | "cargobench" => &["packages", "bench", "benchtime", "benchmem", "profile"],
+        "gobench" | "cargobench" => &["packages", "bench", "benchtime", "benchmem", "profile", "per_benchmark"],
         "command" => &["command", "prepare"],
         "http" => &[
             "duration",
@@ -643,6 +689,31 @@ pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
             }
             compare.rounds = Some(*r.get_ref());
         }
+        for (key, value, slot) in [
+            ("min_rounds", &c.min_rounds, &mut compare.min_rounds),
+            ("max_rounds", &c.max_rounds, &mut compare.max_rounds),
+        ] {
+            if let Some(r) = value {
+                if *r.get_ref() < 1 {
+                    return Err(at(r.span(), format!("{key} must be at least 1")));
+                }
+                *slot = Some(*r.get_ref());
+            }
+        }
+        if let (Some(lo), Some(hi)) = (&c.min_rounds, &c.max_rounds)
+            && lo.get_ref() > hi.get_ref()
+        {
+            return Err(at(
+                lo.span(),
+                format!("min_rounds ({}) is more than max_rounds ({})", lo.get_ref(), hi.get_ref()),
+            ));
+        }
+        if let Some(t) = &c.max_time {
+            if t.get_ref().0.is_zero() {
+                return Err(at(t.span(), "max_time must be longer than 0s".into()));
+            }
+            compare.max_time = Some(t.get_ref().0);
+        }
         if let Some(a) = &c.alpha {
             let v = *a.get_ref();
             if !(v > 0.0 && v < 1.0) {
@@ -689,6 +760,7 @@ pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
             ("bench", s.bench.is_some()),
             ("benchtime", s.benchtime.is_some()),
             ("benchmem", s.benchmem.is_some()),
+            ("per_benchmark", s.per_benchmark.is_some()),
             ("command", s.command.is_some()),
             ("prepare", s.prepare.is_some()),
             ("duration", s.duration.is_some()),
@@ -765,6 +837,7 @@ pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
                     benchmem: s.benchmem.unwrap_or(true),
                     env,
                     timeout,
+                    per_benchmark: s.per_benchmark.unwrap_or(true),
                 })
             }
             "command" => {
@@ -803,7 +876,14 @@ pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
             "websocket" => ScenarioKind::WebSocket(websocket_scenario(&s, &key_at).map_err(|(span, m)| at(span, m))?),
             other => ScenarioKind::NotYetRunnable { kind: other.to_string() },
         };
-        scenarios.push(Scenario { name, kind });
+        let judge = match &s.judge {
+            Some(j) if j.get_ref().is_empty() || j.get_ref().iter().any(|m| m.trim().is_empty()) => {
+                return Err(at(j.span(), "judge must name at least one metric, e.g. judge = [\"ns/op\"]".into()));
+            }
+            Some(j) => Some(j.get_ref().clone()),
+            None => None,
+        };
+        scenarios.push(Scenario { name, kind, judge });
     }
     if scenarios.is_empty() {
         return Err(at(0..0, "no scenarios: add at least one [[scenario]] table".into()));

@@ -19,9 +19,6 @@ const MAX_PROFILE_DIFFS: usize = 2;
 const PROFILE_MOVERS: usize = 5;
 /// Failed thresholds, failed rounds and warnings, each.
 const MAX_LIST_ITEMS: usize = 5;
-/// Beyond this, an estimate extrapolated from a short run is not worth a number.
-const MAX_ROUNDS_ESTIMATE: usize = 50;
-
 /// Resource metrics of a service scenario, in the order the brief lists them;
 /// `*_per_request` counters follow.
 const RESOURCE_METRICS: [&str; 6] =
@@ -31,6 +28,10 @@ const RESOURCE_METRICS: [&str; 6] =
 pub fn render(results: &Results) -> String {
     let mut out = verdict_line(results);
     out.push_str("\n\n");
+    if let Some(stop) = super::format::stop_sentence(results) {
+        out.push_str(&escape_text(&capitalized(&stop)));
+        out.push_str(".\n\n");
+    }
     failed_thresholds(&mut out, results);
     failed_rounds(&mut out, results);
     changes(&mut out, results);
@@ -250,20 +251,15 @@ fn noise_floor(out: &mut String, r: &Results) {
     more_line(out, scenarios.len(), MAX_NOISE_SCENARIOS, "scenarios");
     out.push('\n');
 
-    let mut open: Vec<(&Comparison, Settle)> = r
-        .comparisons
-        .iter()
-        .filter(|c| c.verdict == Verdict::Inconclusive)
-        .map(|c| (c, rounds_to_settle(c, r.run.threshold_pct, r.run.alpha)))
-        .collect();
+    let mut open: Vec<&Comparison> = r.comparisons.iter().filter(|c| c.verdict == Verdict::Inconclusive).collect();
     if open.is_empty() {
         out.push_str("Every metric was concluded: nothing is inconclusive.\n\n");
         return;
     }
     // Cheapest to settle first: those are what another run can act on.
-    open.sort_by(|a, b| a.1.sort_key().cmp(&b.1.sort_key()).then(b.0.delta_pct.abs().total_cmp(&a.0.delta_pct.abs())));
+    open.sort_by(|a, b| settle_key(a).cmp(&settle_key(b)).then(b.delta_pct.abs().total_cmp(&a.delta_pct.abs())));
     out.push_str(&format!("### Not concluded ({})\n\n", open.len()));
-    let with_benchmark = open.iter().take(MAX_INCONCLUSIVE_ROWS).any(|(c, _)| c.benchmark != c.scenario);
+    let with_benchmark = open.iter().take(MAX_INCONCLUSIVE_ROWS).any(|c| c.benchmark != c.scenario);
     let mut header = lead_header(with_benchmark);
     header.extend([
         ("metric", Align::Left),
@@ -275,14 +271,14 @@ fn noise_floor(out: &mut String, r: &Results) {
     let body: Vec<Vec<String>> = open
         .iter()
         .take(MAX_INCONCLUSIVE_ROWS)
-        .map(|(c, settle)| {
+        .map(|c| {
             let mut row = lead_cells(c, with_benchmark);
             row.extend([
                 code_cell(&c.metric),
                 format_delta(c),
                 c.mde_pct.map(|m| format!("{m:.1}%")).unwrap_or_else(|| "–".into()),
                 sizes(c),
-                settle.to_string(),
+                settle_cell(c),
             ]);
             row
         })
@@ -291,20 +287,14 @@ fn noise_floor(out: &mut String, r: &Results) {
     more_line(out, open.len(), MAX_INCONCLUSIVE_ROWS, "inconclusive rows");
     out.push('\n');
     out.push_str(
-        "Rounds to settle are an estimate: MDE and interval shrink about as 1/√n, so a change of at least the \
-         threshold needs about n·(MDE/|delta|)² rounds to be detected, and a smaller one needs its interval to fit \
-         within ±threshold to count as unchanged.",
+        "Rounds to settle are an estimate: each row's interval at more rounds, read off this run's own spread of \
+         per-round changes, until it clears zero with a change of at least the threshold or fits within \
+         ±threshold.",
     );
-    let settleable: Vec<usize> = open
-        .iter()
-        .filter_map(|(_, s)| match s {
-            Settle::Rounds(k) | Settle::AtLeast(k) => Some(*k),
-            _ => None,
-        })
-        .collect();
+    let settleable: Vec<u32> = open.iter().filter_map(|c| c.unsettled.as_ref()?.rounds_needed).collect();
     if let Some(most) = settleable.iter().max() {
         out.push_str(&format!(
-            " `--rounds {most}` would likely settle {} of {}.",
+            " About {most} rounds (`--max-rounds {most}`, with the time it takes) would likely settle {} of {}.",
             settleable.len(),
             plural(open.len(), "inconclusive row")
         ));
@@ -312,86 +302,21 @@ fn noise_floor(out: &mut String, r: &Results) {
     out.push_str("\n\n");
 }
 
-/// How many rounds (per side) would likely turn an inconclusive row into a
-/// verdict, extrapolated from this run's noise.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Settle {
-    /// About this many.
-    Rounds(usize),
-    /// The test cannot reach α with fewer, whatever the data.
-    AtLeast(usize),
-    MoreThan(usize),
-    Unknown,
-}
-
-impl Settle {
-    fn sort_key(self) -> usize {
-        match self {
-            Settle::Rounds(k) | Settle::AtLeast(k) => k,
-            Settle::MoreThan(_) => usize::MAX - 1,
-            Settle::Unknown => usize::MAX,
-        }
+fn settle_key(c: &Comparison) -> u64 {
+    match &c.unsettled {
+        Some(u) => u.rounds_needed.map(u64::from).unwrap_or(u64::MAX - 1),
+        None => u64::MAX,
     }
 }
 
-impl std::fmt::Display for Settle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Settle::Rounds(k) => write!(f, "~{k}"),
-            Settle::AtLeast(k) => write!(f, "at least {k}"),
-            Settle::MoreThan(k) => write!(f, "more than {k}"),
-            Settle::Unknown => f.write_str("unknown"),
-        }
-    }
-}
-
-/// The MDE (stats::mde) and the delta interval both scale as s/√n, so with
-/// n' rounds they shrink by √(n/n'). A change of at least the threshold is
-/// found once the MDE is down to |delta| and the interval clears zero; a
-/// smaller one counts as unchanged once its interval fits within ±threshold.
-fn rounds_to_settle(c: &Comparison, threshold_pct: f64, alpha: f64) -> Settle {
-    let n = c.baseline.n.min(c.candidate.n);
-    let d = c.delta_pct;
-    let interval = c.delta_ci_low_pct.zip(c.delta_ci_high_pct);
-    let Some(mde) = c.mde_pct else {
-        // No MDE: the test cannot reach α at this size, whatever the data (or
-        // there is no scale to measure noise on).
-        return match min_rounds_for_alpha(&c.test, alpha) {
-            Some(min) if n < min => Settle::AtLeast(min),
-            _ => Settle::Unknown,
-        };
-    };
-    if n == 0 || !d.is_finite() || !mde.is_finite() {
-        return Settle::Unknown;
-    }
-    let shrink = if d != 0.0 && d.abs() >= threshold_pct {
-        let toward_zero = interval.map(|(lo, hi)| if d > 0.0 { d - lo } else { hi - d }).unwrap_or(0.0);
-        (mde / d.abs()).max(toward_zero / d.abs())
-    } else {
-        match interval {
-            Some((lo, hi)) if threshold_pct > d.abs() => {
-                ((hi - d) / (threshold_pct - d)).max((d - lo) / (threshold_pct + d))
-            }
-            _ => return Settle::Unknown,
-        }
-    };
-    let rounds = (n as f64 * shrink * shrink).ceil();
-    if !rounds.is_finite() || rounds > MAX_ROUNDS_ESTIMATE as f64 {
-        return Settle::MoreThan(MAX_ROUNDS_ESTIMATE);
-    }
-    Settle::Rounds((rounds as usize).max(n + 1))
-}
-
-/// Fewest rounds at which the row's test can reach p ≤ α at all: the
-/// signed-rank test's best two-sided p is 2/2ⁿ (as in stats::mde), the U
-/// test's is benchstat's rule.
-fn min_rounds_for_alpha(test: &str, alpha: f64) -> Option<usize> {
-    if !(alpha > 0.0 && alpha < 1.0) {
-        return None;
-    }
-    match crate::stats::Test::from_name(test)? {
-        crate::stats::Test::WilcoxonSignedRank => (2..=MAX_ROUNDS_ESTIMATE).find(|&n| 2f64.powi(1 - n as i32) <= alpha),
-        crate::stats::Test::MannWhitneyU => crate::stats::u_test_min_samples(alpha),
+/// "~120 (~2m30s)", "more than 100000", or "–".
+fn settle_cell(c: &Comparison) -> String {
+    let Some(u) = &c.unsettled else { return "–".into() };
+    match (u.rounds_needed, u.more_than, u.seconds_needed) {
+        (Some(k), _, Some(s)) => format!("~{k} ({})", crate::analyze::human_seconds(s)),
+        (Some(k), _, None) => format!("~{k}"),
+        (None, Some(k), _) => format!("more than {k}"),
+        _ => "unknown".into(),
     }
 }
 
@@ -1066,70 +991,11 @@ mod tests {
         let brief = render(&r);
         let row = brief.lines().find(|l| l.contains("`Noisy-2`") && l.starts_with('|')).unwrap();
         let c = r.comparisons.iter().find(|c| c.benchmark == "Noisy-2").unwrap();
-        let settle = rounds_to_settle(c, 2.0, 0.05);
-        assert!(matches!(settle, Settle::Rounds(k) if k > 8) || settle == Settle::MoreThan(50), "{settle:?}");
-        assert_eq!(cells(row).last().unwrap().trim(), settle.to_string(), "{row}");
+        let u = c.unsettled.as_ref().expect("analysis says what an open row needs");
+        assert!(u.rounds_needed.is_some_and(|k| k > 8) || u.more_than.is_some(), "{u:?}");
+        assert_eq!(cells(row).last().unwrap().trim(), settle_cell(c), "{row}");
         assert!(brief.contains("Rounds to settle are an estimate"), "{brief}");
         assert!(brief.contains("| `bench` | 4 |"), "noise floor per scenario: {brief}");
-    }
-
-    fn comparison(n: usize, delta: f64, ci: Option<(f64, f64)>, mde: Option<f64>) -> Comparison {
-        let side = crate::results::SideSummary {
-            n,
-            median: 1.0,
-            ci_low: None,
-            ci_high: None,
-            mean: 1.0,
-            stddev: 0.0,
-            cv: 0.0,
-            min: 1.0,
-            max: 1.0,
-        };
-        Comparison {
-            scenario: "s".into(),
-            benchmark: "b".into(),
-            metric: "ns/op".into(),
-            unit: "ns/op".into(),
-            better: Better::Lower,
-            baseline: side.clone(),
-            candidate: side,
-            delta_pct: delta,
-            delta_ci_low_pct: ci.map(|c| c.0),
-            delta_ci_high_pct: ci.map(|c| c.1),
-            p_value: Some(0.2),
-            q_value: Some(0.3),
-            test: "wilcoxon-signed-rank".into(),
-            mde_pct: mde,
-            verdict: Verdict::Inconclusive,
-            notes: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn rounds_estimates() {
-        // A change above the threshold: MDE 6% must fall to 5% → 8·(6/5)² = 11.52;
-        // the interval's reach toward zero (4 of 5) is not the binding limit.
-        assert_eq!(
-            rounds_to_settle(&comparison(8, -5.0, Some((-9.0, -1.0)), Some(6.0)), 2.0, 0.05),
-            Settle::Rounds(12)
-        );
-        // Below the threshold: the interval [-2.5, +3.5] around +0.5 must fit
-        // within ±2, its upper side by a factor (3.0/1.5) → 8·2² = 32.
-        assert_eq!(rounds_to_settle(&comparison(8, 0.5, Some((-2.5, 3.5)), Some(4.0)), 2.0, 0.05), Settle::Rounds(32));
-        // Far too noisy for the change it saw.
-        assert_eq!(
-            rounds_to_settle(&comparison(8, -2.7, Some((-9.7, 6.3)), Some(8.1)), 2.0, 0.05),
-            Settle::MoreThan(MAX_ROUNDS_ESTIMATE)
-        );
-        // Already enough by the estimate, yet inconclusive: at least one more round.
-        assert_eq!(
-            rounds_to_settle(&comparison(8, -10.0, Some((-12.0, -8.0)), Some(3.0)), 2.0, 0.05),
-            Settle::Rounds(9)
-        );
-        // Five rounds: the signed-rank test's best p is 2/2⁵ > 0.05, six are needed.
-        assert_eq!(rounds_to_settle(&comparison(5, -10.0, None, None), 2.0, 0.05), Settle::AtLeast(6));
-        assert_eq!(rounds_to_settle(&comparison(8, -10.0, None, None), 2.0, 0.05), Settle::Unknown);
-        assert_eq!(rounds_to_settle(&comparison(8, 0.0, None, Some(3.0)), 2.0, 0.05), Settle::Unknown);
     }
 
     #[test]

@@ -114,6 +114,29 @@ pub fn signed(v: f64, decimals: usize) -> String {
     if text[1..].chars().all(|c| c == '0' || c == '.') { format!("+{}", &text[1..]) } else { text }
 }
 
+/// How the rounds ended: the design, and for a sequential run why it
+/// stopped and after how much measurement.
+pub fn stop_sentence(results: &crate::results::Results) -> Option<String> {
+    let s = results.stopping.as_ref()?;
+    let time = crate::analyze::human_seconds(s.measured_s);
+    let rounds = results.run.rounds;
+    Some(match (s.rule.as_str(), s.reason.as_str()) {
+        ("fixed", reason) => format!("design: a fixed {rounds} round(s) ({reason}), {time} of measurement"),
+        (_, "settled") => {
+            format!("stopped: every judged comparison settled, after {rounds} round(s) and {time} of measurement")
+        }
+        (_, "max_time") => format!(
+            "stopped: out of time (--max-time {}) after {rounds} round(s); each open row says what it would need",
+            crate::analyze::human_seconds(s.max_time_s.unwrap_or(0.0))
+        ),
+        (_, "max_rounds") => format!(
+            "stopped: out of rounds (--max-rounds {}) after {time} of measurement; each open row says what it would need",
+            s.max_rounds.unwrap_or(rounds)
+        ),
+        (_, other) => format!("stopped: {other} after {rounds} round(s) and {time} of measurement"),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -53,6 +53,8 @@ struct RunFacts {
     command: String,
     scenario_files: Vec<String>,
     rounds: u32,
+    stopping: String,
+    method: String,
     seed: u64,
     alpha: f64,
     threshold: String,
@@ -340,6 +342,8 @@ fn page(results: &Results, out_dir: Option<&Path>) -> Page {
             command: run.command.clone(),
             scenario_files: run.scenario_files.clone(),
             rounds: run.rounds,
+            stopping: super::format::stop_sentence(results).unwrap_or_default(),
+            method: results.stopping.as_ref().map(|s| s.method.clone()).unwrap_or_default(),
             seed: run.seed,
             alpha: run.alpha,
             threshold: format!("{}%", run.threshold_pct),
@@ -351,6 +355,7 @@ fn page(results: &Results, out_dir: Option<&Path>) -> Page {
                 for c in &results.comparisons {
                     let name = match c.test.as_str() {
                         "wilcoxon-signed-rank" => "Wilcoxon signed-rank on paired rounds",
+                        "sequential-sign" => "anytime-valid sign test (e-values) on paired rounds",
                         "mann-whitney-u" => "Mann–Whitney U",
                         other => other,
                     };
@@ -438,7 +443,13 @@ fn row(c: &Comparison) -> Row {
         mde: c.mde_pct.map(|m| format!("{m:.1}%")).unwrap_or_else(|| "–".into()),
         mde_v: c.mde_pct.unwrap_or(f64::NAN),
         verdict: c.verdict.as_str(),
-        notes: c.notes.join("; "),
+        notes: c
+            .notes
+            .iter()
+            .cloned()
+            .chain(c.unsettled.as_ref().map(|u| u.why.clone()))
+            .collect::<Vec<_>>()
+            .join("; "),
     }
 }
 
@@ -544,8 +555,8 @@ fn scenario<'a>(
                 range: format!("{} – {}", format_value(m.summary.min, &m.unit), format_value(m.summary.max, &m.unit)),
                 n: m.summary.n,
                 cv: format!("{:.1}%", m.summary.cv * 100.0),
-                benchmark: m.benchmark,
-                metric: m.metric,
+                benchmark: m.benchmark.clone(),
+                metric: m.metric.clone(),
             })
             .collect()
     } else {

@@ -27,42 +27,8 @@ pub fn write_reports(results: &Results, results_dir: &Path, out: &Path) -> std::
     Ok(vec![html_path, brief_path])
 }
 
-/// A metric measured on one variant without anything to compare it with
-/// (`perfgate run`, a nightly's first night): its own summary.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Measured {
-    pub benchmark: String,
-    pub metric: String,
-    pub unit: String,
-    pub variant: crate::model::Role,
-    pub summary: crate::results::SideSummary,
-}
-
-/// Every (benchmark, metric, variant) of `scenario` that has samples, in
-/// the order first measured, summarized as `compare` summarizes each side.
-pub fn measured(results: &Results, scenario: &str) -> Vec<Measured> {
-    let mut keys: Vec<(&str, &str, &str, crate::model::Role)> = Vec::new();
-    let mut values: std::collections::HashMap<(&str, &str, crate::model::Role), Vec<f64>> =
-        std::collections::HashMap::new();
-    for s in results.samples.iter().filter(|s| s.scenario == scenario) {
-        let key = (s.benchmark.as_str(), s.metric.as_str(), s.variant);
-        let v = values.entry(key).or_default();
-        if v.is_empty() {
-            keys.push((s.benchmark.as_str(), s.metric.as_str(), s.unit.as_str(), s.variant));
-        }
-        v.push(s.value);
-    }
-    keys.into_iter()
-        .map(|(benchmark, metric, unit, variant)| {
-            let mut v = values.remove(&(benchmark, metric, variant)).unwrap_or_default();
-            v.sort_by(f64::total_cmp);
-            Measured {
-                benchmark: benchmark.to_string(),
-                metric: metric.to_string(),
-                unit: unit.to_string(),
-                variant,
-                summary: (&crate::stats::summarize(&v, 0.95)).into(),
-            }
-        })
-        .collect()
+/// The one-variant summaries of `scenario` (a run without a baseline), as
+/// analysis recorded them.
+pub fn measured<'a>(results: &'a Results, scenario: &str) -> Vec<&'a crate::results::Measured> {
+    results.measured.iter().filter(|m| m.scenario == scenario).collect()
 }

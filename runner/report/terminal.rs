@@ -37,6 +37,7 @@ pub fn render(results: &Results, color: bool) -> String {
         out.push_str(&format!("scenario {scenario}\n"));
         out.push_str(&table(&rows, color));
         out.push('\n');
+        out.push_str(&open_rows(&rows));
         for g in results.geomeans.iter().filter(|g| g.scenario == scenario) {
             out.push_str(&format!(
                 "  geomean {:<12} {} → {}  {}%  ({} benchmarks)\n",
@@ -85,8 +86,33 @@ pub fn render(results: &Results, color: bool) -> String {
     for w in &results.warnings {
         out.push_str(&format!("warning: {w}\n"));
     }
+    if let Some(line) = super::format::stop_sentence(results) {
+        out.push_str(&line);
+        out.push('\n');
+    }
     out.push_str(&summary_line(results));
     out.push('\n');
+    out
+}
+
+/// Open rows shown with why they are open, judged ones first.
+const OPEN_ROWS: usize = 6;
+
+/// Each inconclusive row's reason: the interval it reached (the noise) and
+/// the rounds it would need (the budget).
+fn open_rows(rows: &[&Comparison]) -> String {
+    let mut open: Vec<&&Comparison> = rows.iter().filter(|c| c.unsettled.is_some()).collect();
+    open.sort_by_key(|c| !c.judged);
+    let mut out = String::new();
+    for c in open.iter().take(OPEN_ROWS) {
+        let Some(u) = &c.unsettled else { continue };
+        let name = if c.benchmark == c.scenario { c.metric.clone() } else { format!("{} {}", c.benchmark, c.metric) };
+        let judged = if c.judged { "" } else { " (not judged)" };
+        out.push_str(&format!("  open {name}{judged}: {}\n", u.why));
+    }
+    if open.len() > OPEN_ROWS {
+        out.push_str(&format!("  … and {} more open rows (brief.md lists them)\n", open.len() - OPEN_ROWS));
+    }
     out
 }
 
@@ -96,7 +122,7 @@ fn profile_movers(d: &crate::results::ProfileDiff) -> String {
     let mut rows: Vec<&crate::results::ProfileEntry> = d.top.iter().filter(|e| e.flat != 0.0 || e.cum != 0.0).collect();
     rows.sort_by(|a, b| b.cum.abs().total_cmp(&a.cum.abs()).then_with(|| b.flat.abs().total_cmp(&a.flat.abs())));
     if rows.is_empty() {
-        return String::new();
+        return format!("  profile {} ({}): no function's cost moved between the variants\n\n", d.kind, d.sample_type);
     }
     let mut out = format!(
         "  profile {} ({}): biggest movers, candidate − baseline, % of the baseline's total\n  {:>10} {:>8} {:>10} {:>8}  function\n",
@@ -122,7 +148,7 @@ fn profile_movers(d: &crate::results::ProfileDiff) -> String {
 }
 
 /// Medians of metrics with nothing to compare them with.
-fn measured_table(rows: &[super::Measured], color: bool) -> String {
+fn measured_table(rows: &[&crate::results::Measured], color: bool) -> String {
     let mut t = Table::new();
     t.load_style(presets::UTF8_FULL_CONDENSED);
     if color {

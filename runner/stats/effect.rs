@@ -1,26 +1,34 @@
 //! Effects of candidate relative to baseline: the change in percent, its
-//! confidence interval, the test's p-value and the MDE, for unpaired samples
-//! (benchstat's view) and for paired interleaved rounds.
+//! confidence interval, the test's p-value (or e-value), the MDE of the rule
+//! applied and, for open comparisons, the rounds they would need — for
+//! unpaired samples (benchstat's view) and for paired interleaved rounds,
+//! under the fixed or the sequential rule.
 
-use super::mann_whitney::mann_whitney_u;
-use super::mde::{paired_difference_mde_pct, paired_log_mde_pct, unpaired_mde_pct};
-use super::shift_interval::shift_interval;
-use super::summary::{median_interval, median_sorted, sorted_copy};
+use super::mann_whitney::{mann_whitney_u, min_two_sided_p};
+use super::mde::unpaired_mde_pct;
+use super::power::{self, Decider, Scale};
+use super::sequential;
+use super::shift_interval::{shift_estimate, shift_interval};
+use super::summary::{median_sorted, sorted_copy, symmetric_median_interval};
 use super::wilcoxon::wilcoxon_signed_rank;
-use super::{CompareConfig, Effect, Test};
+use super::{CompareConfig, Effect, Rule, Test};
 
 /// Unpaired comparison, benchstat-style.
 ///
-/// - `delta_pct` = (median(candidate)/median(baseline) − 1)·100, benchstat's
-///   delta (see [`relative_change_pct`] for a zero or negative baseline).
+/// - `delta_pct`: the Hodges–Lehmann shift of logs (the median of all
+///   pairwise log ratios candidate/baseline), as a percentage: the estimate
+///   that goes with the interval, so it always lies inside it. (benchstat's
+///   text table shows the ratio of medians; `perfgate benchstat` prints
+///   that, and can differ from this delta when samples are skewed.)
 /// - `p_value` from [`mann_whitney_u`], identical to benchstat's except that
 ///   it is capped at 1 (benchstat can report p > 1 with some ties).
 /// - The interval is the Hodges–Lehmann/Moses interval of the shift in log
 ///   space (pairwise differences of logs, ranks from the exact U
 ///   distribution), i.e. for the ratio of typical values, as a percentage.
-///   When some value is ≤ 0 logs are impossible: the same interval is taken
-///   on the raw differences and divided by |median(baseline)|; if that
-///   median is 0 there is no scale and the interval is `None`. It is also
+///   When some value is ≤ 0 logs are impossible: the same estimate and
+///   interval are taken on the raw differences and divided by
+///   |median(baseline)|; if that median is 0 there is no scale, the delta
+///   is ±100% by the sign of the shift and the interval is `None`. It is also
 ///   `None` when the samples are too small to bound it (e.g. 3 + 3 at 95%).
 /// - An empty side gives delta 0, no interval, no p-value, no MDE.
 pub fn compare_unpaired(baseline: &[f64], candidate: &[f64], cfg: &CompareConfig) -> Effect {
@@ -31,27 +39,36 @@ pub fn compare_unpaired(baseline: &[f64], candidate: &[f64], cfg: &CompareConfig
     let base = sorted_copy(baseline);
     let cand = sorted_copy(candidate);
     let base_median = median_sorted(&base);
-    let cand_median = median_sorted(&cand);
 
     let all_positive = base.iter().chain(&cand).all(|&x| x > 0.0 && x.is_finite());
-    let interval = if all_positive {
+    let (delta, interval) = if all_positive {
         let log_base: Vec<f64> = base.iter().map(|x| x.ln()).collect();
         let log_cand: Vec<f64> = cand.iter().map(|x| x.ln()).collect();
-        shift_interval(&log_base, &log_cand, cfg.confidence).map(|(lo, hi)| (lo.exp_m1() * 100.0, hi.exp_m1() * 100.0))
-    } else if base_median != 0.0 {
-        let scale = base_median.abs();
-        shift_interval(&base, &cand, cfg.confidence).map(|(lo, hi)| (lo / scale * 100.0, hi / scale * 100.0))
+        let pct = |x: f64| x.exp_m1() * 100.0;
+        (
+            shift_estimate(&log_base, &log_cand).map(pct).unwrap_or(0.0),
+            shift_interval(&log_base, &log_cand, cfg.confidence).map(|(lo, hi)| (pct(lo), pct(hi))),
+        )
     } else {
-        None
+        let shift = shift_estimate(&base, &cand).unwrap_or(0.0);
+        if base_median != 0.0 {
+            let pct = |x: f64| x / base_median.abs() * 100.0;
+            (pct(shift), shift_interval(&base, &cand, cfg.confidence).map(|(lo, hi)| (pct(lo), pct(hi))))
+        } else {
+            (relative_change_pct(0.0, shift), None)
+        }
     };
-
+    let p = mann_whitney_u(baseline, candidate);
     finish(Effect {
-        delta_pct: relative_change_pct(base_median, cand_median),
+        delta_pct: delta,
         delta_ci_low_pct: interval.map(|(lo, _)| lo),
         delta_ci_high_pct: interval.map(|(_, hi)| hi),
-        p_value: Some(mann_whitney_u(baseline, candidate)),
+        p_value: Some(p),
         test,
-        mde_pct: unpaired_mde_pct(baseline, candidate, cfg.alpha),
+        mde_pct: if cfg.power { unpaired_mde_pct(baseline, candidate, cfg.alpha) } else { None },
+        e_value: None,
+        in_family: min_two_sided_p(baseline.len(), candidate.len()) <= cfg.alpha && !all_equal(&base, &cand),
+        needs: None,
     })
 }
 
@@ -59,66 +76,42 @@ pub fn compare_unpaired(baseline: &[f64], candidate: &[f64], cfg: &CompareConfig
 /// `(baseline, candidate)` from the same round.
 ///
 /// - Per-round ratios candidate/baseline (0/0 counts as 1, as benchstat
-///   treats equal zero medians); `delta_pct` = (median ratio − 1)·100.
-/// - Interval: the order-statistic interval of the ratios' median at
-///   `cfg.confidence`, the same binomial method as [`summarize`]
-///   (`None` below 6 rounds at 95%).
-/// - p-value: [`wilcoxon_signed_rank`] on the log ratios, so a round twice
-///   as slow and a round twice as fast weigh the same.
-/// - MDE from the spread of the log ratios (see `mde.rs`).
+///   treats equal zero medians), judged on their logs so a round twice as
+///   slow and a round twice as fast weigh the same; `delta_pct` = (median
+///   ratio − 1)·100.
+/// - `cfg.rule` decides the rest. Fixed: the signed-rank test's p-value and
+///   the symmetric order-statistic interval of the median at
+///   `cfg.confidence` (`None` below 6 rounds at 95%). Sequential: the
+///   anytime-valid e-value against "no change" (p = 1/e) and the confidence
+///   sequence of the median at α (see `sequential`).
+/// - MDE: what that rule detects with 80% power at this noise and n.
 ///
 /// When a round has exactly one side ≤ 0 (or either negative) the ratio is
 /// meaningless; then every statistic is computed on the per-round
 /// differences candidate − baseline instead, and expressed as a percentage
 /// of |median(baseline)| (no interval or MDE if that median is 0; see
 /// [`relative_change_pct`] for the delta).
-///
-/// [`summarize`]: super::summarize
 pub fn compare_paired(pairs: &[(f64, f64)], cfg: &CompareConfig) -> Effect {
-    let test = Test::WilcoxonSignedRank;
     if pairs.is_empty() {
-        return no_data(test);
+        return no_data(paired_test(cfg));
     }
     let ratios: Option<Vec<f64>> = pairs.iter().map(|&(b, c)| ratio(b, c)).collect();
     if let Some(ratios) = ratios {
-        let logs: Vec<f64> = ratios.iter().map(|r| r.ln()).collect();
-        let sorted = sorted_copy(&ratios);
-        let interval =
-            median_interval(&sorted, cfg.confidence).map(|(lo, hi)| ((lo - 1.0) * 100.0, (hi - 1.0) * 100.0));
-        return finish(Effect {
-            delta_pct: (median_sorted(&sorted) - 1.0) * 100.0,
-            delta_ci_low_pct: interval.map(|(lo, _)| lo),
-            delta_ci_high_pct: interval.map(|(_, hi)| hi),
-            p_value: Some(wilcoxon_signed_rank(&logs)),
-            test,
-            mde_pct: paired_log_mde_pct(&logs, cfg.alpha),
-        });
+        let logs = sorted_copy(&ratios.iter().map(|r| r.ln()).collect::<Vec<_>>());
+        let delta = (median_sorted(&sorted_copy(&ratios)) - 1.0) * 100.0;
+        return paired_effect(&logs, Some(Scale::Log), Some(delta), cfg);
     }
-
-    let diffs: Vec<f64> = pairs.iter().map(|&(b, c)| c - b).collect();
+    let diffs = sorted_copy(&pairs.iter().map(|&(b, c)| c - b).collect::<Vec<_>>());
     let baselines: Vec<f64> = pairs.iter().map(|&(b, _)| b).collect();
     let base_median = median_sorted(&sorted_copy(&baselines));
-    let sorted = sorted_copy(&diffs);
-    let diff_median = median_sorted(&sorted);
     let scale = base_median.abs();
     // Differences scaled by the baseline median can reach below -100%; for
     // a quantity that is never negative (CPU, bytes, counts) no change can,
     // so the interval is cut at the edge of what is possible.
     let floor = if pairs.iter().all(|&(b, c)| b >= 0.0 && c >= 0.0) { -100.0 } else { f64::NEG_INFINITY };
-    let interval = if scale > 0.0 {
-        median_interval(&sorted, cfg.confidence)
-            .map(|(lo, hi)| ((lo / scale * 100.0).max(floor), (hi / scale * 100.0).max(floor)))
-    } else {
-        None
-    };
-    finish(Effect {
-        delta_pct: relative_change_pct(base_median, base_median + diff_median),
-        delta_ci_low_pct: interval.map(|(lo, _)| lo),
-        delta_ci_high_pct: interval.map(|(_, hi)| hi),
-        p_value: Some(wilcoxon_signed_rank(&diffs)),
-        test,
-        mde_pct: paired_difference_mde_pct(&diffs, scale, cfg.alpha),
-    })
+    let delta = relative_change_pct(base_median, base_median + median_sorted(&diffs));
+    let scale = (scale > 0.0).then_some(Scale::Relative { scale, floor });
+    paired_effect(&diffs, scale, Some(delta), cfg)
 }
 
 /// Paired comparison of a metric whose natural level is zero (a growth
@@ -127,21 +120,58 @@ pub fn compare_paired(pairs: &[(f64, f64)], cfg: &CompareConfig) -> Effect {
 /// percentage of `scale`, a level the caller chooses (e.g. the baseline's
 /// RSS for `rss_growth`: "growth went down by 3% of RSS per second").
 pub fn compare_paired_on_scale(pairs: &[(f64, f64)], scale: f64, cfg: &CompareConfig) -> Effect {
-    let test = Test::WilcoxonSignedRank;
     if pairs.is_empty() || !(scale > 0.0 && scale.is_finite()) {
         return compare_paired(pairs, cfg);
     }
-    let diffs: Vec<f64> = pairs.iter().map(|&(b, c)| c - b).collect();
-    let sorted = sorted_copy(&diffs);
-    let interval = median_interval(&sorted, cfg.confidence).map(|(lo, hi)| (lo / scale * 100.0, hi / scale * 100.0));
+    let diffs = sorted_copy(&pairs.iter().map(|&(b, c)| c - b).collect::<Vec<_>>());
+    paired_effect(&diffs, Some(Scale::Relative { scale, floor: f64::NEG_INFINITY }), None, cfg)
+}
+
+fn paired_test(cfg: &CompareConfig) -> Test {
+    match cfg.rule {
+        Rule::Fixed => Test::WilcoxonSignedRank,
+        Rule::Sequential => Test::SequentialSign,
+    }
+}
+
+/// The paired statistics of ascending per-round values (log ratios or
+/// differences), read as percentages through `scale` (`None`: no scale, so
+/// no interval or MDE). `delta` overrides the median's percentage.
+fn paired_effect(sorted: &[f64], scale: Option<Scale>, delta: Option<f64>, cfg: &CompareConfig) -> Effect {
+    let median = median_sorted(sorted);
+    let delta_pct = delta.unwrap_or_else(|| scale.map(|s| s.pct(median)).unwrap_or(0.0));
+    let informative = sorted.iter().filter(|x| **x != 0.0).count();
+    let (interval, p_value, e_value, in_family) = match cfg.rule {
+        Rule::Fixed => {
+            let p = wilcoxon_signed_rank(sorted);
+            let reachable = informative > 0 && 2f64.powi(1 - informative.min(1100) as i32) <= cfg.alpha;
+            (symmetric_median_interval(sorted, cfg.confidence), p, None, reachable)
+        }
+        Rule::Sequential => {
+            let e = sequential::e_value_at_zero(sorted);
+            let reachable = sequential::max_e_value(sorted.len(), sorted.len() - informative) >= 1.0 / cfg.alpha;
+            (sequential::median_cs(sorted, cfg.alpha), (1.0 / e).min(1.0), Some(e), reachable)
+        }
+    };
+    let interval = scale.and_then(|s| interval.map(|(lo, hi)| (s.pct(lo) + 0.0, s.pct(hi) + 0.0)));
+    let decider = scale.map(|s| Decider::new(cfg.rule, cfg.alpha, cfg.confidence, cfg.threshold.abs() * 100.0, s));
+    let mde_pct = decider.as_ref().filter(|_| cfg.power).and_then(|d| power::rule_mde_pct(sorted, d));
+    let needs = decider.as_ref().and_then(|d| power::rounds_to_settle(sorted, d));
     finish(Effect {
-        delta_pct: median_sorted(&sorted) / scale * 100.0,
+        delta_pct,
         delta_ci_low_pct: interval.map(|(lo, _)| lo),
         delta_ci_high_pct: interval.map(|(_, hi)| hi),
-        p_value: Some(wilcoxon_signed_rank(&diffs)),
-        test,
-        mde_pct: paired_difference_mde_pct(&diffs, scale, cfg.alpha),
+        p_value: Some(p_value),
+        test: paired_test(cfg),
+        mde_pct,
+        e_value,
+        in_family,
+        needs,
     })
+}
+
+fn all_equal(base: &[f64], cand: &[f64]) -> bool {
+    base.iter().chain(cand).all(|x| *x == base[0])
 }
 
 /// Relative change from `base` to `new` in percent, benchstat's
@@ -175,7 +205,17 @@ fn ratio(baseline: f64, candidate: f64) -> Option<f64> {
 }
 
 fn no_data(test: Test) -> Effect {
-    Effect { delta_pct: 0.0, delta_ci_low_pct: None, delta_ci_high_pct: None, p_value: None, test, mde_pct: None }
+    Effect {
+        delta_pct: 0.0,
+        delta_ci_low_pct: None,
+        delta_ci_high_pct: None,
+        p_value: None,
+        test,
+        mde_pct: None,
+        e_value: None,
+        in_family: false,
+        needs: None,
+    }
 }
 
 /// Keeps results JSON-safe and in range: extreme but finite inputs can still
@@ -190,6 +230,7 @@ fn finish(effect: Effect) -> Effect {
         delta_ci_high_pct: effect.delta_ci_high_pct.map(clamp),
         p_value: effect.p_value.map(|p| if p.is_nan() { 1.0 } else { p.clamp(0.0, 1.0) }),
         mde_pct: effect.mde_pct.map(clamp),
+        e_value: effect.e_value.map(clamp),
         ..effect
     }
 }
@@ -265,8 +306,10 @@ mod tests {
 
     #[test]
     fn paired_consistent_slowdown() {
-        // numpy: ratios cand/base, median ratio − 1 = 4.48904%, n = 8 order
-        // statistics 1 and 7 (go-moremath QuantileCI) → 3.48259% .. 5.10204%;
+        // numpy: ratios cand/base, median ratio − 1 = 4.48904%; n = 8 takes
+        // the symmetric order statistics 1 and 8 (2·P(B ≤ 0) = 0.8% ≤ 5% <
+        // 2·P(B ≤ 1) = 7%) → 3.48259% .. 5.94059% (benchstat's one-sided
+        // pick would stop at the 7th, 5.10204%);
         // scipy.stats.wilcoxon(log ratios, method="exact") = 0.0078125.
         let base = [100.0, 102.0, 98.0, 101.0, 99.0, 100.5, 103.0, 97.0];
         let cand = [105.0, 106.0, 103.0, 107.0, 103.0, 104.0, 108.0, 101.0];
@@ -274,7 +317,7 @@ mod tests {
         let e = compare_paired(&pairs, &cfg());
         assert!((e.delta_pct - 4.489040136122524).abs() < 1e-9);
         close(e.delta_ci_low_pct, 3.482587064676612);
-        close(e.delta_ci_high_pct, 5.102040816326525);
+        close(e.delta_ci_high_pct, 5.940594059405946);
         assert_eq!(e.p_value, Some(0.0078125));
         assert_eq!(e.test, Test::WilcoxonSignedRank);
         assert!(e.mde_pct.is_some_and(|m| m > 0.0 && m < 5.0));

@@ -1,6 +1,7 @@
-//! Minimum detectable effect: the smallest relative change a run could have
-//! detected at its own noise level, so that nobody reads a "win" below the
-//! noise floor. Reported next to every comparison's delta.
+//! Minimum detectable effect of an unpaired comparison (benchstat's view):
+//! the smallest relative change the U test would likely have found at the
+//! samples' noise, by the t-approximation. Paired rounds get the MDE of
+//! their own rule from `power`.
 
 use super::mann_whitney::min_two_sided_p;
 use super::special::normal_inv_cdf;
@@ -8,41 +9,6 @@ use super::summary::{mean, stddev};
 
 /// Power at which a change counts as "detectable": found 80% of the time.
 const POWER: f64 = 0.8;
-
-/// MDE of a paired comparison, in percent, from the per-round log ratios:
-/// (t₁₋α/₂ + t_power) · s / √n in log space, turned into a ratio with exp.
-///
-/// `None` when the rank test could never reach p ≤ α with this many rounds,
-/// whatever the data: the signed-rank test's smallest two-sided p-value is
-/// 2/2ⁿ, so n ≤ 5 rounds can never be significant at α = 0.05. Also `None`
-/// below two rounds (no spread to measure) or for α outside (0, 1).
-pub(crate) fn paired_log_mde_pct(log_ratios: &[f64], alpha: f64) -> Option<f64> {
-    let change = paired_mde(log_ratios, alpha)?;
-    Some(change.exp_m1() * 100.0)
-}
-
-/// MDE of a paired comparison done on plain differences (values ≤ 0 rule out
-/// ratios), as a percentage of `scale`, the baseline median's magnitude.
-pub(crate) fn paired_difference_mde_pct(diffs: &[f64], scale: f64, alpha: f64) -> Option<f64> {
-    if scale <= 0.0 {
-        return None;
-    }
-    Some(paired_mde(diffs, alpha)? / scale * 100.0)
-}
-
-fn paired_mde(values: &[f64], alpha: f64) -> Option<f64> {
-    let n = values.len();
-    if n < 2 || !valid_alpha(alpha) {
-        return None;
-    }
-    let min_p = 2f64.powi(1 - n.min(1100) as i32);
-    if min_p > alpha {
-        return None;
-    }
-    let s = stddev(values, mean(values));
-    let df = (n - 1) as f64;
-    Some(t_sum(alpha, df) * s / (n as f64).sqrt())
-}
 
 /// MDE of an unpaired comparison in percent of the baseline mean:
 /// (t₁₋α/₂ + t_power) · √(s_b²/n_b + s_c²/n_c) / |mean_b|, with Welch's
@@ -106,23 +72,6 @@ mod tests {
         assert!((t_quantile(0.8, 5.0) - 0.919544).abs() < 1e-4);
         assert!((t_quantile(0.975, 10.0) - 2.228139).abs() < 1e-4);
         assert!((t_quantile(0.975, 4.0) - 2.776445).abs() < 2e-3);
-    }
-
-    #[test]
-    fn paired_mde_values() {
-        // Log ratios ±0.01 alternating over 6 rounds: mean 0, sample sd
-        // 0.01·√(6/5). With exact t quantiles (scipy.stats.t.ppf) the MDE is
-        // expm1((t(.975,5) + t(.8,5))·sd/√6)·100 = 1.5730762 % (Python).
-        let logs = [0.01, -0.01, 0.01, -0.01, 0.01, -0.01];
-        let got = paired_log_mde_pct(&logs, 0.05).unwrap();
-        assert!((got - 1.5730762).abs() < 5e-4, "{got}");
-        // Five rounds: 2/2^5 = 0.0625 > 0.05, never significant.
-        assert_eq!(paired_log_mde_pct(&logs[..5], 0.05), None);
-        assert!(paired_log_mde_pct(&logs[..5], 0.1).is_some());
-        assert_eq!(paired_log_mde_pct(&logs[..1], 0.5), None);
-        // Identical ratios every round: no noise, any change is detectable.
-        assert_eq!(paired_log_mde_pct(&[0.02; 8], 0.05), Some(0.0));
-        assert_eq!(paired_difference_mde_pct(&logs, 0.0, 0.05), None);
     }
 
     #[test]

@@ -29,12 +29,29 @@ pub struct CompareConfig {
     pub confidence: f64,
     /// Smallest relative change worth calling a change, as a fraction (0.02 = 2%).
     pub threshold: f64,
+    /// The decision rule for paired rounds.
+    pub rule: Rule,
+    /// Also estimate the MDE and the rounds an open comparison needs (by
+    /// resampling: skipped at a sequential run's intermediate looks).
+    pub power: bool,
 }
 
 impl Default for CompareConfig {
     fn default() -> Self {
-        CompareConfig { alpha: 0.05, confidence: 0.95, threshold: 0.02 }
+        CompareConfig { alpha: 0.05, confidence: 0.95, threshold: 0.02, rule: Rule::Fixed, power: true }
     }
+}
+
+/// How paired rounds are judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Rule {
+    /// A fixed number of rounds: the signed-rank test and the symmetric
+    /// order-statistic interval of the median ratio.
+    Fixed,
+    /// Looks after every round: the sign e-value and confidence sequence of
+    /// `sequential`, valid however often the run looks and whenever it stops.
+    Sequential,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +60,9 @@ pub enum Test {
     MannWhitneyU,
     #[serde(rename = "wilcoxon-signed-rank")]
     WilcoxonSignedRank,
+    /// The anytime-valid sign test of `sequential` (p = 1/e-value).
+    #[serde(rename = "sequential-sign")]
+    SequentialSign,
 }
 
 impl Test {
@@ -51,11 +71,12 @@ impl Test {
         match self {
             Test::MannWhitneyU => "mann-whitney-u",
             Test::WilcoxonSignedRank => "wilcoxon-signed-rank",
+            Test::SequentialSign => "sequential-sign",
         }
     }
 
     pub fn from_name(name: &str) -> Option<Test> {
-        [Test::MannWhitneyU, Test::WilcoxonSignedRank].into_iter().find(|t| t.as_str() == name)
+        [Test::MannWhitneyU, Test::WilcoxonSignedRank, Test::SequentialSign].into_iter().find(|t| t.as_str() == name)
     }
 }
 
@@ -68,8 +89,17 @@ pub struct Effect {
     /// `None` when no test could be run (e.g. a side is empty).
     pub p_value: Option<f64>,
     pub test: Test,
-    /// Minimum detectable effect at this noise level, in percent.
+    /// The smallest change the rule applied detects with 80% power at this
+    /// noise level and n, in percent.
     pub mde_pct: Option<f64>,
+    /// Sequential rule: the e-value against "no change" (p = 1/e).
+    pub e_value: Option<f64>,
+    /// The test can reach α at this n (else it leaves the multiple-testing
+    /// family: it could only inflate the others' q-values).
+    pub in_family: bool,
+    /// For an open comparison: the rounds its interval would need to settle,
+    /// extrapolated from this noise.
+    pub needs: Option<power::Needs>,
 }
 
 mod effect;
@@ -77,6 +107,8 @@ mod geomean;
 mod mann_whitney;
 mod mde;
 mod multiple;
+pub mod power;
+pub mod sequential;
 mod shift_interval;
 mod special;
 mod summary;

@@ -42,6 +42,24 @@ pub(crate) fn shift_interval(baseline: &[f64], candidate: &[f64], confidence: f6
     Some((low, high))
 }
 
+/// The Hodges–Lehmann estimate of the shift: the median of all pairwise
+/// differences `candidate[j] − baseline[i]`, the point estimate that goes
+/// with [`shift_interval`] (it always lies inside it).
+pub(crate) fn shift_estimate(baseline: &[f64], candidate: &[f64]) -> Option<f64> {
+    let (m, n) = (baseline.len(), candidate.len());
+    if m == 0 || n == 0 {
+        return None;
+    }
+    let mut x = baseline.to_vec();
+    let mut y = candidate.to_vec();
+    x.sort_by(f64::total_cmp);
+    y.sort_by(f64::total_cmp);
+    let pairs = m * n;
+    let low = kth_difference(&x, &y, pairs.div_ceil(2))?;
+    let high = kth_difference(&x, &y, pairs / 2 + 1)?;
+    Some(0.5 * (low + high) + 0.0)
+}
+
 /// Largest k with P(U ≤ k − 1) ≤ (1 − confidence)/2; 0 if none.
 fn critical_rank(m: usize, n: usize, confidence: f64) -> usize {
     if !(confidence > 0.0 && confidence < 1.0) {

@@ -98,6 +98,53 @@ pub(crate) fn median_interval(sorted: &[f64], confidence: f64) -> Option<(f64, f
     (lo >= 1 && hi <= n).then(|| (sorted[lo - 1], sorted[hi - 1]))
 }
 
+/// The 1-based order k of the symmetric interval [x₍ₖ₎, x₍ₙ₊₁₋ₖ₎] for
+/// the median of n values at `confidence`: the largest k whose two tails,
+/// each P(Binomial(n, ½) ≤ k − 1), together stay within 1 − confidence.
+/// `None` when even the full range is not enough (n < 6 at 95%).
+///
+/// Unlike benchstat's interval (go-moremath grows it one order at a time,
+/// taking whichever side weighs more, so at n = 8 it is [x₍₁₎, x₍₇₎]), both
+/// ends are equally far out: a change is called on the same evidence
+/// whichever way it goes.
+pub(crate) fn symmetric_median_order(n: usize, confidence: f64) -> Option<usize> {
+    if n == 0 || !(confidence > 0.0 && confidence < 1.0) {
+        return None;
+    }
+    let allowed = 1.0 - confidence;
+    if n > 2000 {
+        // Normal approximation with continuity correction: exact sums of
+        // thousands of terms buy nothing at this size.
+        let z = super::special::normal_inv_cdf(1.0 - allowed / 2.0);
+        let k = (n as f64 / 2.0 - z * (n as f64).sqrt() / 2.0 + 0.5).floor();
+        return (k >= 1.0).then_some(k as usize);
+    }
+    // Two tails of k − 1 or fewer; ln-space for large n.
+    let ln_half_n = n as f64 * (0.5f64).ln();
+    let mut tail = 0.0;
+    let mut best = None;
+    for k in 1..=n.div_ceil(2) {
+        // P(B ≤ k − 1) = Σ_{j<k} C(n, j) / 2ⁿ.
+        tail += (ln_choose(n, k - 1) + ln_half_n).exp();
+        if 2.0 * tail <= allowed * (1.0 + 1e-12) {
+            best = Some(k);
+        } else {
+            break;
+        }
+    }
+    best
+}
+
+fn ln_choose(n: usize, k: usize) -> f64 {
+    statrs::function::factorial::ln_binomial(n as u64, k as u64)
+}
+
+/// The symmetric interval of [`symmetric_median_order`] on an ascending sample.
+pub(crate) fn symmetric_median_interval(sorted: &[f64], confidence: f64) -> Option<(f64, f64)> {
+    let n = sorted.len();
+    symmetric_median_order(n, confidence).map(|k| (sorted[k - 1], sorted[n - k]))
+}
+
 pub(crate) fn mean(values: &[f64]) -> f64 {
     if values.is_empty() {
         return 0.0;
@@ -260,6 +307,22 @@ mod tests {
         (22, 38),
         (22, 38),
     ];
+
+    #[test]
+    fn symmetric_orders() {
+        // n = 8: P(B ≤ 0) = 1/256 per tail, 2/256 ≤ 5%; P(B ≤ 1) = 9/256,
+        // 18/256 = 7% > 5%: the full range, [x(1), x(8)] (benchstat: x(7)).
+        assert_eq!(symmetric_median_order(8, 0.95), Some(1));
+        assert_eq!(symmetric_median_order(5, 0.95), None);
+        assert_eq!(symmetric_median_order(6, 0.95), Some(1));
+        // n = 30, scipy.stats.binom.cdf(k-1, 30, .5)*2 <= .05: k = 10
+        // (2·P(B ≤ 9) = 0.0428; 2·P(B ≤ 10) = 0.0987).
+        assert_eq!(symmetric_median_order(30, 0.95), Some(10));
+        // n = 500: 2·P(B ≤ 227) = 0.0446, 2·P(B ≤ 228) = 0.0510 (scipy).
+        assert_eq!(symmetric_median_order(500, 0.95), Some(228));
+        let x: Vec<f64> = (1..=8).map(f64::from).collect();
+        assert_eq!(symmetric_median_interval(&x, 0.95), Some((1.0, 8.0)));
+    }
 
     #[test]
     fn median_interval_orders_match_go_at_95() {

@@ -70,29 +70,26 @@ pub struct FamilyMember<'a> {
 /// corrected with Benjamini–Hochberg across the family, and each verdict uses
 /// its q-value. Returns (q, verdict) per member, in order; q is `None` where
 /// the member had no test.
+///
+/// A comparison whose test cannot reach α at its n (no variation at all —
+/// B/op 0 = 0 every round —, or too few informative rounds) is left out of
+/// the family, as Tarone's procedure leaves out hypotheses that cannot be
+/// rejected: counting it would only inflate the others' q-values. Its q is
+/// its own p.
+///
+/// Under the sequential rule p = 1/e for e-values taken at the stopping
+/// time, and Benjamini–Hochberg on those is the e-BH procedure (Wang &
+/// Ramdas 2022), which controls the false discovery rate under any
+/// dependence between the metrics and whenever the run stopped.
 pub fn judge_family(members: &[FamilyMember<'_>], cfg: &CompareConfig) -> Vec<(Option<f64>, Verdict)> {
     let tested: Vec<usize> =
-        (0..members.len()).filter(|&i| members[i].effect.p_value.is_some() && !untestable(members[i].effect)).collect();
+        (0..members.len()).filter(|&i| members[i].effect.p_value.is_some() && members[i].effect.in_family).collect();
     let ps: Vec<f64> = tested.iter().filter_map(|&i| members[i].effect.p_value).collect();
-    let mut qs: Vec<Option<f64>> = vec![None; members.len()];
+    let mut qs: Vec<Option<f64>> = members.iter().map(|m| m.effect.p_value).collect();
     for (&i, q) in tested.iter().zip(super::benjamini_hochberg(&ps)) {
         qs[i] = Some(q);
     }
-    // A comparison whose every difference is exactly zero (B/op 0 = 0,
-    // a fixed count) could never reach any p but 1, so it is left out of
-    // the family, as Tarone's procedure leaves out hypotheses that cannot
-    // be rejected: counting it would only inflate the others' q-values.
-    for (i, m) in members.iter().enumerate() {
-        if untestable(m.effect) {
-            qs[i] = m.effect.p_value;
-        }
-    }
     members.iter().zip(qs).map(|(m, q)| (q, verdict(m.baseline_n, m.candidate_n, m.effect, q, m.better, cfg))).collect()
-}
-
-/// No variation at all in the differences: p is 1 whatever the data.
-fn untestable(e: &Effect) -> bool {
-    e.p_value == Some(1.0) && e.delta_pct == 0.0 && e.delta_ci_low_pct == Some(0.0) && e.delta_ci_high_pct == Some(0.0)
 }
 
 #[cfg(test)]
@@ -108,6 +105,10 @@ mod tests {
             p_value: p,
             test: Test::MannWhitneyU,
             mde_pct: None,
+            e_value: None,
+            // As the rule decides it: no variation at all cannot reach α.
+            in_family: !(p == Some(1.0) && delta == 0.0 && ci == Some((0.0, 0.0))),
+            needs: None,
         }
     }
 

@@ -78,6 +78,62 @@ fn exact_p(doubled_ranks: &[usize], positive_sum: usize) -> f64 {
     (2.0 * at_most.min(at_least) as f64 / patterns).min(1.0)
 }
 
+/// Twice the smallest positive rank sum T+ that is significant at `alpha`
+/// (two-sided) for n non-zero values without ties: T+ ≥ c/2 or T− ≥ c/2.
+/// Exact up to 50 values, the normal approximation (with continuity
+/// correction) beyond. `None` when no sign pattern reaches `alpha`.
+pub(crate) fn critical_doubled_sum(n: usize, alpha: f64) -> Option<usize> {
+    if n == 0 || !(alpha > 0.0 && alpha < 1.0) {
+        return None;
+    }
+    let total = n * (n + 1); // doubled
+    if n <= EXACT_LIMIT {
+        let ranks: Vec<usize> = (1..=n).map(|r| 2 * r).collect();
+        let mut counts = vec![0u64; total + 1];
+        counts[0] = 1;
+        let mut reachable = 0;
+        for &rank in &ranks {
+            for s in (0..=reachable).rev() {
+                counts[s + rank] += counts[s];
+            }
+            reachable += rank;
+        }
+        let patterns = (1u64 << n) as f64;
+        // Smallest c with 2·P(T ≥ c) ≤ alpha.
+        let mut upper = 0u64;
+        let mut critical = None;
+        for c in (0..=total).rev().step_by(2) {
+            upper += counts[c];
+            if 2.0 * upper as f64 / patterns <= alpha { critical = Some(c) } else { break }
+        }
+        return critical;
+    }
+    let n_f = n as f64;
+    let mean = n_f * (n_f + 1.0) / 4.0;
+    let sd = (n_f * (n_f + 1.0) * (2.0 * n_f + 1.0) / 24.0).sqrt();
+    let z = super::special::normal_inv_cdf(1.0 - alpha / 2.0);
+    Some((2.0 * (mean + z * sd + 0.5)).ceil() as usize)
+}
+
+/// Doubled positive rank sum and doubled total of the non-zero values in
+/// `values` (mid-ranks for tied magnitudes), the statistic of
+/// [`wilcoxon_signed_rank`].
+pub(crate) fn doubled_rank_sums(values: &[f64]) -> (usize, usize) {
+    let mut nonzero: Vec<f64> = values.iter().copied().filter(|d| *d != 0.0 && !d.is_nan()).collect();
+    nonzero.sort_by(|a, b| a.abs().total_cmp(&b.abs()));
+    let n = nonzero.len();
+    let (mut plus, mut start) = (0, 0);
+    while start < n {
+        let mut end = start + 1;
+        while end < n && nonzero[end].abs() == nonzero[start].abs() {
+            end += 1;
+        }
+        plus += (start + 1 + end) * nonzero[start..end].iter().filter(|d| **d > 0.0).count();
+        start = end;
+    }
+    (plus, n * (n + 1))
+}
+
 fn normal_p(n: usize, tie_sizes: &[usize], positive_sum: usize) -> f64 {
     let n_f = n as f64;
     let t_plus = positive_sum as f64 / 2.0;
@@ -158,6 +214,34 @@ mod tests {
         close_approx(wilcoxon_signed_rank(&d), 0.04115168797310925);
         let d: Vec<f64> = (0..80).map(|i| ((i * 13) % 17 - 5) as f64 / 8.0).collect();
         close_approx(wilcoxon_signed_rank(&d), 5.635772952976179e-06);
+    }
+
+    #[test]
+    fn critical_values_agree_with_the_test() {
+        // At each n, the critical sum is significant and one less is not.
+        for n in [6usize, 8, 10, 20, 50] {
+            let c = critical_doubled_sum(n, 0.05).unwrap();
+            // A sample whose positives carry exactly doubled rank sum s:
+            // values 1..n, the largest ones positive until s is reached.
+            let p_at = |s: usize| -> f64 {
+                let mut left = s;
+                let mut d: Vec<f64> = Vec::new();
+                for r in (1..=n).rev() {
+                    if 2 * r <= left {
+                        left -= 2 * r;
+                        d.push(r as f64);
+                    } else {
+                        d.push(-(r as f64));
+                    }
+                }
+                assert_eq!(left, 0, "n={n} s={s}");
+                wilcoxon_signed_rank(&d)
+            };
+            assert!(p_at(c) <= 0.05, "n={n}: c={c} p={}", p_at(c));
+            assert!(p_at(c - 2) > 0.05, "n={n}: c-2 p={}", p_at(c - 2));
+        }
+        assert_eq!(critical_doubled_sum(5, 0.05), None);
+        assert_eq!(doubled_rank_sums(&[1.0, -2.0, 0.0, 2.0]), (2 + 5, 12));
     }
 
     fn close_approx(got: f64, want: f64) {

@@ -1,6 +1,9 @@
 //! `gobench` scenarios: `go test -bench` suites. Each package's test binary is
 //! built once per variant (`go test -c`, cached by tree); every round runs the
 //! binary with `-test.count=1`, and every benchmark × unit becomes a metric.
+//! By default each top-level benchmark is a trial of its own (`-test.bench
+//! '^Name$'`), so the two variants' runs of one benchmark are milliseconds
+//! apart instead of a whole suite apart.
 
 use super::{BuildNote, Measurement, StepFailure, TrialOutput, VariantContext, WorkloadError, check};
 use crate::config::GoBenchScenario;
@@ -24,6 +27,18 @@ pub struct Prepared {
     pub toolchain: Vec<(String, String)>,
     /// Profiles for the profiling pass (`-test.cpuprofile`, ...).
     pub profile: Vec<String>,
+    /// One trial per top-level benchmark (empty: one trial runs the suite).
+    pub units: Vec<Unit>,
+}
+
+/// A top-level benchmark run as a trial of its own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unit {
+    pub package: usize,
+    /// Its name in the schedule (with the package when names are prefixed).
+    pub label: String,
+    /// The `-test.bench` pattern that runs it (and the scenario's sub-benchmark levels).
+    pub pattern: String,
 }
 
 /// `go env` settings that change what `go test -c` produces: part of the
@@ -91,6 +106,8 @@ pub fn prepare(
         args.push("-test.benchmem".into());
     }
     let prefix_names = g.packages.len() > 1 || g.packages.iter().any(|p| p.contains("..."));
+    let units =
+        if g.per_benchmark { list_units(&binaries, &g.bench, &env, prefix_names, ctx, scenario) } else { Vec::new() };
     Ok(Prepared {
         scenario: scenario.into(),
         packages: binaries,
@@ -100,6 +117,75 @@ pub fn prepare(
         prefix_names,
         toolchain,
         profile: g.profile.clone(),
+        units,
+    })
+}
+
+/// The top-level benchmarks the scenario's `bench` pattern selects, per
+/// package (`-test.list`), as units of their own. Empty — one trial runs
+/// the whole suite — when the pattern has a top-level alternation (`A|B/x`
+/// cannot be split per benchmark the way `go test` matches it) or listing
+/// fails.
+fn list_units(
+    binaries: &[PackageBinary],
+    bench: &str,
+    env: &[(String, String)],
+    prefix_names: bool,
+    ctx: &VariantContext<'_>,
+    scenario: &str,
+) -> Vec<Unit> {
+    let Some((first, rest)) = split_bench_pattern(bench) else {
+        return Vec::new();
+    };
+    let mut units = Vec::new();
+    for (package, pkg) in binaries.iter().enumerate() {
+        let log = ctx.logs.join(format!("list-{}-{}-{package}.log", crate::compare::sanitize(scenario), ctx.role));
+        let args = vec!["-test.list".to_string(), first.to_string()];
+        let Ok(finished) = process::run_program(&pkg.binary, &args, &pkg.dir, env, &log, Some(Duration::from_secs(60)))
+        else {
+            return Vec::new();
+        };
+        if !finished.success() {
+            return Vec::new();
+        }
+        let Ok(text) = read_lossy(&log) else { return Vec::new() };
+        for name in text.lines().map(str::trim).filter(|l| is_benchmark_name(l)) {
+            let label = if prefix_names { format!("{}:{name}", pkg.import_path) } else { name.to_string() };
+            units.push(Unit { package, label, pattern: format!("^{name}${rest}") });
+        }
+    }
+    units
+}
+
+/// `Benchmark` followed by an identifier (what `-test.list` prints for one).
+fn is_benchmark_name(line: &str) -> bool {
+    line.strip_prefix("Benchmark").is_some_and(|rest| rest.chars().all(|c| c.is_alphanumeric() || c == '_'))
+}
+
+/// Splits a `-test.bench` pattern into its first level and the rest
+/// (starting with `/`), as `go test` splits it: at `/` outside brackets and
+/// parentheses. `None` for a top-level `|`, which `go test` treats as an
+/// alternation of whole paths.
+fn split_bench_pattern(pattern: &str) -> Option<(&str, &str)> {
+    let bytes = pattern.as_bytes();
+    let (mut brackets, mut parens, mut i) = (0i32, 0i32, 0);
+    let mut split = None;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'[' => brackets += 1,
+            b']' => brackets = (brackets - 1).max(0),
+            b'(' if brackets == 0 => parens += 1,
+            b')' if brackets == 0 => parens -= 1,
+            b'\\' => i += 1,
+            b'/' if brackets == 0 && parens == 0 && split.is_none() => split = Some(i),
+            b'|' if brackets == 0 && parens == 0 => return None,
+            _ => {}
+        }
+        i += 1;
+    }
+    Some(match split {
+        Some(at) => (&pattern[..at], &pattern[at..]),
+        None => (pattern, ""),
     })
 }
 
@@ -244,45 +330,29 @@ fn list_packages(
     Ok(out)
 }
 
-pub fn run_trial(p: &Prepared, log: &Path) -> Result<TrialOutput, WorkloadError> {
+/// One trial: the whole suite, or (`unit`) one top-level benchmark, whose
+/// output is appended to the round's `log`.
+pub fn run_trial(p: &Prepared, log: &Path, unit: Option<&str>) -> Result<TrialOutput, WorkloadError> {
     let mut output = TrialOutput { config: p.toolchain.clone(), ..TrialOutput::default() };
+    if let Some(label) = unit {
+        let Some(u) = p.units.iter().find(|u| u.label == label) else {
+            return Ok(output);
+        };
+        let mut args = p.args.clone();
+        for a in &mut args {
+            if a.starts_with("-test.bench=") {
+                *a = format!("-test.bench={}", u.pattern);
+            }
+        }
+        let unit_log = log.with_extension("unit.log");
+        run_package(p, &p.packages[u.package], &args, &unit_log, &mut output)?;
+        append_to(log, &unit_log)?;
+        return Ok(output);
+    }
     let multi = p.packages.len() > 1;
     for (i, pkg) in p.packages.iter().enumerate() {
         let log = if multi { log.with_extension(format!("{i}.log")) } else { log.to_path_buf() };
-        let command = || format!("{} {}", pkg.binary.display(), p.args.join(" "));
-        let finished = process::run_program(&pkg.binary, &p.args, &pkg.dir, &p.env, &log, p.timeout)?;
-        check(
-            &finished,
-            WorkloadError::TrialFailed,
-            format!("benchmarks of {}", pkg.import_path),
-            command(),
-            &log,
-            p.timeout,
-        )?;
-        // Lenient like benchstat: a benchmark's own chatter that happens to
-        // start with "Benchmark" must not void the round.
-        let (parsed, _malformed) = format::parse_lenient(&read_lossy(&log)?);
-        if let Some(last) = parsed.configs.last() {
-            for (k, v) in &last.entries {
-                if !output.config.iter().any(|(ek, ev)| ek == k && ev == v) {
-                    output.config.push((k.clone(), v.clone()));
-                }
-            }
-        }
-        for r in &parsed.results {
-            let benchmark = if p.prefix_names { format!("{}:{}", pkg.import_path, r.name) } else { r.name.to_string() };
-            for v in &r.values {
-                let better = format::better_from_metadata(&parsed.units, &v.unit)
-                    .unwrap_or_else(|| format::better_for_unit(&v.unit));
-                output.measurements.push(Measurement {
-                    benchmark: benchmark.clone(),
-                    metric: v.unit.to_string(),
-                    unit: v.unit.to_string(),
-                    better,
-                    value: v.value,
-                });
-            }
-        }
+        run_package(p, pkg, &p.args, &log, &mut output)?;
     }
     // A package with tests but no matching benchmark is fine among several;
     // a scenario where nothing at all matched is a mistake worth stopping for.
@@ -300,4 +370,60 @@ pub fn run_trial(p: &Prepared, log: &Path) -> Result<TrialOutput, WorkloadError>
         )));
     }
     Ok(output)
+}
+
+/// Runs one package's binary with `args` and adds what it measured.
+fn run_package(
+    p: &Prepared,
+    pkg: &PackageBinary,
+    args: &[String],
+    log: &Path,
+    output: &mut TrialOutput,
+) -> Result<(), WorkloadError> {
+    let command = || format!("{} {}", pkg.binary.display(), args.join(" "));
+    let finished = process::run_program(&pkg.binary, args, &pkg.dir, &p.env, log, p.timeout)?;
+    check(
+        &finished,
+        WorkloadError::TrialFailed,
+        format!("benchmarks of {}", pkg.import_path),
+        command(),
+        log,
+        p.timeout,
+    )?;
+    // Lenient like benchstat: a benchmark's own chatter that happens to
+    // start with "Benchmark" must not void the round.
+    let (parsed, _malformed) = format::parse_lenient(&read_lossy(log)?);
+    if let Some(last) = parsed.configs.last() {
+        for (k, v) in &last.entries {
+            if !output.config.iter().any(|(ek, ev)| ek == k && ev == v) {
+                output.config.push((k.clone(), v.clone()));
+            }
+        }
+    }
+    for r in &parsed.results {
+        let benchmark = if p.prefix_names { format!("{}:{}", pkg.import_path, r.name) } else { r.name.to_string() };
+        for v in &r.values {
+            let better = format::better_from_metadata(&parsed.units, &v.unit)
+                .unwrap_or_else(|| format::better_for_unit(&v.unit));
+            output.measurements.push(Measurement {
+                benchmark: benchmark.clone(),
+                metric: v.unit.to_string(),
+                unit: v.unit.to_string(),
+                better,
+                value: v.value,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Appends a unit trial's output to the round's log (one log per variant
+/// and round, however many benchmarks ran as trials of their own).
+fn append_to(log: &Path, part: &Path) -> Result<(), WorkloadError> {
+    use std::io::Write as _;
+    let bytes = std::fs::read(part)?;
+    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(log)?;
+    f.write_all(&bytes)?;
+    let _ = std::fs::remove_file(part);
+    Ok(())
 }

@@ -191,12 +191,27 @@ pub fn prepare(
     }
 }
 
-/// Runs one trial of a prepared scenario; `log` receives its output.
-pub fn run_trial(prepared: &mut Prepared, round: u32, log: &Path) -> Result<TrialOutput, WorkloadError> {
+/// Runs one trial of a prepared scenario — or of one of its units (see
+/// [`units`]); `log` receives its output.
+pub fn run_trial(
+    prepared: &mut Prepared,
+    round: u32,
+    log: &Path,
+    unit: Option<&str>,
+) -> Result<TrialOutput, WorkloadError> {
     match prepared {
-        Prepared::GoBench(p) => gobench::run_trial(p, log),
+        Prepared::GoBench(p) => gobench::run_trial(p, log, unit),
         Prepared::Command(p) => command::run_trial(p, log),
         Prepared::Service(p) => service::run_trial(p, round, log),
+    }
+}
+
+/// The parts a scenario runs as separate pairs of trials within a round
+/// (a `gobench` suite's benchmarks); empty when a trial is the whole scenario.
+pub fn units(prepared: &Prepared) -> Vec<String> {
+    match prepared {
+        Prepared::GoBench(p) => p.units.iter().map(|u| u.label.clone()).collect(),
+        _ => Vec::new(),
     }
 }
 

@@ -3,9 +3,10 @@
 //! in the same rounds, applies Benjamini–Hochberg across the whole run, and
 //! attaches verdicts and the noise notes shown next to each row.
 
-use crate::model::Role;
-use crate::model::{Better, Verdict};
-use crate::results::{Comparison, Geomean, Sample, SideSummary};
+pub mod benchstat;
+
+use crate::model::{MetricKey, Role, Verdict};
+use crate::results::{Comparison, Geomean, Sample, SideSummary, Unsettled};
 use crate::stats::{self, CompareConfig};
 use std::collections::{BTreeMap, HashMap};
 
@@ -18,34 +19,42 @@ pub struct Analysis {
     pub warnings: Vec<String>,
 }
 
-/// Comparisons and geomeans for every metric in `samples`.
-pub fn analyze(samples: &[Sample], cfg: &CompareConfig) -> Analysis {
-    analyze_with_windows(samples, cfg, &BTreeMap::new())
+/// What analysis knows of the run besides its samples.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// Each service scenario's measured window (seconds): the scale
+    /// `rss_growth` is judged on (see [`GROWTH_METRIC`]).
+    pub windows: BTreeMap<String, f64>,
+    /// Which metrics of each scenario are judged (hold a sequential run open).
+    pub judges: BTreeMap<String, Judge>,
+    /// Measurement seconds per round of each scenario, to turn rounds into time.
+    pub seconds_per_round: BTreeMap<String, f64>,
 }
 
-/// [`analyze`], knowing each service scenario's measured window (seconds),
-/// which sets the scale `rss_growth` is judged on (see [`GROWTH_METRIC`]).
-pub fn analyze_with_windows(samples: &[Sample], cfg: &CompareConfig, windows: &BTreeMap<String, f64>) -> Analysis {
-    // Group in first-seen order so tables follow the order benchmarks ran in.
-    let mut order: Vec<(String, String, String)> = Vec::new();
-    let mut groups: HashMap<(String, String, String), Vec<&Sample>> = HashMap::new();
-    for s in samples {
-        let key = (s.scenario.clone(), s.benchmark.clone(), s.metric.clone());
-        let entry = groups.entry(key.clone()).or_default();
-        if entry.is_empty() {
-            order.push(key);
-        }
-        entry.push(s);
-    }
+/// Comparisons and geomeans for every metric in `samples`, no context.
+pub fn analyze(samples: &[Sample], cfg: &CompareConfig) -> Analysis {
+    analyze_in(samples, cfg, &Context::default())
+}
 
+/// One group of samples: a metric of a benchmark of a scenario.
+struct Group<'a> {
+    key: MetricKey,
+    samples: Vec<&'a Sample>,
+}
+
+/// Comparisons (with q-values, verdicts, notes and what open rows need) and
+/// geomeans for every metric in `samples`.
+pub fn analyze_in(samples: &[Sample], cfg: &CompareConfig, ctx: &Context) -> Analysis {
+    let groups = group(samples);
+    let by_key: HashMap<&MetricKey, &Group<'_>> = groups.iter().map(|g| (&g.key, g)).collect();
     let mut comparisons = Vec::new();
+    let mut effects = Vec::new();
     let mut scaled: Vec<bool> = Vec::new();
     let mut one_sided: Vec<(String, String, Role)> = Vec::new();
-    for key in &order {
-        let group = &groups[key];
-        let first = group[0];
+    for g in &groups {
+        let first = g.samples[0];
         let side = |role: Role| -> BTreeMap<u32, f64> {
-            group.iter().filter(|s| s.variant == role).map(|s| (s.round, s.value)).collect()
+            g.samples.iter().filter(|s| s.variant == role).map(|s| (s.round, s.value)).collect()
         };
         let base = side(Role::Baseline);
         let cand = side(Role::Candidate);
@@ -63,8 +72,8 @@ pub fn analyze_with_windows(samples: &[Sample], cfg: &CompareConfig, windows: &B
         let pairs: Vec<(f64, f64)> = base.iter().filter_map(|(round, b)| cand.get(round).map(|c| (*b, *c))).collect();
         // Samples from the same interleaved rounds share the machine's drift:
         // pairing removes it. Fall back to the unpaired test when rounds don't match up.
-        let window = windows.get(&key.0).copied().filter(|w| *w > 0.0).unwrap_or(1.0);
-        let scale = growth_scale(&groups, key).map(|rss| rss / window).filter(|_| pairs.len() >= 2);
+        let window = ctx.windows.get(&g.key.scenario).copied().filter(|w| *w > 0.0).unwrap_or(1.0);
+        let scale = growth_scale(&by_key, &g.key).map(|rss| rss / window).filter(|_| pairs.len() >= 2);
         scaled.push(scale.is_some());
         let effect = if let Some(scale) = scale {
             stats::compare_paired_on_scale(&pairs, scale, cfg)
@@ -75,33 +84,21 @@ pub fn analyze_with_windows(samples: &[Sample], cfg: &CompareConfig, windows: &B
         };
         let bs = stats::summarize(&base_values, cfg.confidence);
         let cs = stats::summarize(&cand_values, cfg.confidence);
-        comparisons.push(Comparison {
-            scenario: first.scenario.clone(),
-            benchmark: first.benchmark.clone(),
-            metric: first.metric.clone(),
-            unit: first.unit.clone(),
-            better: first.better,
-            baseline: SideSummary::from(&bs),
-            candidate: SideSummary::from(&cs),
-            delta_pct: effect.delta_pct,
-            delta_ci_low_pct: effect.delta_ci_low_pct,
-            delta_ci_high_pct: effect.delta_ci_high_pct,
-            p_value: effect.p_value,
-            q_value: None,
-            test: effect.test.as_str().into(),
-            mde_pct: effect.mde_pct,
-            verdict: Verdict::Inconclusive,
-            notes: Vec::new(),
-        });
+        let judged = ctx.judges.get(&g.key.scenario).is_some_and(|j| j.judges(&g.key.metric));
+        comparisons.push(comparison(first, &bs, &cs, &effect, judged));
+        effects.push(effect);
     }
 
     // One family per run: every p-value is corrected against all the others.
-    crate::results::judge(&mut comparisons, cfg);
-    for (c, scaled) in comparisons.iter_mut().zip(scaled) {
+    judge(&mut comparisons, &effects, cfg);
+    for ((c, scaled), effect) in comparisons.iter_mut().zip(scaled).zip(&effects) {
         c.notes = notes(c, cfg);
         if scaled {
-            let window = windows.get(&c.scenario).copied().unwrap_or(1.0);
+            let window = ctx.windows.get(&c.scenario).copied().unwrap_or(1.0);
             c.notes.insert(0, format!("delta: growth over the {window}s window, in % of baseline RSS"));
+        }
+        if c.verdict == Verdict::Inconclusive {
+            c.unsettled = Some(unsettled(c, effect, cfg, ctx.seconds_per_round.get(&c.scenario).copied()));
         }
     }
     let geomeans = geomeans(&comparisons);
@@ -114,6 +111,188 @@ pub fn analyze_with_windows(samples: &[Sample], cfg: &CompareConfig, windows: &B
     Analysis { comparisons, geomeans, warnings }
 }
 
+/// Samples grouped per scenario × benchmark × metric, in first-seen order
+/// so tables follow the order benchmarks ran in.
+fn group(samples: &[Sample]) -> Vec<Group<'_>> {
+    let mut index: HashMap<MetricKey, usize> = HashMap::new();
+    let mut groups: Vec<Group<'_>> = Vec::new();
+    for s in samples {
+        let key = MetricKey::new(&s.scenario, &s.benchmark, &s.metric);
+        match index.get(&key) {
+            Some(&i) => groups[i].samples.push(s),
+            None => {
+                index.insert(key.clone(), groups.len());
+                groups.push(Group { key, samples: vec![s] });
+            }
+        }
+    }
+    groups
+}
+
+fn comparison(
+    first: &Sample,
+    bs: &stats::Summary,
+    cs: &stats::Summary,
+    effect: &stats::Effect,
+    judged: bool,
+) -> Comparison {
+    Comparison {
+        scenario: first.scenario.clone(),
+        benchmark: first.benchmark.clone(),
+        metric: first.metric.clone(),
+        unit: first.unit.clone(),
+        better: first.better,
+        baseline: SideSummary::from(bs),
+        candidate: SideSummary::from(cs),
+        delta_pct: effect.delta_pct,
+        delta_ci_low_pct: effect.delta_ci_low_pct,
+        delta_ci_high_pct: effect.delta_ci_high_pct,
+        p_value: effect.p_value,
+        q_value: None,
+        test: effect.test.as_str().into(),
+        mde_pct: effect.mde_pct,
+        verdict: Verdict::Inconclusive,
+        notes: Vec::new(),
+        e_value: effect.e_value,
+        in_family: effect.in_family,
+        judged,
+        unsettled: None,
+    }
+}
+
+/// Judges a family of comparisons in place (their effects alongside): BH
+/// q-values (e-BH under the sequential rule) and verdicts.
+pub fn judge(comparisons: &mut [Comparison], effects: &[stats::Effect], cfg: &CompareConfig) {
+    let members: Vec<stats::FamilyMember<'_>> = comparisons
+        .iter()
+        .zip(effects)
+        .map(|(c, effect)| stats::FamilyMember {
+            baseline_n: c.baseline.n,
+            candidate_n: c.candidate.n,
+            effect,
+            better: c.better,
+        })
+        .collect();
+    let judged = stats::judge_family(&members, cfg);
+    for (c, (q, verdict)) in comparisons.iter_mut().zip(judged) {
+        c.q_value = q;
+        c.verdict = verdict;
+    }
+}
+
+/// Which metrics of a scenario hold a sequential run open.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Judge {
+    /// The kind's defaults (see [`judged_by_default`]).
+    Kind(String),
+    /// The scenario's `judge = [...]`.
+    Listed(Vec<String>),
+}
+
+impl Judge {
+    pub fn judges(&self, metric: &str) -> bool {
+        match self {
+            Judge::Kind(kind) => judged_by_default(kind, metric),
+            Judge::Listed(list) => list.iter().any(|m| m == metric),
+        }
+    }
+}
+
+/// The metrics each kind is judged on unless the scenario says `judge`:
+/// the ones a change is about. Tails (p999, max), the generator's own CPU
+/// and slopes are reported but never keep the machine busy.
+pub fn judged_by_default(kind: &str, metric: &str) -> bool {
+    match kind {
+        "gobench" | "cargobench" => matches!(metric, "ns/op" | "sec/op" | "B/op" | "allocs/op"),
+        "command" => matches!(metric, "wall_time" | "cpu_time"),
+        "http" => {
+            matches!(metric, "throughput" | "latency_p99" | "error_rate" | "cpu_per_request")
+                || (is_scraped(metric) && metric.ends_with("_per_request"))
+        }
+        "websocket" => {
+            matches!(
+                metric,
+                "latency_p99"
+                    | "unanswered_rate"
+                    | "failed_upgrades"
+                    | "unexpected_disconnects"
+                    | "messages_received_per_second"
+                    | "cpu_utilization"
+                    | "rss_mean"
+            ) || is_scraped(metric)
+        }
+        "idle" => matches!(metric, "cpu_utilization" | "rss_mean") || is_scraped(metric),
+        _ => false,
+    }
+}
+
+/// Metrics perfgate measures itself; everything else of a service scenario
+/// was scraped from its /metrics (the counters the user asked for).
+const BUILT_IN_SERVICE_METRICS: &[&str] = &[
+    "throughput",
+    "error_rate",
+    "cpu_per_request",
+    "cpu_utilization",
+    "rss_peak",
+    "rss_mean",
+    "rss_growth",
+    "threads",
+    "failed_upgrades",
+    "unexpected_disconnects",
+    "messages_received_per_second",
+    "messages_sent_per_second",
+    "unanswered_rate",
+];
+
+fn is_scraped(metric: &str) -> bool {
+    !BUILT_IN_SERVICE_METRICS.contains(&metric)
+        && !metric.starts_with("latency_")
+        && !metric.starts_with("connect_")
+        && !metric.starts_with("generator_")
+}
+
+/// Why an inconclusive row is open, and what would settle it.
+fn unsettled(c: &Comparison, effect: &stats::Effect, cfg: &CompareConfig, seconds_per_round: Option<f64>) -> Unsettled {
+    let n = c.baseline.n.min(c.candidate.n);
+    let reached = match (c.delta_ci_low_pct, c.delta_ci_high_pct) {
+        (Some(lo), Some(hi)) => format!("{:+.1}% [{lo:+.1}, {hi:+.1}] after {n} rounds", c.delta_pct),
+        _ => format!("{:+.1}% after {n} rounds, no bounded interval yet", c.delta_pct),
+    };
+    let threshold = cfg.threshold.abs() * 100.0;
+    let what = match (c.delta_ci_low_pct, c.delta_ci_high_pct) {
+        (Some(lo), Some(hi)) if lo > 0.0 || hi < 0.0 => {
+            format!("a change, but below the {threshold:.1}% threshold or not significant after correction")
+        }
+        (Some(_), Some(_)) => format!("neither clear of 0 nor within ±{threshold:.1}%"),
+        _ => "too few rounds to bound it".to_string(),
+    };
+    let (rounds_needed, more_than) = match effect.needs {
+        Some(stats::power::Needs::Rounds(k)) => (Some(k.max(n + 1) as u32), None),
+        Some(stats::power::Needs::MoreThan(k)) => (None, Some(k as u32)),
+        None => (None, None),
+    };
+    let seconds_needed = rounds_needed.zip(seconds_per_round).map(|(k, s)| k as f64 * s);
+    let need = match (rounds_needed, more_than, seconds_needed) {
+        (Some(k), _, Some(s)) => format!("~{k} rounds (~{}) would likely settle it", human_seconds(s)),
+        (Some(k), _, None) => format!("~{k} rounds would likely settle it"),
+        (None, Some(k), _) => {
+            format!("more than {k} rounds: its change is too close to the threshold for this noise")
+        }
+        (None, None, _) => "the rounds it would need cannot be told from these samples".to_string(),
+    };
+    Unsettled { rounds_needed, more_than, seconds_needed, why: format!("noise: {reached}, {what}; budget: {need}") }
+}
+
+/// 95 s → "1m35s", 3 h → "3h0m".
+pub fn human_seconds(s: f64) -> String {
+    let s = s.max(0.0).round() as u64;
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
+        _ => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
 /// `rss_growth` is a slope whose healthy value is 0, so a ratio to the
 /// baseline's slope says nothing (a baseline near 0 turns noise into
 /// ±500%). Its change is judged by what it amounts to over the measured
@@ -123,15 +302,12 @@ pub fn analyze_with_windows(samples: &[Sample], cfg: &CompareConfig, windows: &B
 pub const GROWTH_METRIC: &str = "rss_growth";
 const GROWTH_LEVEL_METRIC: &str = "rss_mean";
 
-fn growth_scale(
-    groups: &HashMap<(String, String, String), Vec<&Sample>>,
-    key: &(String, String, String),
-) -> Option<f64> {
-    if key.2 != GROWTH_METRIC {
+fn growth_scale(groups: &HashMap<&MetricKey, &Group<'_>>, key: &MetricKey) -> Option<f64> {
+    if key.metric != GROWTH_METRIC {
         return None;
     }
-    let level = groups.get(&(key.0.clone(), key.1.clone(), GROWTH_LEVEL_METRIC.to_string()))?;
-    let mut base: Vec<f64> = level.iter().filter(|s| s.variant == Role::Baseline).map(|s| s.value).collect();
+    let level = groups.get(&MetricKey::new(&key.scenario, &key.benchmark, GROWTH_LEVEL_METRIC))?;
+    let mut base: Vec<f64> = level.samples.iter().filter(|s| s.variant == Role::Baseline).map(|s| s.value).collect();
     if base.is_empty() {
         return None;
     }
@@ -155,10 +331,40 @@ fn notes(c: &Comparison, cfg: &CompareConfig) -> Vec<String> {
     }
     match c.mde_pct {
         Some(mde) if mde > cfg.threshold * 100.0 => notes.push(format!("MDE {mde:.1}%")),
-        None if n >= 4 => notes.push(format!("n={n}: too few rounds to detect any change")),
+        None if n >= 4 && cfg.power => notes.push(format!("n={n}: too few rounds to detect any change")),
         _ => {}
     }
     notes
+}
+
+/// Every (benchmark, metric, variant) of every scenario that has samples, in
+/// the order first measured, summarized as `compare` summarizes each side:
+/// what a run of one variant reports instead of comparisons.
+pub fn measured(samples: &[Sample], confidence: f64) -> Vec<crate::results::Measured> {
+    let mut order: Vec<(MetricKey, Role, String)> = Vec::new();
+    let mut values: HashMap<(MetricKey, Role), Vec<f64>> = HashMap::new();
+    for s in samples {
+        let key = (MetricKey::new(&s.scenario, &s.benchmark, &s.metric), s.variant);
+        let v = values.entry(key.clone()).or_default();
+        if v.is_empty() {
+            order.push((key.0, key.1, s.unit.clone()));
+        }
+        v.push(s.value);
+    }
+    order
+        .into_iter()
+        .map(|(key, variant, unit)| {
+            let v = values.remove(&(key.clone(), variant)).unwrap_or_default();
+            crate::results::Measured {
+                scenario: key.scenario,
+                benchmark: key.benchmark,
+                metric: key.metric,
+                unit,
+                variant,
+                summary: (&stats::summarize(&v, confidence)).into(),
+            }
+        })
+        .collect()
 }
 
 /// Geometric mean of medians per scenario × metric, over benchmarks where
@@ -285,6 +491,7 @@ pub fn any_regression(comparisons: &[Comparison]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Better;
 
     fn sample(benchmark: &str, metric: &str, better: Better, variant: Role, round: u32, value: f64) -> Sample {
         Sample {
@@ -419,7 +626,7 @@ mod tests {
 
     #[test]
     fn rss_growth_is_judged_against_the_rss_level_not_its_own_baseline() {
-        let cfg = CompareConfig { alpha: 0.05, confidence: 0.95, threshold: 0.02 };
+        let cfg = CompareConfig::default();
         let mib = 1024.0 * 1024.0;
         let with = |base_growth: [f64; 8], cand_growth: [f64; 8]| {
             let mut out = Vec::new();

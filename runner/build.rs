@@ -1,0 +1,93 @@
+//! The build stage (DESIGN §2): each variant checked out (git worktree,
+//! snapshot or patch) and every scenario made ready to run for it — test
+//! binaries and targets built once, cached by tree + command + toolchain —
+//! before any round is measured, so a build failure costs no rounds.
+
+use crate::config;
+use crate::model::Role;
+use crate::plan::Plan;
+use crate::variant::build_cache::BuildCache;
+use crate::variant::{Repo, Resolved, VariantError};
+use crate::workload::{self, BuildNote, Prepared, VariantContext, WorkloadError};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Every scenario prepared for each variant measured: `prepared[i][slot]`
+/// is scenario i for the baseline (slot 0) and the candidate (slot 1).
+pub struct Builds {
+    pub prepared: Vec<[Option<Prepared>; 2]>,
+}
+
+impl Builds {
+    /// Releases what prepared scenarios hold (targets kept across rounds).
+    pub fn finish(&mut self) {
+        for pair in &mut self.prepared {
+            for p in pair.iter_mut().flatten() {
+                workload::finish(p);
+            }
+        }
+    }
+}
+
+/// Why the build stage stopped, and where.
+pub struct BuildError {
+    pub scenario: String,
+    pub role: Role,
+    pub error: Failure,
+}
+
+pub enum Failure {
+    Variant(VariantError),
+    Workload(WorkloadError),
+}
+
+/// Checks out `variants` and prepares every scenario of the plan for each.
+pub fn run(plan: &Plan, repo: &Repo, variants: &[&Resolved], logs: &Path) -> Result<Builds, BuildError> {
+    let cache = BuildCache::new(repo.state_dir().join("builds"));
+    let started = Instant::now();
+    let mut checkouts: Vec<(&Resolved, PathBuf)> = Vec::new();
+    for v in variants {
+        let checkout = repo.materialize(v).map_err(|e| BuildError {
+            scenario: String::new(),
+            role: v.role,
+            error: Failure::Variant(e),
+        })?;
+        checkouts.push((v, checkout));
+    }
+    // One line per build, however many scenarios share it.
+    let mut announced = std::collections::BTreeSet::new();
+    let mut prepared = Vec::new();
+    for i in 0..plan.scenarios.len() {
+        let scenario = plan.scenario(i);
+        let mut pair: [Option<Prepared>; 2] = [None, None];
+        for (v, checkout) in &checkouts {
+            let ctx = VariantContext { role: v.role, tree: &v.tree, checkout, cache: &cache, logs };
+            let fail = |e| BuildError { scenario: scenario.name.clone(), role: v.role, error: Failure::Workload(e) };
+            let mut notes: Vec<BuildNote> = Vec::new();
+            let target_build = match plan.target(i) {
+                Some(t) if !matches!(scenario.kind, config::ScenarioKind::GoBench(_)) => {
+                    let b = workload::build_target(t, &ctx).map_err(fail)?;
+                    if let Some(b) = &b {
+                        notes.push(BuildNote { role: v.role, what: "target".into(), build: b.clone() });
+                    }
+                    b
+                }
+                _ => None,
+            };
+            let p =
+                workload::prepare(scenario, plan.target(i), target_build.as_ref(), &ctx, &mut notes, plan.allow_remote)
+                    .map_err(fail)?;
+            for n in notes {
+                if !announced.insert((n.role.as_str(), n.what.clone(), n.build.key.clone())) {
+                    continue;
+                }
+                let how = if n.build.cached { "cached, not rebuilt" } else { "built" };
+                crate::note!("{:<9}  {}: {how} ({})", n.role.as_str(), n.what, n.build.key);
+            }
+            pair[v.role.slot()] = Some(p);
+        }
+        prepared.push(pair);
+    }
+    crate::note!("builds ready in {:.1}s", started.elapsed().as_secs_f64());
+    Ok(Builds { prepared })
+}
