@@ -221,6 +221,7 @@ pub fn make(opts: &CompareOptions) -> Result<Plan, PlanError> {
             Design::Sequential(_) => Rule::Sequential,
         },
         power: true,
+        settle: true,
     };
     let seed = opts.seed.or(defaults.seed).unwrap_or_else(crate::schedule::fresh_seed);
     let run_name = files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join("+");

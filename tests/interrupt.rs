@@ -169,3 +169,90 @@ connections = 2
     assert!(rounds.contains(&1), "round 1 was measured and must be kept: {rounds:?}");
     assert!(!rounds.contains(&2), "the interrupted round must not count: {rounds:?}");
 }
+
+/// Ctrl-C during a sequential run (rounds until settled): every round
+/// measured so far is kept and analyzed, results.json says the run was
+/// interrupted, and what was settled by then is reported as such.
+#[test]
+fn ctrl_c_during_sequential_rounds_keeps_them_and_their_verdicts() {
+    let repo = common::go_repo_with_slowdown("30ms");
+    // Two scenarios: the Go benchmark settles (25% slower) after a dozen
+    // rounds or so; the command's time is far too noisy to settle within
+    // the test, so only Ctrl-C ends the run.
+    let mut scenario = common::gobench_scenario("30ms");
+    scenario.push_str(
+        "\n[[scenario]]\nname = \"jitter\"\nkind = \"command\"\ncommand = \"python3 -c 'import random, time; time.sleep(random.uniform(0.01, 0.15))'\"\n",
+    );
+    repo.write("perf.toml", &scenario);
+    let out = repo.path().join("out").join("seq");
+    let mut cmd = perfgate_cmd(
+        repo.path(),
+        &[
+            "compare",
+            "--scenario",
+            "perf.toml",
+            "--baseline",
+            "HEAD~1",
+            "--candidate",
+            "HEAD",
+            "--max-time",
+            "10m",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    cmd.process_group(0);
+    cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let pid = child.id() as i32;
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut seen = Vec::new();
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.starts_with("scenario bench: stopped after") {
+                let _ = tx.send(());
+            }
+            seen.push(line);
+        }
+        seen
+    });
+    let settled = rx.recv_timeout(Duration::from_secs(180));
+    if settled.is_err() {
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+        panic!("the benchmark scenario never settled:\n{}", reader.join().unwrap().join("\n"));
+    }
+    // A few more rounds of the command alone, then Ctrl-C.
+    std::thread::sleep(Duration::from_millis(1500));
+    unsafe {
+        libc::kill(-pid, libc::SIGINT);
+    }
+    let output = child.wait_with_output().unwrap();
+    let log = reader.join().unwrap().join("\n");
+    assert_eq!(output.status.code(), Some(130), "{log}");
+    let r = read_results(&out.join("results.json"));
+    assert_eq!(r["run"]["status"], "interrupted");
+    assert_eq!(r["stopping"]["reason"], "interrupted", "{:#}", r["stopping"]);
+    let stops = r["stopping"]["scenarios"].as_array().unwrap();
+    assert_eq!(stops[0]["reason"], "settled", "{stops:#?}");
+    assert_eq!(stops[1]["reason"], "interrupted", "{stops:#?}");
+    // Every finished round of both scenarios is kept.
+    let rounds = |scenario: &str| -> std::collections::BTreeSet<u64> {
+        r["samples"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["scenario"] == scenario)
+            .map(|s| s["round"].as_u64().unwrap())
+            .collect()
+    };
+    let bench_rounds = stops[0]["rounds"].as_u64().unwrap();
+    assert_eq!(rounds("bench"), (1..=bench_rounds).collect(), "{log}");
+    assert!(rounds("jitter").len() as u64 > bench_rounds, "the command ran on after the benchmark settled");
+    assert_eq!(common::comparison(&r, "Work", "ns/op")["verdict"], "regressed", "settled before Ctrl-C");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("regressed") && stdout.contains("run interrupted"), "{stdout}");
+}

@@ -149,14 +149,21 @@ fn paired_effect(sorted: &[f64], scale: Option<Scale>, delta: Option<f64>, cfg: 
         }
         Rule::Sequential => {
             let e = sequential::e_value_at_zero(sorted);
-            let reachable = sequential::max_e_value(sorted.len(), sorted.len() - informative) >= 1.0 / cfg.alpha;
+            let reachable = sequential::can_reject(sorted.len(), sorted.len() - informative, cfg.alpha);
             (sequential::median_cs(sorted, cfg.alpha), (1.0 / e).min(1.0), Some(e), reachable)
         }
     };
-    let interval = scale.and_then(|s| interval.map(|(lo, hi)| (s.pct(lo) + 0.0, s.pct(hi) + 0.0)));
+    // Without a scale (a baseline whose typical value is 0) a change has no
+    // percentage; but an interval of exactly [0, 0] — the typical round
+    // shows no difference at all, as when a runtime allocation now and
+    // then turns `0 B/op` into `1 B/op` — is no change in any unit.
+    let interval = match scale {
+        Some(s) => interval.map(|(lo, hi)| (s.pct(lo) + 0.0, s.pct(hi) + 0.0)),
+        None => interval.filter(|&(lo, hi)| lo == 0.0 && hi == 0.0),
+    };
     let decider = scale.map(|s| Decider::new(cfg.rule, cfg.alpha, cfg.confidence, cfg.threshold.abs() * 100.0, s));
     let mde_pct = decider.as_ref().filter(|_| cfg.power).and_then(|d| power::rule_mde_pct(sorted, d));
-    let needs = decider.as_ref().and_then(|d| power::rounds_to_settle(sorted, d));
+    let needs = decider.as_ref().filter(|_| cfg.settle).and_then(|d| power::rounds_to_settle(sorted, d));
     finish(Effect {
         delta_pct,
         delta_ci_low_pct: interval.map(|(lo, _)| lo),
@@ -259,6 +266,23 @@ mod tests {
         // Where values can be negative, no floor applies.
         let signed = [(1.0, -3.0), (1.0, -2.5), (1.2, -2.8), (0.9, -3.1), (1.1, -2.9), (1.0, -3.2)];
         assert!(compare_paired(&signed, &cfg()).delta_ci_low_pct.unwrap() < -100.0);
+    }
+
+    #[test]
+    fn a_zero_baseline_with_rare_blips_is_no_change() {
+        // 0 B/op in most rounds on both sides, 1 B/op now and then: no
+        // ratio and no scale, but the typical difference is exactly 0.
+        let mut pairs = vec![(0.0, 0.0); 20];
+        pairs[3] = (0.0, 1.0);
+        pairs[11] = (1.0, 0.0);
+        pairs[17] = (0.0, 1.0);
+        for rule in [Rule::Fixed, Rule::Sequential] {
+            let cfg = CompareConfig { rule, ..cfg() };
+            let e = compare_paired(&pairs, &cfg);
+            assert_eq!((e.delta_pct, e.delta_ci_low_pct, e.delta_ci_high_pct), (0.0, Some(0.0), Some(0.0)), "{rule:?}");
+            let v = crate::stats::verdict(20, 20, &e, e.p_value, crate::model::Better::Lower, &cfg);
+            assert_eq!(v, crate::model::Verdict::Unchanged, "{rule:?}");
+        }
     }
 
     #[test]

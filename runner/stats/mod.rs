@@ -31,14 +31,16 @@ pub struct CompareConfig {
     pub threshold: f64,
     /// The decision rule for paired rounds.
     pub rule: Rule,
-    /// Also estimate the MDE and the rounds an open comparison needs (by
-    /// resampling: skipped at a sequential run's intermediate looks).
+    /// Also estimate the MDE (by resampling: skipped at a sequential run's
+    /// intermediate looks).
     pub power: bool,
+    /// Also estimate the rounds an open comparison would need.
+    pub settle: bool,
 }
 
 impl Default for CompareConfig {
     fn default() -> Self {
-        CompareConfig { alpha: 0.05, confidence: 0.95, threshold: 0.02, rule: Rule::Fixed, power: true }
+        CompareConfig { alpha: 0.05, confidence: 0.95, threshold: 0.02, rule: Rule::Fixed, power: true, settle: true }
     }
 }
 

@@ -70,9 +70,40 @@ pub fn max_e_value(n: usize, ties: usize) -> f64 {
     ln_e_at(n.saturating_sub(ties), 0, n).exp()
 }
 
+/// Whether `n` rounds, `ties` of them exactly 0, could reach `alpha` at all.
+pub fn can_reject(n: usize, ties: usize, alpha: f64) -> bool {
+    rejects_at(n.saturating_sub(ties), 0, n, alpha)
+}
+
 /// Whether `ln_e` crosses the level of a two-sided test at `alpha`.
 fn rejects(ln_e: f64, alpha: f64) -> bool {
     ln_e >= (1.0 / alpha).ln()
+}
+
+/// `rejects(ln_e_at(above, below, n), alpha)`, deciding from cheap bounds
+/// when they suffice: a side's truncated mixture lies between the plain
+/// mixture's value times its posterior mass above ½ — at least ½ for the
+/// majority side, at most ½ for the minority — so the incomplete beta
+/// function is only needed near the boundary.
+fn rejects_at(above: usize, below: usize, n: usize, alpha: f64) -> bool {
+    let level = (1.0 / alpha).ln();
+    let ln2 = std::f64::consts::LN_2;
+    // (lower, upper) bounds of one side's ln term: its posterior mass above
+    // ½ is at least ½ when it holds at least half of all n values (ties
+    // included), and at most ½ otherwise.
+    let side = |k: usize| -> (f64, f64) {
+        let full = ln_e_value(n - k, k);
+        if 2 * k >= n { (full, full + ln2) } else { (f64::NEG_INFINITY, full) }
+    };
+    let ((lu, uu), (ld, ud)) = (side(above), side(below));
+    if lu.max(ld) - ln2 >= level {
+        return true;
+    }
+    let top = uu.max(ud);
+    if top + ((uu - top).exp() + (ud - top).exp()).ln() - ln2 < level {
+        return false;
+    }
+    rejects(ln_e_at(above, below, n), alpha)
 }
 
 /// The confidence sequence for the median of an ascending sample at `alpha`
@@ -93,26 +124,36 @@ pub fn median_cs(sorted: &[f64], alpha: f64) -> Option<(f64, f64)> {
     Some((lo, hi))
 }
 
-/// Walks the distinct values from one end (`at` maps step i to an index)
-/// and returns the first value whose point or following gap the martingale
-/// does not reject.
+/// From one end (`at` maps step i to an index of `sorted`), the first value
+/// whose point or the gap after it the martingale does not reject. Up to
+/// the middle, rejection only gets weaker step by step (fewer values lie
+/// beyond, more on the near side), so a binary search over the steps finds
+/// it in O(log² n).
 fn first_accepted(sorted: &[f64], alpha: f64, at: impl Fn(usize) -> usize) -> Option<f64> {
     let n = sorted.len();
-    let mut i = 0;
-    while i < n {
+    // Values on the near side of, and equal to, the value at step i.
+    let counts = |i: usize| -> (usize, usize) {
         let v = sorted[at(i)];
-        let mut j = i;
-        while j < n && sorted[at(j)] == v {
-            j += 1;
-        }
-        // At v itself: i values on the near side, n − j beyond it.
-        // In the gap after v: j on the near side, n − j beyond.
-        if !rejects(ln_e_at(n - j, i, n), alpha) || !rejects(ln_e_at(n - j, j, n), alpha) {
-            return Some(v);
-        }
-        i = j;
+        let (lt, le) = (sorted.partition_point(|x| *x < v), sorted.partition_point(|x| *x <= v));
+        if at(0) == 0 { (lt, le) } else { (n - le, n - lt) }
+    };
+    let rejected = |i: usize| -> bool {
+        let (near, through) = counts(i);
+        // At v itself: `near` on the near side, n − through beyond it.
+        // In the gap after v: `through` on the near side, n − through beyond.
+        rejects_at(n - through, near, n, alpha) && rejects_at(n - through, through, n, alpha)
+    };
+    // The middle value is never rejected from either side; past it the
+    // other side's evidence grows, so the search stays in this half.
+    let (mut lo, mut hi) = (0, (n - 1) / 2);
+    if rejected(hi) {
+        return None;
     }
-    None
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if rejected(mid) { lo = mid + 1 } else { hi = mid }
+    }
+    Some(sorted[at(lo)])
 }
 
 /// The largest count `k` of values on one side of a candidate median that
@@ -195,6 +236,15 @@ mod tests {
         // 30 positive of 40, 10 exactly 0: evidence, but less than 30 of 30.
         assert!(max_e_value(40, 10) < ln_e_value(0, 30).exp());
         assert!(max_e_value(40, 10) > 20.0);
+        // The shortcut decides as the exact value does, everywhere.
+        for n in [10usize, 17, 60, 301] {
+            for above in 0..=n {
+                for below in (0..=n - above).step_by(3) {
+                    let exact = rejects(ln_e_at(above, below, n), 0.05);
+                    assert_eq!(rejects_at(above, below, n, 0.05), exact, "{above} {below} {n}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -99,9 +99,8 @@ pub fn prepare(
         binaries.push(PackageBinary { import_path, dir, binary });
     }
     let mut args = vec!["-test.run=^$".to_string(), format!("-test.bench={}", g.bench), "-test.count=1".into()];
-    if let Some(bt) = &g.benchtime {
-        args.push(format!("-test.benchtime={bt}"));
-    }
+    let benchtime = g.benchtime.as_deref().unwrap_or(crate::config::DEFAULT_BENCHTIME);
+    args.push(format!("-test.benchtime={benchtime}"));
     if g.benchmem {
         args.push("-test.benchmem".into());
     }
