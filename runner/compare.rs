@@ -224,6 +224,7 @@ fn assemble(results: &mut Results, plan: &Plan, ctx: &Context, m: Measurements) 
         let analysis = analyze::analyze_in(&results.samples, &cfg, &ctx);
         results.comparisons = analysis.comparisons;
         results.geomeans = analysis.geomeans;
+        results.noise_floors = analysis.noise_floors;
         results.warnings.extend(analysis.warnings);
     }
     results.warnings.extend(analyze::generator_warnings(&results.samples, results.environment.cores));

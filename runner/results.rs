@@ -47,6 +47,9 @@ pub struct Results {
     /// Extension: the design, every look of the stopping rule, and why the run stopped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopping: Option<Stopping>,
+    /// Extension: per scenario, the MDE its comparisons reached (the noise floor).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub noise_floors: Vec<NoiseFloor>,
     /// Extension: a run of one variant (`perfgate run`, a first night):
     /// each metric's summary, as `compare` summarizes each side.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -80,6 +83,7 @@ impl Results {
             warnings: Vec::new(),
             nightly: None,
             stopping: None,
+            noise_floors: Vec::new(),
             measured: Vec::new(),
         }
     }
@@ -325,6 +329,19 @@ pub struct Look {
     pub rounds_left: Option<u32>,
     /// Scenarios still running after this round.
     pub open_scenarios: Vec<String>,
+}
+
+/// How small a change one scenario's noise let the run detect.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct NoiseFloor {
+    pub scenario: String,
+    /// Comparisons, those with an MDE, and those left inconclusive.
+    pub metrics: usize,
+    pub with_mde: usize,
+    pub inconclusive: usize,
+    /// Median and largest MDE over the comparisons that have one (percent).
+    pub median_mde_pct: Option<f64>,
+    pub max_mde_pct: Option<f64>,
 }
 
 /// A metric measured on one variant without anything to compare it with

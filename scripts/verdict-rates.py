@@ -130,7 +130,7 @@ def main():
         if not rs:
             continue
         count = lambda key, f=lambda x: x: ", ".join(
-            f"{v} {n}" for v, n in sorted({f(r[key]): sum(1 for q in rs if f(q[key]) == f(r[key])) for r in rs}.items())
+            f"{v} ×{n}" for v, n in sorted({f(r[key]): sum(1 for q in rs if f(q[key]) == f(r[key])) for r in rs}.items())
         )
         false = sum(
             1 for r in rs for c in r["called"] if not (kind in ("ten", "five") and c == "Work-2 ns/op regressed")

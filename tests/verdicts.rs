@@ -10,6 +10,14 @@ use std::sync::Mutex;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
+/// `perfgate compare --scenario perf.toml ARGS --out OUT` in `repo`.
+fn compare(repo: &common::Repo, out: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["compare", "--scenario", "perf.toml"];
+    all.extend_from_slice(args);
+    all.extend(["--out", out.to_str().unwrap()]);
+    repo.perfgate(&all)
+}
+
 #[test]
 fn slower_commit_is_a_regression_and_exits_1() {
     let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
@@ -101,19 +109,7 @@ fn sequential_rounds_stop_once_the_regression_is_settled() {
     let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let repo = go_repo_with_slowdown("30ms");
     let out = out_dir(&repo, "sequential");
-    let o = repo.perfgate(&[
-        "compare",
-        "--scenario",
-        "perf.toml",
-        "--baseline",
-        "HEAD~1",
-        "--candidate",
-        "HEAD",
-        "--max-time",
-        "2m",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = compare(&repo, &out, &["--baseline", "HEAD~1", "--candidate", "HEAD", "--max-time", "2m"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let r = read_results(&out.join("results.json"));
     let c = comparison(&r, "Work", "ns/op");
@@ -149,21 +145,8 @@ fn sequential_a_a_run_settles_as_unchanged() {
     let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let repo = go_repo_with_slowdown("30ms");
     let out = out_dir(&repo, "sequential-aa");
-    let o = repo.perfgate(&[
-        "compare",
-        "--scenario",
-        "perf.toml",
-        "--baseline",
-        "HEAD",
-        "--candidate",
-        "HEAD",
-        "--threshold",
-        "10%",
-        "--max-time",
-        "2m",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o =
+        compare(&repo, &out, &["--baseline", "HEAD", "--candidate", "HEAD", "--threshold", "10%", "--max-time", "2m"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let r = read_results(&out.join("results.json"));
     for c in r["comparisons"].as_array().unwrap() {
@@ -180,19 +163,7 @@ fn out_of_budget_rows_say_why_they_are_open() {
     let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let repo = go_repo_with_slowdown("30ms");
     let out = out_dir(&repo, "budget");
-    let o = repo.perfgate(&[
-        "compare",
-        "--scenario",
-        "perf.toml",
-        "--baseline",
-        "HEAD~1",
-        "--candidate",
-        "HEAD",
-        "--max-rounds",
-        "7",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = compare(&repo, &out, &["--baseline", "HEAD~1", "--candidate", "HEAD", "--max-rounds", "7"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let r = read_results(&out.join("results.json"));
     assert_eq!(r["stopping"]["reason"], "max_rounds", "{:#}", r["stopping"]);
@@ -214,19 +185,7 @@ fn fixed_rounds_run_exactly_as_asked() {
     let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let repo = go_repo_with_slowdown("30ms");
     let out = out_dir(&repo, "fixed");
-    let o = repo.perfgate(&[
-        "compare",
-        "--scenario",
-        "perf.toml",
-        "--baseline",
-        "HEAD~1",
-        "--candidate",
-        "HEAD",
-        "--rounds",
-        "9",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = compare(&repo, &out, &["--baseline", "HEAD~1", "--candidate", "HEAD", "--rounds", "9"]);
     assert!(matches!(o.status.code(), Some(0 | 1)), "{}", text(&o));
     let r = read_results(&out.join("results.json"));
     assert_eq!(r["run"]["rounds"], 9);

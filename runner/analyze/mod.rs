@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 pub struct Analysis {
     pub comparisons: Vec<Comparison>,
     pub geomeans: Vec<Geomean>,
+    pub noise_floors: Vec<crate::results::NoiseFloor>,
     /// E.g. benchmarks measured in only one variant (added or removed).
     pub warnings: Vec<String>,
 }
@@ -102,13 +103,44 @@ pub fn analyze_in(samples: &[Sample], cfg: &CompareConfig, ctx: &Context) -> Ana
         }
     }
     let geomeans = geomeans(&comparisons);
+    let noise_floors = noise_floors(&comparisons);
     let warnings = one_sided
         .into_iter()
         .map(|(scenario, benchmark, role)| {
             format!("{scenario}: {benchmark} was measured only in the {role}, so it is not compared")
         })
         .collect();
-    Analysis { comparisons, geomeans, warnings }
+    Analysis { comparisons, geomeans, noise_floors, warnings }
+}
+
+/// Per scenario, in the order compared: the MDEs its comparisons reached.
+fn noise_floors(comparisons: &[Comparison]) -> Vec<crate::results::NoiseFloor> {
+    let mut order: Vec<&str> = Vec::new();
+    for c in comparisons {
+        if !order.contains(&c.scenario.as_str()) {
+            order.push(&c.scenario);
+        }
+    }
+    order
+        .into_iter()
+        .map(|scenario| {
+            let rows: Vec<&Comparison> = comparisons.iter().filter(|c| c.scenario == scenario).collect();
+            let mut mdes: Vec<f64> = rows.iter().filter_map(|c| c.mde_pct).filter(|m| m.is_finite()).collect();
+            mdes.sort_by(f64::total_cmp);
+            let median = (!mdes.is_empty()).then(|| {
+                let n = mdes.len();
+                if n % 2 == 1 { mdes[n / 2] } else { 0.5 * (mdes[n / 2 - 1] + mdes[n / 2]) }
+            });
+            crate::results::NoiseFloor {
+                scenario: scenario.to_string(),
+                metrics: rows.len(),
+                with_mde: mdes.len(),
+                inconclusive: rows.iter().filter(|c| c.verdict == Verdict::Inconclusive).count(),
+                median_mde_pct: median,
+                max_mde_pct: mdes.last().copied(),
+            }
+        })
+        .collect()
 }
 
 /// Samples grouped per scenario × benchmark × metric, in first-seen order

@@ -1274,7 +1274,7 @@ thresholds = ["p99 < 50ms", "error_rate < 0.1%"]
 
     #[test]
     fn quick_shortens_windows_but_not_iteration_counts() {
-        let text = "name = \"x\"\n[[scenario]]\nname=\"w\"\nkind=\"websocket\"\nramp=\"2s\"\n[[scenario]]\nname=\"g\"\nkind=\"gobench\"\n[[scenario]]\nname=\"n\"\nkind=\"gobench\"\nbenchtime=\"50x\"\n[[scenario]]\nname=\"i\"\nkind=\"idle\"\nduration=\"500ms\"\nwarmup=\"0s\"\n";
+        let text = "name = \"x\"\n[[scenario]]\nname=\"w\"\nkind=\"websocket\"\nramp=\"2s\"\n[[scenario]]\nname=\"g\"\nkind=\"gobench\"\nbenchtime=\"1s\"\n[[scenario]]\nname=\"n\"\nkind=\"gobench\"\nbenchtime=\"50x\"\n[[scenario]]\nname=\"i\"\nkind=\"idle\"\nduration=\"500ms\"\nwarmup=\"0s\"\n";
         let mut f = parse_str(text).unwrap();
         let changed: Vec<bool> = f.scenarios.iter_mut().map(|s| s.kind.quicken()).collect();
         assert_eq!(changed, vec![true, true, false, false]);

@@ -213,27 +213,19 @@ fn noise_floor(out: &mut String, r: &Results) {
     out.push_str(
         "MDE: the smallest change a metric's noise let the run detect; a change below it cannot be told from noise.\n\n",
     );
-    let scenarios = scenario_order(r);
-    let body: Vec<Vec<String>> = scenarios
+    let pct = |v: Option<f64>| v.map(|m| format!("{m:.1}%")).unwrap_or_else(|| "–".into());
+    let body: Vec<Vec<String>> = r
+        .noise_floors
         .iter()
         .take(MAX_NOISE_SCENARIOS)
-        .map(|s| {
-            let rows: Vec<&Comparison> = r.comparisons.iter().filter(|c| c.scenario == *s).collect();
-            let mut mdes: Vec<f64> = rows.iter().filter_map(|c| c.mde_pct).filter(|m| m.is_finite()).collect();
-            mdes.sort_by(f64::total_cmp);
-            let (median, max) = if mdes.is_empty() {
-                ("–".to_string(), "–".to_string())
-            } else {
-                (format!("{:.1}%", median_of_sorted(&mdes)), format!("{:.1}%", mdes[mdes.len() - 1]))
-            };
-            let inconclusive = rows.iter().filter(|c| c.verdict == Verdict::Inconclusive).count();
+        .map(|f| {
             vec![
-                code_cell(s),
-                rows.len().to_string(),
-                median,
-                max,
-                (rows.len() - mdes.len()).to_string(),
-                inconclusive.to_string(),
+                code_cell(&f.scenario),
+                f.metrics.to_string(),
+                pct(f.median_mde_pct),
+                pct(f.max_mde_pct),
+                (f.metrics - f.with_mde).to_string(),
+                f.inconclusive.to_string(),
             ]
         })
         .collect();
@@ -248,7 +240,7 @@ fn noise_floor(out: &mut String, r: &Results) {
         ],
         &body,
     ));
-    more_line(out, scenarios.len(), MAX_NOISE_SCENARIOS, "scenarios");
+    more_line(out, r.noise_floors.len(), MAX_NOISE_SCENARIOS, "scenarios");
     out.push('\n');
 
     let mut open: Vec<&Comparison> = r.comparisons.iter().filter(|c| c.verdict == Verdict::Inconclusive).collect();
@@ -643,11 +635,6 @@ fn sizes(c: &Comparison) -> String {
     if c.baseline.n == c.candidate.n { c.baseline.n.to_string() } else { format!("{}/{}", c.baseline.n, c.candidate.n) }
 }
 
-fn median_of_sorted(v: &[f64]) -> f64 {
-    let m = v.len() / 2;
-    if v.len() % 2 == 1 { v[m] } else { (v[m - 1] + v[m]) / 2.0 }
-}
-
 fn more_line(out: &mut String, total: usize, shown: usize, what: &str) {
     if total > shown {
         out.push_str(&format!("\n… and {} more {what} in `results.json`.\n", total - shown));
@@ -836,6 +823,7 @@ mod tests {
             samples,
             comparisons: analysis.comparisons,
             geomeans: analysis.geomeans,
+            noise_floors: analysis.noise_floors,
             warnings: analysis.warnings,
             ..Results::new(
                 run,

@@ -434,10 +434,20 @@ mod tests {
             let base = pick(nb);
             let cand = pick(nc);
             let pairs: Vec<(f64, f64)> = base.iter().copied().zip(cand.iter().copied()).collect();
-            for e in [compare_unpaired(&base, &cand, &cfg()), compare_paired(&pairs, &cfg())] {
+            let sequential = CompareConfig { rule: Rule::Sequential, ..cfg() };
+            for e in [
+                compare_unpaired(&base, &cand, &cfg()),
+                compare_paired(&pairs, &cfg()),
+                compare_paired(&pairs, &sequential),
+            ] {
                 let bounds = [e.delta_ci_low_pct, e.delta_ci_high_pct, e.mde_pct];
                 assert!(e.delta_pct.is_finite() && bounds.iter().flatten().all(|v| v.is_finite()), "{e:?}");
                 assert!(e.p_value.is_none_or(|p| (0.0..=1.0).contains(&p)), "{e:?} {base:?} {cand:?}");
+                // A point estimate always lies inside its own interval.
+                if let (Some(lo), Some(hi)) = (e.delta_ci_low_pct, e.delta_ci_high_pct) {
+                    let slack = 1e-9 * e.delta_pct.abs().max(1.0);
+                    assert!(lo - slack <= e.delta_pct && e.delta_pct <= hi + slack, "{e:?} {base:?} {cand:?}");
+                }
             }
             let s = crate::stats::summarize(&base, 0.95);
             assert_eq!(s.n, nb);

@@ -31,10 +31,7 @@ pub(crate) fn shift_interval(baseline: &[f64], candidate: &[f64], confidence: f6
     if k == 0 {
         return None;
     }
-    let mut x = baseline.to_vec();
-    let mut y = candidate.to_vec();
-    x.sort_by(f64::total_cmp);
-    y.sort_by(f64::total_cmp);
+    let (x, y) = (sorted(baseline), sorted(candidate));
     let pairs = m * n;
     // `+ 0.0` turns a −0.0 bound into 0.0, which reads better in reports.
     let low = kth_difference(&x, &y, k)? + 0.0;
@@ -50,14 +47,17 @@ pub(crate) fn shift_estimate(baseline: &[f64], candidate: &[f64]) -> Option<f64>
     if m == 0 || n == 0 {
         return None;
     }
-    let mut x = baseline.to_vec();
-    let mut y = candidate.to_vec();
-    x.sort_by(f64::total_cmp);
-    y.sort_by(f64::total_cmp);
+    let (x, y) = (sorted(baseline), sorted(candidate));
     let pairs = m * n;
     let low = kth_difference(&x, &y, pairs.div_ceil(2))?;
     let high = kth_difference(&x, &y, pairs / 2 + 1)?;
     Some(0.5 * (low + high) + 0.0)
+}
+
+fn sorted(values: &[f64]) -> Vec<f64> {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    v
 }
 
 /// Largest k with P(U ≤ k − 1) ≤ (1 − confidence)/2; 0 if none.
