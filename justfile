@@ -57,3 +57,13 @@ lint:
 # perfgate load vs wrk vs oha against the same Go hello server, side by side (CONNS SECONDS ROUNDS).
 load-vs-wrk *ARGS="32 10 5":
     bash scripts/load-vs-wrk.sh {{ARGS}}
+
+# Verdicts of default (sequential) runs on a real Go module: +10%, +5%, A/A, A/A beside a noisy neighbour (~30 min).
+verdict-rates *ARGS:
+    cargo build --release --quiet
+    python3 scripts/verdict-rates.py {{ARGS}}
+
+# How noisy a pair of trials is per way of running a gobench suite (per benchmark or whole suite, 30 or 100 ms).
+pair-noise *ARGS:
+    cargo build --release --quiet
+    python3 scripts/pair-noise.py {{ARGS}}

@@ -121,10 +121,15 @@ fn failed_rounds(out: &mut String, r: &Results) {
 /// scenario (in run order), then by the size of the change.
 fn changes(out: &mut String, r: &Results) {
     out.push_str("## Changes that matter\n\n");
-    out.push_str(
+    let sequential = r.stopping.as_ref().is_some_and(|s| s.rule == "sequential");
+    out.push_str(if sequential {
+        "Medians ± their 95% interval; delta with its anytime-valid 95% interval (a confidence sequence over the \
+         paired rounds); p: 1/e-value, valid however often the run looked; q: p corrected for the run's many \
+         comparisons (e-BH); n: rounds per side.\n\n"
+    } else {
         "Medians ± their 95% interval; delta with its 95% interval (paired by round where possible); q: p corrected \
-         for the run's many comparisons (Benjamini–Hochberg); n: rounds per side.\n\n",
-    );
+         for the run's many comparisons (Benjamini–Hochberg); n: rounds per side.\n\n"
+    });
     let scenarios = scenario_order(r);
     let mut any = false;
     for verdict in [Verdict::Regressed, Verdict::Improved] {

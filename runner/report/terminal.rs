@@ -95,23 +95,29 @@ pub fn render(results: &Results, color: bool) -> String {
     out
 }
 
-/// Open rows shown with why they are open, judged ones first.
+/// Open judged rows shown with why they are open.
 const OPEN_ROWS: usize = 6;
 
-/// Each inconclusive row's reason: the interval it reached (the noise) and
-/// the rounds it would need (the budget).
+/// Each open judged row's reason: the interval it reached (the noise) and
+/// the rounds it would need (the budget). Open rows that are not judged
+/// are counted; brief.md and report.html give their reasons too.
 fn open_rows(rows: &[&Comparison]) -> String {
-    let mut open: Vec<&&Comparison> = rows.iter().filter(|c| c.unsettled.is_some()).collect();
-    open.sort_by_key(|c| !c.judged);
+    let open: Vec<&&Comparison> = rows.iter().filter(|c| c.unsettled.is_some()).collect();
+    let judged: Vec<&&&Comparison> = open.iter().filter(|c| c.judged).collect();
     let mut out = String::new();
-    for c in open.iter().take(OPEN_ROWS) {
+    for c in judged.iter().take(OPEN_ROWS) {
         let Some(u) = &c.unsettled else { continue };
         let name = if c.benchmark == c.scenario { c.metric.clone() } else { format!("{} {}", c.benchmark, c.metric) };
-        let judged = if c.judged { "" } else { " (not judged)" };
-        out.push_str(&format!("  open {name}{judged}: {}\n", u.why));
+        out.push_str(&format!("  open {name}: {}\n", u.why));
     }
-    if open.len() > OPEN_ROWS {
-        out.push_str(&format!("  … and {} more open rows (brief.md lists them)\n", open.len() - OPEN_ROWS));
+    if judged.len() > OPEN_ROWS {
+        out.push_str(&format!("  … and {} more open judged rows (brief.md lists them)\n", judged.len() - OPEN_ROWS));
+    }
+    let others = open.len() - judged.len();
+    if others > 0 {
+        out.push_str(&format!(
+            "  {others} more open row(s) not judged (they never hold a run open); brief.md and report.html say what each would need\n"
+        ));
     }
     out
 }

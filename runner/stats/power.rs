@@ -169,8 +169,7 @@ pub(crate) fn rounds_to_settle(sorted: &[f64], decider: &Decider) -> Option<Need
     let median = median_sorted(sorted);
     let settled = |m: usize| -> bool {
         let Some(k) = side_count(m, decider) else { return false };
-        let p = k as f64 / m as f64;
-        let (lo, hi) = (quantile(sorted, p), quantile(sorted, 1.0 - p));
+        let (lo, hi) = outer_quantiles(sorted, k as f64 / m as f64);
         let t = decider.threshold_pct;
         let (lo_pct, hi_pct, mid_pct) = (decider.scale.pct(lo), decider.scale.pct(hi), decider.scale.pct(median));
         let change = (lo > 0.0 || hi < 0.0) && mid_pct.abs() >= t;
@@ -198,13 +197,13 @@ fn side_count(m: usize, decider: &Decider) -> Option<usize> {
     }
 }
 
-/// Linear interpolation between order statistics at probability `p`.
-fn quantile(sorted: &[f64], p: f64) -> f64 {
+/// The empirical quantiles `p` in from each end: order statistics
+/// themselves, as the rule's intervals are (a count metric's interval jumps
+/// from one value to the next, it does not glide between them).
+fn outer_quantiles(sorted: &[f64], p: f64) -> (f64, f64) {
     let n = sorted.len();
-    let pos = (p.clamp(0.0, 1.0) * (n - 1) as f64).max(0.0);
-    let i = pos.floor() as usize;
-    let frac = pos - i as f64;
-    if i + 1 >= n { sorted[n - 1] } else { sorted[i] + frac * (sorted[i + 1] - sorted[i]) }
+    let k = ((p.clamp(0.0, 1.0) * n as f64).ceil() as usize).clamp(1, n);
+    (sorted[k - 1], sorted[n - k])
 }
 
 #[cfg(test)]
