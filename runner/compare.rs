@@ -7,7 +7,7 @@
 use crate::analyze::{self, Context, Judge};
 use crate::build::{self, BuildError, Failure as BuildFailure};
 use crate::environment;
-use crate::execute::{self, Measurements, progress::Progress};
+use crate::execute::{self, Measurements, progress::Progress, status};
 use crate::model::Role;
 use crate::plan::{self, CandidateChoice, Design, Plan};
 use crate::report;
@@ -82,6 +82,10 @@ pub fn measure(plan: &Plan) -> Result<CompareOutcome, CompareError> {
     let candidate = repo.resolve(Role::Candidate, &candidate_spec(plan, &repo)).map_err(variant_err)?;
 
     crate::process::install_interrupt_handler();
+    let mut status = plan.status_file.as_ref().map(|p| status::StatusFile::new(p, &out_dir));
+    if let Some(s) = &mut status {
+        s.set_state("building");
+    }
     let mut results = skeleton(plan, &out_dir, started_at, &baseline, &candidate);
     let measured: Vec<&Resolved> = if plan.solo { vec![&candidate] } else { vec![&baseline, &candidate] };
     let mut builds = match build::run(plan, &repo, &measured, &logs) {
@@ -90,8 +94,15 @@ pub fn measure(plan: &Plan) -> Result<CompareOutcome, CompareError> {
     };
     let ctx = context(plan);
     let mut progress = Progress::new(fixed_trials(plan, &builds));
-    let measurements = execute::run(plan, &mut builds, &ctx, &out_dir, &logs, &mut progress);
+    if let Some(s) = &mut status {
+        s.set_state("measuring");
+    }
+    let mut observer = status::Tee { inner: &mut progress, status: status.as_mut() };
+    let measurements = execute::run(plan, &mut builds, &ctx, &out_dir, &logs, &mut observer);
     builds.finish();
+    if let Some(s) = &mut status {
+        s.set_state("writing");
+    }
     let status = measurements.status.clone().unwrap_or(RunStatus::Complete);
     assemble(&mut results, plan, &ctx, measurements);
     Ok(CompareOutcome { results, out_dir, status, update_latest: plan.out.is_none() })
@@ -146,8 +157,42 @@ pub fn context(plan: &Plan) -> Context {
             None => Judge::Kind(s.kind.name().to_string()),
         };
         ctx.judges.insert(s.name.clone(), judge);
+        ctx.scenarios.insert(s.name.clone(), describe(&s.kind));
     }
     ctx
+}
+
+/// A scenario in a few words, as findings quote it.
+fn describe(kind: &crate::config::ScenarioKind) -> analyze::ScenarioInfo {
+    use crate::config::{LoadModel, ScenarioKind as K};
+    let secs = |d: std::time::Duration| analyze::human_seconds(d.as_secs_f64());
+    let (what, counters) = match kind {
+        K::Http(h) => {
+            let requests: Vec<String> = h.requests.iter().take(3).map(|r| format!("{} {}", r.method, r.path)).collect();
+            let more = if h.requests.len() > 3 { format!(" (+{} more)", h.requests.len() - 3) } else { String::new() };
+            let load = match h.model {
+                LoadModel::Closed { connections } => format!("{connections} connections"),
+                LoadModel::Open { rate, .. } => format!("{rate} req/s open model"),
+            };
+            (format!("{}{more}, {load}, {} windows", requests.join(", "), secs(h.duration)), h.counters.is_some())
+        }
+        K::WebSocket(w) => {
+            let mut parts = vec![format!("{} clients on {}", w.clients, w.path)];
+            if let Some(c) = w.churn {
+                parts.push(format!("{c} reconnects/s"));
+            }
+            if let Some(r) = w.rate {
+                parts.push(format!("{r} echoed messages/s"));
+            }
+            parts.push(format!("{} windows", secs(w.duration)));
+            (parts.join(", "), w.counters.is_some())
+        }
+        K::Idle(i) => (format!("no load, {} windows", secs(i.duration)), i.counters.is_some()),
+        K::GoBench(g) => (format!("go test -bench '{}' in {}", g.bench, g.packages.join(" ")), false),
+        K::Command(c) => (c.command.clone(), false),
+        K::NotYetRunnable { .. } => (String::new(), false),
+    };
+    analyze::ScenarioInfo { kind: kind.name().to_string(), what, counters }
 }
 
 /// The run's record before anything is measured.
@@ -238,6 +283,7 @@ fn assemble(results: &mut Results, plan: &Plan, ctx: &Context, m: Measurements) 
         RunStatus::Failed(_) => "failed".into(),
         RunStatus::Interrupted => "interrupted".into(),
     };
+    results.findings = analyze::findings::findings(results, &ctx);
     if status != RunStatus::Complete {
         let planned = m.trials_planned.map(|p| format!(", of {p} planned")).unwrap_or_default();
         results.warnings.push(format!(

@@ -37,6 +37,7 @@ pub mod execute;
 pub mod formats;
 pub mod history;
 pub mod load;
+pub mod mcp;
 pub mod model;
 pub mod nightly;
 pub mod plan;

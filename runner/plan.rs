@@ -45,6 +45,8 @@ pub struct CompareOptions {
     /// Measure the candidate alone (a nightly's first night): no baseline
     /// is checked out, built or run, and nothing is compared.
     pub solo: bool,
+    /// Keep this JSON file current with the run's state (see `execute::status`).
+    pub status_file: Option<PathBuf>,
 }
 
 /// How many rounds a run takes.
@@ -116,6 +118,7 @@ pub struct Plan {
     pub command_line: String,
     pub scenario_files: Vec<PathBuf>,
     pub allow_remote: bool,
+    pub status_file: Option<PathBuf>,
 }
 
 impl Plan {
@@ -240,6 +243,7 @@ pub fn make(opts: &CompareOptions) -> Result<Plan, PlanError> {
         cwd,
         out: opts.out.clone(),
         command_line: opts.command_line.clone(),
+        status_file: opts.status_file.clone(),
         scenario_files: opts.scenario_files.clone(),
         allow_remote: opts.allow_remote,
     })

@@ -54,6 +54,10 @@ pub struct Results {
     /// each metric's summary, as `compare` summarizes each side.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub measured: Vec<Measured>,
+    /// Extension: one block per improved or regressed metric group, in the
+    /// format a performance agent reports an optimization in (findings.md).
+    #[serde(default)]
+    pub findings: Vec<Finding>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -85,6 +89,7 @@ impl Results {
             stopping: None,
             noise_floors: Vec::new(),
             measured: Vec::new(),
+            findings: Vec::new(),
         }
     }
 }
@@ -95,7 +100,7 @@ impl Tool {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Run {
     pub id: String,
     pub command: String,
@@ -571,4 +576,87 @@ pub struct NightlyDrift {
     pub ci_low_pct: f64,
     pub ci_high_pct: f64,
     pub regressed: bool,
+}
+
+/// One improved or regressed metric group (a benchmark of a suite, or a load
+/// scenario): every measured line of an optimization report, filled from
+/// the run. The cause and the fix are the agent's to write; perfgate leaves
+/// them empty rather than guess.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct Finding {
+    pub scenario: String,
+    pub benchmark: String,
+    /// The scenario's kind (`http`, `gobench`, ...) and what it drove, e.g.
+    /// "GET /api/dashboard?days=7, 16 connections".
+    pub kind: String,
+    pub what: String,
+    /// `improved` or `regressed`: regressed if any judged headline metric of
+    /// the group regressed.
+    pub verdict: Verdict,
+    pub impact: Impact,
+    /// Where the time moved, from the scenario's profile diff (candidate −
+    /// baseline), the checkout's own code first; empty when not profiled.
+    pub locations: Vec<Location>,
+    /// Baseline (current) and candidate (measured) figures of the group.
+    pub figures: Vec<Figure>,
+    /// Always `null`: for the agent to write from the code.
+    pub cause: Option<String>,
+    pub proposed_fix: Option<String>,
+    pub verification: Verification,
+}
+
+/// The measured size of a finding: the headline change and its level
+/// (High ≥ 50% or ×2, Medium ≥ 10%, else Low, by the change's magnitude).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct Impact {
+    pub level: String,
+    pub metric: String,
+    pub unit: String,
+    pub delta_pct: f64,
+    pub delta_ci_low_pct: Option<f64>,
+    pub delta_ci_high_pct: Option<f64>,
+    /// How many times better (> 1) or worse (< 1) the candidate is on
+    /// `metric`: baseline/candidate for lower-is-better metrics; `None`
+    /// when a side is 0 (no ratio).
+    pub factor: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct Location {
+    pub function: String,
+    /// Relative to the checkout when the code is the checkout's own.
+    pub file: String,
+    pub line: u32,
+    /// The profile it came from (`cpu`, `heap`, ...), its sample type and unit.
+    pub profile: String,
+    pub sample_type: String,
+    pub unit: String,
+    /// Candidate − baseline, and in % of the baseline's total.
+    pub cum_delta: f64,
+    pub cum_delta_pct: f64,
+    pub flat_delta: f64,
+    pub flat_delta_pct: f64,
+}
+
+/// One metric of a finding, both sides with their 95% intervals.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct Figure {
+    pub metric: String,
+    pub unit: String,
+    pub better: Better,
+    pub baseline: f64,
+    pub baseline_ci: (Option<f64>, Option<f64>),
+    pub candidate: f64,
+    pub candidate_ci: (Option<f64>, Option<f64>),
+    pub delta_pct: f64,
+    pub delta_ci_low_pct: Option<f64>,
+    pub delta_ci_high_pct: Option<f64>,
+    pub verdict: Verdict,
+}
+
+/// What the run measured for a finding, and what it did not.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct Verification {
+    pub ran: Vec<String>,
+    pub not_run: Vec<String>,
 }

@@ -117,6 +117,7 @@ fn quick_demo_shows_every_fix() {
         assert!(svg.contains("<svg") && svg.contains("loadPoints") == (f != "dashboard-7d-candidate-cpu.svg"), "{f}");
     }
     assert!(log.contains("biggest movers") && log.contains("examples/dashboard/server/store.go:"), "{log}");
+    findings_of_the_demo(&r, &out_dir);
 
     // What the user sees.
     for s in ["scenario dashboard-7d", "scenario live-ws", "scenario idle", "improved"] {
@@ -125,6 +126,49 @@ fn quick_demo_shows_every_fix() {
     assert!(out_dir.join("logs").read_dir().unwrap().count() > 10, "target logs per round");
 
     reports_of_the_demo(&repo, &out_dir, &r);
+}
+
+/// The findings: the HTTP one names the query loop by file:line with both
+/// sides' p99, CPU and queries per request; the WebSocket one quotes
+/// goroutines and clients; findings.md leaves cause and fix to the agent.
+fn findings_of_the_demo(r: &serde_json::Value, out_dir: &Path) {
+    let findings = r["findings"].as_array().unwrap();
+    let of = |scenario: &str| {
+        findings
+            .iter()
+            .find(|f| f["scenario"] == scenario)
+            .unwrap_or_else(|| panic!("no finding for {scenario}: {findings:#?}"))
+    };
+    let figures = |f: &serde_json::Value| -> Vec<String> {
+        f["figures"].as_array().unwrap().iter().map(|x| x["metric"].as_str().unwrap().to_string()).collect()
+    };
+    let http = of("dashboard-7d");
+    assert_eq!(http["verdict"], "improved", "{http:#}");
+    let loc = http["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["function"] == "example.com/dashboard/server.(*Store).loadPoints")
+        .unwrap_or_else(|| panic!("loadPoints not located: {:#}", http["locations"]));
+    assert_eq!(loc["file"], "examples/dashboard/server/store.go");
+    assert!(loc["line"].as_u64().unwrap() > 0 && loc["cum_delta"].as_f64().unwrap() < 0.0, "{loc}");
+    for m in ["latency_p99", "cpu_per_request", "dashboard_db_queries_per_request", "throughput"] {
+        assert!(figures(http).contains(&m.to_string()), "{m} missing: {:?}", figures(http));
+    }
+    for x in http["figures"].as_array().unwrap() {
+        assert!(x["baseline"].is_number() && x["candidate"].is_number() && x["verdict"].is_string(), "{x}");
+    }
+    let ws = of("live-ws");
+    for m in ["go_goroutines", "dashboard_ws_clients"] {
+        assert!(figures(ws).contains(&m.to_string()), "{m} missing: {:?}", figures(ws));
+    }
+    assert!(http["cause"].is_null() && http["proposed_fix"].is_null());
+    let md = std::fs::read_to_string(out_dir.join("findings.md")).unwrap();
+    for part in
+        ["### Bottleneck: dashboard-7d", "Impact: ", "(*Store).loadPoints", "store.go:", "TO FILL", "Verification:"]
+    {
+        assert!(md.contains(part), "{part:?} missing from findings.md:\n{md}");
+    }
 }
 
 /// report.html, brief.md and results.json of the demo: valid against the
@@ -160,7 +204,7 @@ fn reports_of_the_demo(repo: &Repo, out_dir: &Path, r: &serde_json::Value) {
     .output()
     .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    for file in ["report.html", "brief.md"] {
+    for file in ["report.html", "brief.md", "findings.md"] {
         assert!(std::fs::read(out_dir.join(file)).unwrap() == std::fs::read(again.join(file)).unwrap(), "{file}");
     }
 

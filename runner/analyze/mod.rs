@@ -4,6 +4,7 @@
 //! attaches verdicts and the noise notes shown next to each row.
 
 pub mod benchstat;
+pub mod findings;
 
 use crate::model::{MetricKey, Role, Verdict};
 use crate::results::{Comparison, Geomean, Sample, SideSummary, Unsettled};
@@ -30,6 +31,19 @@ pub struct Context {
     pub judges: BTreeMap<String, Judge>,
     /// Measurement seconds per round of each scenario, to turn rounds into time.
     pub seconds_per_round: BTreeMap<String, f64>,
+    /// What each scenario is, for findings.
+    pub scenarios: BTreeMap<String, ScenarioInfo>,
+}
+
+/// A scenario as findings describe it.
+#[derive(Debug, Clone, Default)]
+pub struct ScenarioInfo {
+    /// `http`, `gobench`, ...
+    pub kind: String,
+    /// What it drove, e.g. "GET /api/dashboard?days=7, 16 connections, 1.5s windows".
+    pub what: String,
+    /// It scrapes application counters.
+    pub counters: bool,
 }
 
 /// Comparisons and geomeans for every metric in `samples`, no context.

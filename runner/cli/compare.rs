@@ -40,6 +40,9 @@ pub struct CompareArgs {
     /// Significance level for verdicts (applied to Benjamini–Hochberg q-values).
     #[arg(long, value_name = "A")]
     pub alpha: Option<f64>,
+    /// Keep FILE current with the run's state as JSON (for `perfgate mcp`).
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub status_file: Option<PathBuf>,
 }
 
 /// This process's command line, each argument quoted for a POSIX shell
@@ -81,6 +84,7 @@ pub fn run(args: CompareArgs) -> Result<i32, CliError> {
         repo_dir: None,
         allow_remote: args.allow_remote,
         solo: false,
+        status_file: args.status_file,
     };
     let outcome = compare::run(&opts)?;
     crate::out!("{}", report::terminal::render(&outcome.results, report::terminal::color_enabled()));

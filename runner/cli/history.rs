@@ -3,9 +3,9 @@
 //! series with its change points, or every night of every metric.
 
 use super::{CliError, EXIT_OK};
-use crate::history::changepoint::{self, ChangePoint};
+use crate::history::changepoint;
 use crate::history::store::{ExportError, ExportRow, History, HistoryError};
-use crate::history::{Series, SeriesPoint, StoredRun};
+use crate::history::{MetricHistory, StoredRun};
 use crate::model::{Better, Verdict};
 use crate::report::format::{format_ci_halfwidth, format_value, signed};
 use comfy_table::{Cell, CellAlignment, Color, Table, presets};
@@ -115,7 +115,7 @@ pub fn run(args: HistoryArgs) -> Result<i32, CliError> {
                     if metric.as_ref().is_some_and(|f| !name.contains(f.as_str())) {
                         continue;
                     }
-                    shown.push(MetricHistory::new(&set, series, &opts));
+                    shown.push(MetricHistory::new(&set, series, &opts, min_magnitude));
                 }
             }
             if shown.is_empty() && format == Format::Text {
@@ -306,65 +306,6 @@ fn render_list(runs: &[StoredRun], format: Format) -> String {
             }
             format!("{t}\n{} runs\n", runs.len())
         }
-    }
-}
-
-/// One metric's nights with the change points found in them (`show`).
-#[derive(Debug, Serialize)]
-struct MetricHistory {
-    scenario_set: String,
-    #[serde(flatten)]
-    series: Series,
-    change_points: Vec<AttributedChange>,
-}
-
-/// A change point with the commits it lies between.
-#[derive(Debug, Serialize)]
-struct AttributedChange {
-    /// Index in `points` of the first night after the change.
-    index: usize,
-    /// The last commit before the change and the first after it.
-    from_commit: String,
-    to_commit: String,
-    started_at: String,
-    before: f64,
-    after: f64,
-    magnitude_pct: f64,
-    p_value: f64,
-    /// The change went the metric's bad way.
-    regressed: bool,
-}
-
-impl MetricHistory {
-    fn new(set: &str, series: Series, opts: &changepoint::Options) -> MetricHistory {
-        let values: Vec<f64> = series.points.iter().map(|p| p.median).collect();
-        let change_points = changepoint::detect(&values, opts)
-            .into_iter()
-            .filter_map(|c: ChangePoint| {
-                let before = series.points.get(c.index.checked_sub(1)?)?;
-                let after = series.points.get(c.index)?;
-                Some(AttributedChange {
-                    index: c.index,
-                    from_commit: before.commit.clone(),
-                    to_commit: after.commit.clone(),
-                    started_at: after.started_at.clone(),
-                    before: c.before,
-                    after: c.after,
-                    magnitude_pct: c.magnitude_pct,
-                    p_value: c.p_value,
-                    regressed: series.better.is_worse(c.magnitude_pct),
-                })
-            })
-            .collect();
-        MetricHistory { scenario_set: set.to_string(), series, change_points }
-    }
-
-    fn name(&self) -> String {
-        format!("{}/{}/{}", self.series.scenario, self.series.benchmark, self.series.metric)
-    }
-
-    fn latest(&self) -> Option<&SeriesPoint> {
-        self.series.points.last()
     }
 }
 

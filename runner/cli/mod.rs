@@ -5,6 +5,7 @@ pub mod benchstat;
 pub mod compare;
 pub mod history;
 pub mod load;
+pub mod mcp;
 pub mod nightly;
 pub mod profile;
 pub mod report;
@@ -124,8 +125,10 @@ pub enum Command {
     Nightly(nightly::NightlyArgs),
     /// Read the nightly history: the runs, each metric's series and change points, or all of it as CSV/JSON.
     History(history::HistoryArgs),
-    /// Re-render a stored run: terminal table, report.html, brief.md or JSON.
+    /// Re-render a stored run: terminal table, report.html, brief.md, findings.md or JSON.
     Report(report::ReportArgs),
+    /// Serve perfgate's tools to a coding agent (Model Context Protocol over stdio).
+    Mcp(mcp::McpArgs),
     /// Print the JSON Schema of results.json or of scenario files.
     // Hidden from --help: a tool for editors and maintainers, documented in the README.
     #[command(hide = true)]
@@ -145,6 +148,7 @@ pub fn main() -> i32 {
         Command::Run(a) => run::run(a),
         Command::History(a) => history::run(a),
         Command::Schema(a) => schema::run(a),
+        Command::Mcp(a) => mcp::run(a),
     };
     match result {
         Ok(code) => code,

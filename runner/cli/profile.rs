@@ -4,8 +4,8 @@
 //! usable profile.
 
 use super::{CliError, EXIT_OK};
-use crate::formats::pprof::{self, Profile};
-use crate::profile::{self, Top, TopOptions};
+use crate::formats::pprof::Profile;
+use crate::profile::{self, TopOptions};
 use anyhow::anyhow;
 use std::path::{Path, PathBuf};
 
@@ -62,7 +62,7 @@ pub fn run(args: ProfileArgs) -> Result<i32, CliError> {
         }
     };
     if json {
-        let text = serde_json::to_string_pretty(&to_json(&top)).map_err(CliError::run_failed)?;
+        let text = serde_json::to_string_pretty(&profile::to_json(&top)).map_err(CliError::run_failed)?;
         crate::out!("{text}");
     } else {
         crate::out!("{}", profile::text::render(&top));
@@ -80,30 +80,5 @@ fn bad(path: &Path, e: impl std::fmt::Display) -> CliError {
 
 /// Reads and decodes a profile; an empty one is bad input too.
 pub fn load(path: &Path) -> Result<Profile, CliError> {
-    let bytes = std::fs::read(path).map_err(|e| bad(path, format!("cannot read: {e}")))?;
-    let p = pprof::decode(&bytes).map_err(|e| bad(path, e))?;
-    if p.samples.is_empty() {
-        return Err(bad(path, "the profile has no samples (nothing was recorded)"));
-    }
-    Ok(p)
-}
-
-/// The JSON shape of `profile top --json` (and of DESIGN §7 `profiles[].top`).
-pub fn to_json(t: &Top) -> serde_json::Value {
-    let pct = |v: i64| if t.total == 0 { 0.0 } else { v as f64 / t.total as f64 * 100.0 };
-    serde_json::json!({
-        "sample_type": t.sample_type,
-        "unit": t.unit,
-        "total": t.total,
-        "top": t.rows.iter().map(|r| serde_json::json!({
-            "function": r.function,
-            "file": r.file,
-            "line": r.line,
-            "flat": r.flat,
-            "flat_pct": pct(r.flat),
-            "cum": r.cum,
-            "cum_pct": pct(r.cum),
-            "inline": !r.inline.is_empty(),
-        })).collect::<Vec<_>>(),
-    })
+    profile::read(path).map_err(|e| CliError::bad_input(anyhow!(e)))
 }

@@ -1,4 +1,4 @@
-//! `perfgate report RESULTS.json [--out DIR] [--format terminal|md|html|json]`:
+//! `perfgate report RESULTS.json [--out DIR] [--format terminal|md|findings|html|json]`:
 //! re-renders a stored run with the same code `compare` uses.
 
 use super::{CliError, EXIT_OK};
@@ -9,6 +9,7 @@ use std::path::PathBuf;
 pub enum Format {
     Terminal,
     Md,
+    Findings,
     Html,
     Json,
 }
@@ -17,7 +18,7 @@ pub enum Format {
 pub struct ReportArgs {
     /// A results.json written by `perfgate compare`.
     pub results: PathBuf,
-    /// Directory to write report.html and brief.md to (default: next to RESULTS.json).
+    /// Directory to write report.html, brief.md and findings.md to (default: next to RESULTS.json).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Print one format to stdout instead of writing the files (unless --out is also given).
@@ -35,6 +36,7 @@ pub fn run(args: ReportArgs) -> Result<i32, CliError> {
         let text = match format {
             Format::Terminal => report::terminal::render(&results, report::terminal::color_enabled()),
             Format::Md => report::brief::render(&results),
+            Format::Findings => report::findings::render(&results),
             Format::Html => report::html::render(&results, Some(&results_dir)),
             Format::Json => {
                 let mut s = serde_json::to_string_pretty(&results).map_err(CliError::run_failed)?;

@@ -43,6 +43,7 @@ pub fn run(args: RunArgs) -> Result<i32, CliError> {
         repo_dir: None,
         allow_remote: false,
         solo: true,
+        status_file: None,
     };
     let outcome = compare::run(&opts)?;
     crate::out!("{}", report::terminal::render(&outcome.results, report::terminal::color_enabled()));

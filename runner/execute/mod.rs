@@ -6,6 +6,7 @@
 
 pub mod profiling;
 pub mod progress;
+pub mod status;
 pub mod stopping;
 
 use crate::analyze::Context;
@@ -171,7 +172,8 @@ pub fn run(
     }
     // Profiles come last, in passes of their own: never inside a timed round.
     if m.status == Some(RunStatus::Complete) {
-        match profiling::run(&mut builds.prepared, &names, out_dir, logs) {
+        let iterations = profiling::iterations(&m.samples, &names, plan.solo);
+        match profiling::run(&mut builds.prepared, &names, &iterations, out_dir, logs) {
             Ok(o) => {
                 m.profiles = o.profiles;
                 m.profile_diffs = o.diffs;

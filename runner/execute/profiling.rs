@@ -32,17 +32,49 @@ pub struct Outcome {
     pub warnings: Vec<String>,
 }
 
+/// Seconds of work a benchmark suite's profiling run aims at, per variant.
+const PROFILE_SECONDS: f64 = 1.0;
+
+/// Iterations per benchmark for each scenario's profiling run, the same for
+/// both variants: a Go benchmark runs for a fixed *time*, so two variants'
+/// profiles would hold equal totals and their diff would show nothing; a
+/// fixed *count* of operations makes the diff the change in work. Sized so
+/// the suite takes about [`PROFILE_SECONDS`] at the baseline's ns/op.
+pub fn iterations(samples: &[results::Sample], names: &[String], solo: bool) -> Vec<Option<u64>> {
+    let role = if solo { Role::Candidate } else { Role::Baseline };
+    names
+        .iter()
+        .map(|name| {
+            let mut per_bench: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
+            for s in samples.iter().filter(|s| &s.scenario == name && s.variant == role && s.metric == "ns/op") {
+                per_bench.entry(&s.benchmark).or_default().push(s.value);
+            }
+            let suite_ns: f64 = per_bench
+                .values_mut()
+                .map(|v| {
+                    v.sort_by(f64::total_cmp);
+                    v[v.len() / 2]
+                })
+                .filter(|x| x.is_finite() && *x > 0.0)
+                .sum();
+            (suite_ns > 0.0).then(|| (PROFILE_SECONDS * 1e9 / suite_ns).round().clamp(1.0, 1e9) as u64)
+        })
+        .collect()
+}
+
 /// Runs the profiling pass for every scenario that asks for profiles.
-/// `prepared[i]` is scenario `names[i]` for [baseline, candidate].
+/// `prepared[i]` is scenario `names[i]` for [baseline, candidate];
+/// `iterations[i]` its benchmarks' fixed count (see [`iterations`]).
 pub fn run(
     prepared: &mut [[Option<Prepared>; 2]],
     names: &[String],
+    iterations: &[Option<u64>],
     out_dir: &Path,
     logs: &Path,
 ) -> Result<Outcome, WorkloadError> {
     let mut out = Outcome { profiles: Vec::new(), diffs: Vec::new(), warnings: Vec::new() };
     let dir = out_dir.join("profiles");
-    for (pair, name) in prepared.iter_mut().zip(names) {
+    for (i, (pair, name)) in prepared.iter_mut().zip(names).enumerate() {
         let mut captured: [Vec<workload::service::Captured>; 2] = [Vec::new(), Vec::new()];
         for (slot, role) in [Role::Baseline, Role::Candidate].into_iter().enumerate() {
             let log = logs.join(format!("{name}-{role}-profile.log"));
@@ -54,7 +86,7 @@ pub fn run(
                 }
                 Some(Prepared::GoBench(p)) if !p.profile.is_empty() => {
                     crate::note!("profiling {name} ({role}) ...");
-                    workload::gobench::profile_pass(p, &dir, &prefix, &log)?
+                    workload::gobench::profile_pass(p, iterations.get(i).copied().flatten(), &dir, &prefix, &log)?
                 }
                 _ => continue,
             };

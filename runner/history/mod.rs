@@ -7,6 +7,7 @@ pub mod drift;
 pub mod store;
 
 use crate::model::{Better, Verdict};
+use changepoint::ChangePoint;
 use serde::Serialize;
 
 /// A nightly run as the history keeps it.
@@ -71,4 +72,67 @@ pub fn scenario_set<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
     names.sort_unstable();
     names.dedup();
     names.join(",")
+}
+
+/// One metric's nights with the change points found in them (`show`).
+#[derive(Debug, Serialize)]
+pub struct MetricHistory {
+    pub scenario_set: String,
+    #[serde(flatten)]
+    pub series: Series,
+    pub change_points: Vec<AttributedChange>,
+    /// The chained change over the newest nights (see `drift`), if any.
+    pub drift: Option<drift::Drift>,
+}
+
+/// A change point with the commits it lies between.
+#[derive(Debug, Serialize)]
+pub struct AttributedChange {
+    /// Index in `points` of the first night after the change.
+    pub index: usize,
+    /// The last commit before the change and the first after it.
+    pub from_commit: String,
+    pub to_commit: String,
+    pub started_at: String,
+    pub before: f64,
+    pub after: f64,
+    pub magnitude_pct: f64,
+    pub p_value: f64,
+    /// The change went the metric's bad way.
+    pub regressed: bool,
+}
+
+impl MetricHistory {
+    /// The series with its change points (`opts`) and its drift at `threshold`.
+    pub fn new(set: &str, series: Series, opts: &changepoint::Options, threshold: f64) -> MetricHistory {
+        let values: Vec<f64> = series.points.iter().map(|p| p.median).collect();
+        let change_points = changepoint::detect(&values, opts)
+            .into_iter()
+            .filter_map(|c: ChangePoint| {
+                let before = series.points.get(c.index.checked_sub(1)?)?;
+                let after = series.points.get(c.index)?;
+                Some(AttributedChange {
+                    index: c.index,
+                    from_commit: before.commit.clone(),
+                    to_commit: after.commit.clone(),
+                    started_at: after.started_at.clone(),
+                    before: c.before,
+                    after: c.after,
+                    magnitude_pct: c.magnitude_pct,
+                    p_value: c.p_value,
+                    regressed: series.better.is_worse(c.magnitude_pct),
+                })
+            })
+            .collect();
+        let drift = drift::drift(&series.points, series.better, threshold);
+        MetricHistory { scenario_set: set.to_string(), series, change_points, drift }
+    }
+
+    pub fn name(&self) -> String {
+        format!("{}/{}/{}", self.series.scenario, self.series.benchmark, self.series.metric)
+    }
+
+    pub fn latest(&self) -> Option<&SeriesPoint> {
+        self.series.points.last()
+    }
 }

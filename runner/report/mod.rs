@@ -4,6 +4,7 @@
 pub mod benchstat;
 pub mod brief;
 pub mod charts;
+pub mod findings;
 pub mod format;
 pub mod html;
 pub mod json;
@@ -14,7 +15,7 @@ use crate::results::Results;
 use std::path::{Path, PathBuf};
 
 /// Writes every rendered report of a run next to its results.json:
-/// report.html and brief.md. `results_dir` is
+/// report.html, brief.md and findings.md. `results_dir` is
 /// where results.json lives (flame graph paths are relative to it); `out`
 /// is where the files go.
 pub fn write_reports(results: &Results, results_dir: &Path, out: &Path) -> std::io::Result<Vec<PathBuf>> {
@@ -24,7 +25,9 @@ pub fn write_reports(results: &Results, results_dir: &Path, out: &Path) -> std::
     json::write_atomically(&html_path, html.as_bytes())?;
     let brief_path = out.join("brief.md");
     json::write_atomically(&brief_path, brief::render(results).as_bytes())?;
-    Ok(vec![html_path, brief_path])
+    let findings_path = out.join("findings.md");
+    json::write_atomically(&findings_path, findings::render(results).as_bytes())?;
+    Ok(vec![html_path, brief_path, findings_path])
 }
 
 /// The one-variant summaries of `scenario` (a run without a baseline), as

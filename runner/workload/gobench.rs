@@ -192,9 +192,12 @@ fn split_bench_pattern(pattern: &str) -> Option<(&str, &str)> {
 /// benchmarks run once more with `-test.cpuprofile`, `-test.memprofile`
 /// (`allocs`/`heap`), `-test.blockprofile` or `-test.mutexprofile`. With
 /// several packages, each package's profile is its own kind,
-/// `KIND@import/path`.
+/// `KIND@import/path`. With `iterations`, each benchmark runs exactly that
+/// many times (`-test.benchtime=Nx`) so both variants' profiles hold the
+/// same work.
 pub fn profile_pass(
     p: &Prepared,
+    iterations: Option<u64>,
     dir: &Path,
     file_prefix: &str,
     log: &Path,
@@ -208,6 +211,10 @@ pub fn profile_pass(
     let multi = p.packages.len() > 1;
     for pkg in &p.packages {
         let mut args = p.args.clone();
+        if let Some(n) = iterations {
+            args.retain(|a| !a.starts_with("-test.benchtime="));
+            args.push(format!("-test.benchtime={n}x"));
+        }
         let mut wanted = Vec::new();
         for kind in &p.profile {
             let flag = match kind.as_str() {
