@@ -165,7 +165,14 @@ pub fn context(plan: &Plan) -> Context {
 /// A scenario in a few words, as findings quote it.
 fn describe(kind: &crate::config::ScenarioKind) -> analyze::ScenarioInfo {
     use crate::config::{LoadModel, ScenarioKind as K};
-    let secs = |d: std::time::Duration| analyze::human_seconds(d.as_secs_f64());
+    // "1.5s", "30s", "250ms": exact, as a scenario file would say it.
+    let secs = |d: std::time::Duration| {
+        if d < std::time::Duration::from_secs(1) {
+            format!("{}ms", d.as_millis())
+        } else {
+            format!("{}s", d.as_secs_f64())
+        }
+    };
     let (what, counters) = match kind {
         K::Http(h) => {
             let requests: Vec<String> = h.requests.iter().take(3).map(|r| format!("{} {}", r.method, r.path)).collect();

@@ -85,7 +85,12 @@ def check_quiet(cond, what):
 
 
 async def session_tests():
-    params = StdioServerParameters(command=PERFGATE, args=["mcp"], cwd=REPO, env={"NO_COLOR": "1"})
+    # Registered the way a new user does it: the snippet `--print-config` prints.
+    printed = subprocess.run([PERFGATE, "mcp", "--print-config"], capture_output=True, text=True, check=True)
+    entry = json.loads(printed.stdout)["mcpServers"]["perfgate"]
+    check(entry["type"] == "stdio" and os.path.samefile(entry["command"], PERFGATE) and entry["args"] == ["mcp"],
+          "--print-config names this binary and `mcp`", printed.stdout)
+    params = StdioServerParameters(command=entry["command"], args=entry["args"], cwd=REPO, env={"NO_COLOR": "1"})
     async with stdio_client(params) as (read, write):
         async with ClientSession(read, write) as s:
             init = await s.initialize()

@@ -28,7 +28,7 @@ const HEADLINE: [&str; 10] = [
     "allocs/op",
 ];
 
-/// Which metric sizes a finding's impact, by preference.
+/// The metrics that size a finding's impact when the group has them.
 const IMPACT_ORDER: [&str; 9] = [
     "latency_p99",
     "throughput",
@@ -94,16 +94,28 @@ fn finding(results: &Results, ctx: &Context, rows: &[&Comparison]) -> Option<Fin
     })
 }
 
+/// The largest change among the group's primary metrics (response time,
+/// throughput, time per op, CPU), else among whatever moved.
 fn impact(sized: &[&Comparison]) -> Impact {
-    let rank = |c: &Comparison| IMPACT_ORDER.iter().position(|m| *m == c.metric).unwrap_or(IMPACT_ORDER.len());
-    let best = sized
+    let primary: Vec<&Comparison> =
+        sized.iter().copied().filter(|c| IMPACT_ORDER.contains(&c.metric.as_str())).collect();
+    let pool = if primary.is_empty() { sized.to_vec() } else { primary };
+    // Sized by the change's own ratio (candidate/baseline = 1 + delta), so
+    // the factor tells the same story as the delta and its interval: ×4
+    // throughput outranks -50% p99.
+    let ratio_of = |c: &Comparison| 1.0 + c.delta_pct / 100.0;
+    let size = |c: &Comparison| {
+        let r = ratio_of(c);
+        if r > 0.0 { r.ln().abs() } else { f64::INFINITY }
+    };
+    let best = pool
         .iter()
-        .min_by(|a, b| rank(a).cmp(&rank(b)).then(b.delta_pct.abs().total_cmp(&a.delta_pct.abs())))
+        .max_by(|a, b| size(a).total_cmp(&size(b)).then(b.metric.cmp(&a.metric)))
         .expect("a finding has a headline metric");
-    let (b, c) = (best.baseline.median, best.candidate.median);
+    let r = ratio_of(best);
     let factor = match best.better {
-        Better::Lower => b / c,
-        Better::Higher => c / b,
+        Better::Lower => 1.0 / r,
+        Better::Higher => r,
     };
     let factor = (factor.is_finite() && factor > 0.0).then_some(factor);
     let magnitude = best.delta_pct.abs();
@@ -165,20 +177,23 @@ fn locations(diffs: &[ProfileDiff], scenario: &str, verdict: Verdict) -> Vec<Loc
     out
 }
 
-/// The headline metrics the group has, every `*_per_request` counter, the
-/// other judged metrics (e.g. a WebSocket scenario's goroutines and
-/// clients), then any other metric that moved.
+/// The headline metrics the group has, every `*_per_request` counter, and
+/// the other judged metrics (e.g. a WebSocket scenario's goroutines and
+/// clients); tails such as p999 and max are left to get_results.
 fn figures(rows: &[&Comparison]) -> Vec<Figure> {
     let mut picked: Vec<&Comparison> = Vec::new();
     for m in HEADLINE {
         picked.extend(rows.iter().copied().filter(|c| c.metric == m));
     }
-    picked.extend(rows.iter().copied().filter(|c| c.metric.ends_with("_per_request") && c.metric != "cpu_per_request"));
-    for pass in [|c: &Comparison| c.judged, moved as fn(&Comparison) -> bool] {
-        for c in rows {
-            if pass(c) && !picked.iter().any(|p| std::ptr::eq(*p, *c)) {
-                picked.push(c);
-            }
+    // The target's counters per request; not the load generator's own CPU.
+    picked.extend(rows.iter().copied().filter(|c| {
+        c.metric.ends_with("_per_request") && c.metric != "cpu_per_request" && !c.metric.starts_with("generator_")
+    }));
+    let any_judged = rows.iter().any(|c| c.judged);
+    for c in rows {
+        let wanted = if any_judged { c.judged } else { moved(c) };
+        if wanted && !picked.iter().any(|p| std::ptr::eq(*p, *c)) {
+            picked.push(c);
         }
     }
     picked.truncate(FIGURES);

@@ -15,7 +15,8 @@ pub fn render(r: &Results) -> String {
         .variants
         .iter()
         .map(|v| {
-            let patch = v.patch.as_ref().map(|p| format!(" + {p}")).unwrap_or_default();
+            let patch = v.patch.as_ref().filter(|p| !v.rev.contains(p.as_str()));
+            let patch = patch.map(|p| format!(" + `{p}`")).unwrap_or_default();
             format!("{} `{}`{patch}", v.role.as_str(), v.rev)
         })
         .collect();
