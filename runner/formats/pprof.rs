@@ -19,6 +19,44 @@ pub enum PprofError {
     Decode(String),
     #[error("not a valid pprof profile: {0}")]
     Invalid(String),
+    /// Over one of the [`Limits`]: named, with how to raise it.
+    #[error("profile too large: {0} (set PERFGATE_MAX_PROFILE_MB to raise the limit)")]
+    TooLarge(String),
+}
+
+/// What decoding a profile may cost: the profile comes from the code under
+/// test, so a few crafted bytes must not take the machine's memory. The
+/// defaults hold real profiles far larger than Go writes in practice (a
+/// 10.5 MB profile with a million stacks is 38 MB decompressed).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Decompressed protobuf bytes.
+    pub max_bytes: usize,
+    /// Estimated memory of the decoded model: entries, packed values, and
+    /// the strings copied per reference (a 1 MB string named 100k times).
+    pub max_memory: usize,
+}
+
+const MIB: usize = 1 << 20;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_bytes: 256 * MIB, max_memory: 2048 * MIB }
+    }
+}
+
+impl Limits {
+    /// The defaults, or `PERFGATE_MAX_PROFILE_MB` decompressed bytes (and
+    /// eight times that of memory).
+    pub fn from_env() -> Limits {
+        match std::env::var("PERFGATE_MAX_PROFILE_MB").ok().and_then(|v| v.trim().parse::<usize>().ok()) {
+            Some(mb) if mb > 0 => {
+                let max_bytes = mb.saturating_mul(MIB);
+                Limits { max_bytes, max_memory: max_bytes.saturating_mul(8).max(Limits::default().max_memory) }
+            }
+            _ => Limits::default(),
+        }
+    }
 }
 
 /// A sample type or the period type: what is measured, in which unit.
@@ -111,30 +149,131 @@ impl Profile {
     }
 }
 
-/// Decodes a profile, gzipped (as Go writes them) or not.
+/// Decodes a profile, gzipped (as Go writes them) or not, within
+/// [`Limits::from_env`].
 pub fn decode(bytes: &[u8]) -> Result<Profile, PprofError> {
+    decode_with(bytes, &Limits::from_env())
+}
+
+pub fn decode_with(bytes: &[u8], limits: &Limits) -> Result<Profile, PprofError> {
     let raw = if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::with_capacity(bytes.len() * 4);
-        flate2::read::MultiGzDecoder::new(bytes).read_to_end(&mut out).map_err(PprofError::Gzip)?;
+        let mut out = Vec::with_capacity(bytes.len().saturating_mul(4).min(limits.max_bytes));
+        let cap = limits.max_bytes as u64;
+        let mut stream = flate2::read::MultiGzDecoder::new(bytes).take(cap + 1);
+        // The first field tells garbage (a gzip of zeros) from a profile
+        // before anything large is inflated.
+        let mut head = [0u8; 16];
+        let mut n = 0;
+        while n < head.len() {
+            match stream.read(&mut head[n..]).map_err(PprofError::Gzip)? {
+                0 => break,
+                k => n += k,
+            }
+        }
+        check_first_field(&head[..n])?;
+        out.extend_from_slice(&head[..n]);
+        stream.read_to_end(&mut out).map_err(PprofError::Gzip)?;
+        if out.len() as u64 > cap {
+            return Err(PprofError::TooLarge(format!("over {} MiB decompressed", limits.max_bytes / MIB)));
+        }
         out
+    } else if bytes.len() > limits.max_bytes {
+        return Err(PprofError::TooLarge(format!("over {} MiB", limits.max_bytes / MIB)));
     } else {
         bytes.to_vec()
     };
+    let estimate = estimate_memory(&raw)?;
+    if estimate > limits.max_memory {
+        return Err(PprofError::TooLarge(format!(
+            "decoding would take about {} MiB of memory (limit {} MiB)",
+            estimate / MIB,
+            limits.max_memory / MIB
+        )));
+    }
     let p = pb::Profile::decode(raw.as_slice()).map_err(|e| PprofError::Decode(e.to_string()))?;
-    resolve(p)
+    resolve(p, limits.max_memory.saturating_sub(estimate))
 }
 
-fn resolve(p: pb::Profile) -> Result<Profile, PprofError> {
+/// A profile.proto message starts with a key of a field it knows (1–14)
+/// and a wire type protobuf has; anything else is not a profile.
+fn check_first_field(head: &[u8]) -> Result<(), PprofError> {
+    let Some(&first) = head.first() else { return Ok(()) };
+    let (field, wire) = (u64::from(first & 0x7f) >> 3, first & 7);
+    let known = first & 0x80 != 0 || (1..=14).contains(&field);
+    if !known || !matches!(wire, 0 | 1 | 2 | 5) {
+        return Err(PprofError::Decode(format!("its first byte {first:#04x} starts no profile.proto field")));
+    }
+    Ok(())
+}
+
+/// Memory the decoded message would take, from a scan of its top-level
+/// fields: each entry's struct, and packed integers widened to 8 bytes
+/// (at most 8 per byte of input). An upper bound, not an exact figure.
+fn estimate_memory(raw: &[u8]) -> Result<usize, PprofError> {
+    let bad = |what: &str| PprofError::Decode(format!("{what} at the top level"));
+    let varint = |at: &mut usize| -> Result<u64, PprofError> {
+        let mut v: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let b = *raw.get(*at).ok_or_else(|| bad("truncated varint"))?;
+            *at += 1;
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(bad("overlong varint"))
+    };
+    let mut at = 0;
+    let mut total = raw.len().saturating_mul(9);
+    while at < raw.len() {
+        let key = varint(&mut at)?;
+        let (field, wire) = (key >> 3, key & 7);
+        match wire {
+            0 => {
+                varint(&mut at)?;
+            }
+            1 => at += 8,
+            5 => at += 4,
+            2 => {
+                let len = usize::try_from(varint(&mut at)?).map_err(|_| bad("length"))?;
+                at = at.checked_add(len).filter(|end| *end <= raw.len()).ok_or_else(|| bad("truncated field"))?;
+            }
+            _ => return Err(bad("unsupported wire type")),
+        }
+        // Per entry of each repeated message or string: its decoded struct.
+        let cost = match field {
+            2 => 64,      // sample: two vectors
+            4 => 72,      // location
+            5 | 3 => 112, // function, mapping
+            6 | 1 => 32,  // string, value type
+            _ => 8,
+        };
+        total = total.saturating_add(cost);
+    }
+    Ok(total)
+}
+
+fn resolve(p: pb::Profile, string_budget: usize) -> Result<Profile, PprofError> {
     let strings = &p.string_table;
     if strings.first().is_some_and(|s| !s.is_empty()) {
         return Err(PprofError::Invalid("string_table[0] must be empty".into()));
     }
+    // Each reference copies its string: bounded in total, so one huge
+    // string named many times cannot multiply into gigabytes.
+    let copied = std::cell::Cell::new(0usize);
     let s = |i: i64| -> Result<String, PprofError> {
-        usize::try_from(i)
+        let text = usize::try_from(i)
             .ok()
             .and_then(|i| strings.get(i))
-            .cloned()
-            .ok_or_else(|| PprofError::Invalid(format!("string index {i} is out of range ({})", strings.len())))
+            .ok_or_else(|| PprofError::Invalid(format!("string index {i} is out of range ({})", strings.len())))?;
+        copied.set(copied.get().saturating_add(text.len()));
+        if copied.get() > string_budget {
+            return Err(PprofError::TooLarge(format!(
+                "its strings, copied once per reference, add up to over {} MiB",
+                string_budget / MIB
+            )));
+        }
+        Ok(text.clone())
     };
     let value_type =
         |v: &pb::ValueType| -> Result<ValueType, PprofError> { Ok(ValueType { kind: s(v.r#type)?, unit: s(v.unit)? }) };
@@ -359,6 +498,63 @@ mod pb {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    fn gzip(raw: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        e.write_all(raw).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn a_gzip_bomb_stops_at_the_decompressed_limit_and_names_it() {
+        // 64 MiB of zeros: ~64 KB gzipped; refused at its first byte.
+        let bomb = gzip(&vec![0u8; 64 << 20]);
+        assert!(bomb.len() < 200_000);
+        let e = decode(&bomb).unwrap_err().to_string();
+        assert!(e.contains("starts no profile.proto field"), "{e}");
+        // 64 MiB of a valid-looking field (a varint time_nanos, repeated):
+        // with a 4 MiB limit decoding stops there.
+        let bomb = gzip(&[0x48u8, 0x01].repeat(32 << 20));
+        let limits = Limits { max_bytes: 4 << 20, max_memory: 64 << 20 };
+        let e = decode_with(&bomb, &limits).unwrap_err().to_string();
+        assert!(e.contains("profile too large") && e.contains("4 MiB decompressed"), "{e}");
+        assert!(e.contains("PERFGATE_MAX_PROFILE_MB"), "{e}");
+    }
+
+    #[test]
+    fn one_huge_string_named_many_times_is_refused_not_copied() {
+        // The reported repro: one 1 MB string and 100k references to it
+        // (~100 GB if each reference copied it); about a kilobyte gzipped.
+        let p = pb::Profile {
+            string_table: vec![String::new(), "x".repeat(1 << 20)],
+            comment: vec![1; 100_000],
+            ..Default::default()
+        };
+        let bytes = gzip(&p.encode_to_vec());
+        assert!(bytes.len() < 10_000, "{}", bytes.len());
+        let e = decode(&bytes).unwrap_err().to_string();
+        assert!(e.contains("profile too large") && e.contains("copied once per reference"), "{e}");
+    }
+
+    #[test]
+    fn many_tiny_entries_are_counted_before_they_are_allocated() {
+        // 2 million empty samples: 4 MB on the wire, far more as structs.
+        let raw: Vec<u8> = std::iter::repeat_n([0x12u8, 0x00], 2_000_000).flatten().collect();
+        let limits = Limits { max_bytes: 8 << 20, max_memory: 64 << 20 };
+        let e = decode_with(&raw, &limits).unwrap_err().to_string();
+        assert!(e.contains("would take about") && e.contains("limit 64 MiB"), "{e}");
+        // Within a larger budget the same input decodes.
+        let roomy = Limits { max_bytes: 8 << 20, max_memory: 1 << 30 };
+        let samples = decode_with(&raw, &roomy).map(|p| p.samples.len()).map_err(|e| e.to_string());
+        assert_eq!(samples, Ok(2_000_000));
+    }
+
+    #[test]
+    fn the_defaults_decode_a_real_profile() {
+        let p = decode(&tiny()).unwrap();
+        assert_eq!(p.samples.len(), 3);
+    }
 
     /// A tiny profile built with the same messages: main → work (inlined
     /// helper inside), 3 samples.
