@@ -71,15 +71,23 @@ pub fn measure(plan: &Plan) -> Result<CompareOutcome, CompareError> {
     // Created before the snapshot, and ignored by git from the start (a
     // `.gitignore` of `*` inside it), so neither this run's report nor any
     // earlier one leaks into a snapshot of the working tree.
+    let created = prepare_out_dir(&out_dir)?;
     let logs = out_dir.join("logs");
-    std::fs::create_dir_all(&logs)
-        .and_then(|_| std::fs::write(out_dir.join(".gitignore"), "# perfgate output\n*\n"))
-        .map_err(|e| CompareError::RunFailed(format!("cannot create {}: {e}", logs.display())))?;
+    // An input error found now leaves no empty output directory behind.
+    let undo = |e: CompareError| {
+        if created {
+            let _ = std::fs::remove_dir_all(&out_dir);
+        }
+        e
+    };
     if plan.out.is_none() {
-        repo.ensure_ignored("/reports/latest").map_err(variant_err)?;
+        repo.ensure_ignored("/reports/latest").map_err(variant_err).map_err(undo)?;
     }
-    let baseline = repo.resolve(Role::Baseline, &VariantSpec::Rev(plan.baseline_rev.clone())).map_err(variant_err)?;
-    let candidate = repo.resolve(Role::Candidate, &candidate_spec(plan, &repo)).map_err(variant_err)?;
+    let baseline = repo
+        .resolve(Role::Baseline, &VariantSpec::Rev(plan.baseline_rev.clone()))
+        .map_err(variant_err)
+        .map_err(undo)?;
+    let candidate = repo.resolve(Role::Candidate, &candidate_spec(plan, &repo)).map_err(variant_err).map_err(undo)?;
 
     crate::process::install_interrupt_handler();
     let mut status = plan.status_file.as_ref().map(|p| status::StatusFile::new(p, &out_dir));
@@ -120,6 +128,57 @@ pub fn write(outcome: &CompareOutcome) -> Result<(), CompareError> {
         let _ = report::json::update_latest(dir);
     }
     Ok(())
+}
+
+/// What the first line of perfgate's own `.gitignore` in an output directory says.
+const OUT_MARKER: &str = "# perfgate output";
+/// What a run writes into its output directory; anything else there is not ours.
+const OUT_ENTRIES: [&str; 10] = [
+    ".gitignore",
+    "results.json",
+    "report.html",
+    "brief.md",
+    "findings.md",
+    "profiles",
+    "plans",
+    "logs",
+    "trend.html",
+    "report.png",
+];
+
+/// Makes the output directory (and its `logs/`), or checks that an existing
+/// one holds only perfgate's outputs: a run never overwrites a file it did
+/// not write (`--out .` in a repository is refused, its `.gitignore` kept).
+/// True when this run created the directory.
+fn prepare_out_dir(dir: &std::path::Path) -> Result<bool, CompareError> {
+    let refuse = |why: String| {
+        CompareError::BadInput(format!(
+            "--out {}: {why}; perfgate writes only into a new or empty directory, or one of its own earlier runs",
+            dir.display()
+        ))
+    };
+    let created = !dir.exists();
+    if !created {
+        if !dir.is_dir() {
+            return Err(refuse("not a directory".into()));
+        }
+        let entries = std::fs::read_dir(dir).map_err(|e| refuse(format!("cannot read it: {e}")))?;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !OUT_ENTRIES.contains(&name.as_str()) {
+                return Err(refuse(format!("it holds {name:?}, which perfgate did not write")));
+            }
+        }
+        let ignore = dir.join(".gitignore");
+        if ignore.exists() && !std::fs::read_to_string(&ignore).is_ok_and(|t| t.starts_with(OUT_MARKER)) {
+            return Err(refuse("its .gitignore is not perfgate's".into()));
+        }
+    }
+    let logs = dir.join("logs");
+    std::fs::create_dir_all(&logs)
+        .and_then(|_| std::fs::write(dir.join(".gitignore"), format!("{OUT_MARKER}\n*\n")))
+        .map_err(|e| CompareError::RunFailed(format!("cannot create {}: {e}", logs.display())))?;
+    Ok(created)
 }
 
 fn candidate_spec(plan: &Plan, repo: &Repo) -> VariantSpec {

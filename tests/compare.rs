@@ -122,6 +122,20 @@ fn bad_input_exits_2_with_a_clear_message() {
     let o = repo.perfgate(&["compare", "--scenario", "perf.toml", "--baseline", "no-such-rev"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stderr).contains("unknown revision \"no-such-rev\""), "{}", text(&o));
+    // ... and leaves no empty output directory behind.
+    let reports = repo.path().join("reports");
+    let left: Vec<_> =
+        std::fs::read_dir(&reports).map(|d| d.flatten().map(|e| e.file_name()).collect()).unwrap_or_default();
+    assert!(left.iter().all(|n| n == "latest"), "{left:?}");
+
+    // An output directory that holds the user's files is refused, and nothing in it is touched.
+    repo.write(".gitignore", "target/\n");
+    repo.commit_all("a tracked .gitignore");
+    let o = repo.perfgate(&["compare", "--scenario", "perf.toml", "--out", "."]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("perfgate did not write"), "{}", text(&o));
+    assert_eq!(std::fs::read_to_string(repo.path().join(".gitignore")).unwrap(), "target/\n");
+    assert!(!repo.path().join("logs").exists());
 
     let o = repo.perfgate(&["compare", "--scenario", "missing.toml"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));

@@ -14,6 +14,10 @@ pub fn color_enabled() -> bool {
 }
 
 pub fn render(results: &Results, color: bool) -> String {
+    // Names and messages come from the code under test: escape sequences in
+    // them (OSC 52 clipboard writes, cursor moves) must not reach the terminal.
+    let cleaned = without_control_characters(results);
+    let results = cleaned.as_ref().unwrap_or(results);
     let mut out = String::new();
     let mut scenarios: Vec<&str> = Vec::new();
     for c in &results.comparisons {
@@ -323,6 +327,30 @@ mod tests {
     }
 
     #[test]
+    fn escape_sequences_from_the_code_under_test_never_reach_the_terminal() {
+        let mut r = results();
+        let osc52 = "Work\u{1b}]52;c;cm0gLXJmIH4=\u{7}-2";
+        for c in &mut r.comparisons {
+            c.benchmark = osc52.into();
+        }
+        for s in &mut r.samples {
+            s.benchmark = osc52.into();
+        }
+        r.failures.push(crate::results::Failure {
+            scenario: "bench".into(),
+            variant: Role::Candidate,
+            round: 3,
+            message: "crashed \u{1b}[2J\u{9b}31m\nsecond line".into(),
+        });
+        let plain = render(&r, false);
+        assert!(!plain.chars().any(|c| c.is_control() && c != '\n'), "{plain:?}");
+        assert!(plain.contains("Work\\u{1b}]52;c;cm0gLXJmIH4=\\u{7}-2"), "{plain}");
+        assert!(plain.contains("crashed \\u{1b}[2J\\u{9b}31m"), "{plain}");
+        // Nothing to clean: no copy is made, the output is as before.
+        assert!(without_control_characters(&results()).is_none());
+    }
+
+    #[test]
     fn plain_and_colored_tables() {
         let r = results();
         let plain = render(&r, false);
@@ -335,4 +363,103 @@ mod tests {
         let colored = render(&r, true);
         assert!(colored.contains("\u{1b}[38;5;9m") || colored.contains("\u{1b}[31m"), "{colored:?}");
     }
+}
+
+/// `s` with control characters shown as escapes (`\u{1b}`), or `None` if it has none.
+fn escaped(s: &str) -> Option<String> {
+    s.chars().any(char::is_control).then(|| {
+        s.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
+    })
+}
+
+/// A copy of `results` whose printed text has no control characters, or
+/// `None` when there is nothing to clean (the common case: no copy made).
+fn without_control_characters(results: &Results) -> Option<Results> {
+    let mut dirty = false;
+    texts(results, &mut |s: &str| dirty |= s.chars().any(char::is_control));
+    if !dirty {
+        return None;
+    }
+    let mut r = results.clone();
+    texts_mut(&mut r, &mut |s: &mut String| {
+        if let Some(e) = escaped(s) {
+            *s = e;
+        }
+    });
+    for f in &mut r.failures {
+        // Only the first line is shown: keep it, escaped.
+        f.message = f.message.lines().next().map(|l| escaped(l).unwrap_or_else(|| l.to_string())).unwrap_or_default();
+    }
+    Some(r)
+}
+
+/// Every text the terminal prints from a run (names, messages), read-only...
+fn texts(r: &Results, f: &mut dyn FnMut(&str)) {
+    for c in &r.comparisons {
+        [&c.scenario, &c.benchmark, &c.metric, &c.unit].into_iter().for_each(|s| f(s));
+        c.notes.iter().for_each(|s| f(s));
+        if let Some(u) = &c.unsettled {
+            f(&u.why);
+        }
+    }
+    for m in &r.measured {
+        [&m.scenario, &m.benchmark, &m.metric, &m.unit].into_iter().for_each(|s| f(s));
+    }
+    for s in &r.samples {
+        [&s.scenario, &s.benchmark, &s.metric].into_iter().for_each(|x| f(x));
+    }
+    for g in &r.geomeans {
+        [&g.scenario, &g.metric, &g.unit].into_iter().for_each(|s| f(s));
+    }
+    for d in &r.profile_diffs {
+        f(&d.scenario);
+        d.top.iter().for_each(|e| {
+            f(&e.function);
+            f(&e.file);
+        });
+    }
+    r.thresholds.iter().for_each(|t| {
+        f(&t.scenario);
+        f(&t.expr);
+    });
+    r.failures.iter().for_each(|x| {
+        f(&x.scenario);
+        f(x.message.lines().next().unwrap_or(""));
+    });
+    r.warnings.iter().for_each(|s| f(s));
+    r.variants.iter().for_each(|v| f(&v.rev));
+}
+
+/// ...and the same texts, to rewrite.
+fn texts_mut(r: &mut Results, f: &mut dyn FnMut(&mut String)) {
+    for c in &mut r.comparisons {
+        [&mut c.scenario, &mut c.benchmark, &mut c.metric, &mut c.unit].into_iter().for_each(|s| f(s));
+        c.notes.iter_mut().for_each(|s| f(s));
+        if let Some(u) = &mut c.unsettled {
+            f(&mut u.why);
+        }
+    }
+    for m in &mut r.measured {
+        [&mut m.scenario, &mut m.benchmark, &mut m.metric, &mut m.unit].into_iter().for_each(|s| f(s));
+    }
+    for s in &mut r.samples {
+        [&mut s.scenario, &mut s.benchmark, &mut s.metric].into_iter().for_each(|x| f(x));
+    }
+    for g in &mut r.geomeans {
+        [&mut g.scenario, &mut g.metric, &mut g.unit].into_iter().for_each(|s| f(s));
+    }
+    for d in &mut r.profile_diffs {
+        f(&mut d.scenario);
+        d.top.iter_mut().for_each(|e| {
+            f(&mut e.function);
+            f(&mut e.file);
+        });
+    }
+    r.thresholds.iter_mut().for_each(|t| {
+        f(&mut t.scenario);
+        f(&mut t.expr);
+    });
+    r.failures.iter_mut().for_each(|x| f(&mut x.scenario));
+    r.warnings.iter_mut().for_each(|s| f(s));
+    r.variants.iter_mut().for_each(|v| f(&mut v.rev));
 }
