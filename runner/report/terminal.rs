@@ -433,33 +433,49 @@ fn texts(r: &Results, f: &mut dyn FnMut(&str)) {
 /// ...and the same texts, to rewrite.
 fn texts_mut(r: &mut Results, f: &mut dyn FnMut(&mut String)) {
     for c in &mut r.comparisons {
-        [&mut c.scenario, &mut c.benchmark, &mut c.metric, &mut c.unit].into_iter().for_each(|s| f(s));
-        c.notes.iter_mut().for_each(|s| f(s));
+        for s in [&mut c.scenario, &mut c.benchmark, &mut c.metric, &mut c.unit] {
+            f(s);
+        }
+        for s in &mut c.notes {
+            f(s);
+        }
         if let Some(u) = &mut c.unsettled {
             f(&mut u.why);
         }
     }
     for m in &mut r.measured {
-        [&mut m.scenario, &mut m.benchmark, &mut m.metric, &mut m.unit].into_iter().for_each(|s| f(s));
+        for s in [&mut m.scenario, &mut m.benchmark, &mut m.metric, &mut m.unit] {
+            f(s);
+        }
     }
-    for s in &mut r.samples {
-        [&mut s.scenario, &mut s.benchmark, &mut s.metric].into_iter().for_each(|x| f(x));
+    for x in &mut r.samples {
+        for s in [&mut x.scenario, &mut x.benchmark, &mut x.metric] {
+            f(s);
+        }
     }
     for g in &mut r.geomeans {
-        [&mut g.scenario, &mut g.metric, &mut g.unit].into_iter().for_each(|s| f(s));
+        for s in [&mut g.scenario, &mut g.metric, &mut g.unit] {
+            f(s);
+        }
     }
     for d in &mut r.profile_diffs {
         f(&mut d.scenario);
-        d.top.iter_mut().for_each(|e| {
+        for e in &mut d.top {
             f(&mut e.function);
             f(&mut e.file);
-        });
+        }
     }
-    r.thresholds.iter_mut().for_each(|t| {
+    for t in &mut r.thresholds {
         f(&mut t.scenario);
         f(&mut t.expr);
-    });
-    r.failures.iter_mut().for_each(|x| f(&mut x.scenario));
-    r.warnings.iter_mut().for_each(|s| f(s));
-    r.variants.iter_mut().for_each(|v| f(&mut v.rev));
+    }
+    for x in &mut r.failures {
+        f(&mut x.scenario);
+    }
+    for s in &mut r.warnings {
+        f(s);
+    }
+    for v in &mut r.variants {
+        f(&mut v.rev);
+    }
 }
