@@ -277,94 +277,6 @@ pub fn summary_line(results: &Results) -> String {
     line
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::Better;
-    use crate::model::Role;
-    use crate::results::{Environment, Run, Sample, VariantInfo};
-    use crate::stats::CompareConfig;
-
-    fn results() -> Results {
-        let mut samples = Vec::new();
-        for round in 1..=8 {
-            for (variant, value) in [(Role::Baseline, 100.0 + round as f64), (Role::Candidate, 150.0 + round as f64)] {
-                samples.push(Sample {
-                    scenario: "bench".into(),
-                    benchmark: "Work-2".into(),
-                    metric: "ns/op".into(),
-                    unit: "ns/op".into(),
-                    better: Better::Lower,
-                    variant,
-                    round,
-                    value,
-                });
-            }
-        }
-        let analysis = crate::analyze::analyze(&samples, &CompareConfig::default());
-        let variant =
-            |role| VariantInfo { role, rev: "HEAD".into(), commit: "abc".into(), tree: "t".into(), patch: None };
-        let run = Run {
-            id: "x".into(),
-            command: "perfgate compare".into(),
-            started_at: "now".into(),
-            finished_at: None,
-            seed: 7,
-            rounds: 8,
-            status: "complete".into(),
-            schedule: Vec::new(),
-            alpha: 0.05,
-            threshold_pct: 2.0,
-            scenario_files: Vec::new(),
-        };
-        Results {
-            samples,
-            comparisons: analysis.comparisons,
-            geomeans: analysis.geomeans,
-            warnings: vec!["something to know".into()],
-            ..Results::new(run, Environment::default(), vec![variant(Role::Baseline), variant(Role::Candidate)])
-        }
-    }
-
-    #[test]
-    fn escape_sequences_from_the_code_under_test_never_reach_the_terminal() {
-        let mut r = results();
-        let osc52 = "Work\u{1b}]52;c;cm0gLXJmIH4=\u{7}-2";
-        for c in &mut r.comparisons {
-            c.benchmark = osc52.into();
-        }
-        for s in &mut r.samples {
-            s.benchmark = osc52.into();
-        }
-        r.failures.push(crate::results::Failure {
-            scenario: "bench".into(),
-            variant: Role::Candidate,
-            round: 3,
-            message: "crashed \u{1b}[2J\u{9b}31m\nsecond line".into(),
-        });
-        let plain = render(&r, false);
-        assert!(!plain.chars().any(|c| c.is_control() && c != '\n'), "{plain:?}");
-        assert!(plain.contains("Work\\u{1b}]52;c;cm0gLXJmIH4=\\u{7}-2"), "{plain}");
-        assert!(plain.contains("crashed \\u{1b}[2J\\u{9b}31m"), "{plain}");
-        // Nothing to clean: no copy is made, the output is as before.
-        assert!(without_control_characters(&results()).is_none());
-    }
-
-    #[test]
-    fn plain_and_colored_tables() {
-        let r = results();
-        let plain = render(&r, false);
-        assert!(!plain.contains('\u{1b}'), "{plain}");
-        assert!(plain.contains("Work-2") && plain.contains("regressed"), "{plain}");
-        // Medians 104.5ns vs 154.5ns, delta = median ratio − 1.
-        assert!(plain.contains("104.5ns/op") && plain.contains("154.5ns/op"), "{plain}");
-        assert!(plain.contains("warning: something to know"), "{plain}");
-        assert!(plain.contains("0 improved, 1 regressed, 0 unchanged, 0 inconclusive"), "{plain}");
-        let colored = render(&r, true);
-        assert!(colored.contains("\u{1b}[38;5;9m") || colored.contains("\u{1b}[31m"), "{colored:?}");
-    }
-}
-
 /// `s` with control characters shown as escapes (`\u{1b}`), or `None` if it has none.
 fn escaped(s: &str) -> Option<String> {
     s.chars().any(char::is_control).then(|| {
@@ -477,5 +389,93 @@ fn texts_mut(r: &mut Results, f: &mut dyn FnMut(&mut String)) {
     }
     for v in &mut r.variants {
         f(&mut v.rev);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Better;
+    use crate::model::Role;
+    use crate::results::{Environment, Run, Sample, VariantInfo};
+    use crate::stats::CompareConfig;
+
+    fn results() -> Results {
+        let mut samples = Vec::new();
+        for round in 1..=8 {
+            for (variant, value) in [(Role::Baseline, 100.0 + round as f64), (Role::Candidate, 150.0 + round as f64)] {
+                samples.push(Sample {
+                    scenario: "bench".into(),
+                    benchmark: "Work-2".into(),
+                    metric: "ns/op".into(),
+                    unit: "ns/op".into(),
+                    better: Better::Lower,
+                    variant,
+                    round,
+                    value,
+                });
+            }
+        }
+        let analysis = crate::analyze::analyze(&samples, &CompareConfig::default());
+        let variant =
+            |role| VariantInfo { role, rev: "HEAD".into(), commit: "abc".into(), tree: "t".into(), patch: None };
+        let run = Run {
+            id: "x".into(),
+            command: "perfgate compare".into(),
+            started_at: "now".into(),
+            finished_at: None,
+            seed: 7,
+            rounds: 8,
+            status: "complete".into(),
+            schedule: Vec::new(),
+            alpha: 0.05,
+            threshold_pct: 2.0,
+            scenario_files: Vec::new(),
+        };
+        Results {
+            samples,
+            comparisons: analysis.comparisons,
+            geomeans: analysis.geomeans,
+            warnings: vec!["something to know".into()],
+            ..Results::new(run, Environment::default(), vec![variant(Role::Baseline), variant(Role::Candidate)])
+        }
+    }
+
+    #[test]
+    fn escape_sequences_from_the_code_under_test_never_reach_the_terminal() {
+        let mut r = results();
+        let osc52 = "Work\u{1b}]52;c;cm0gLXJmIH4=\u{7}-2";
+        for c in &mut r.comparisons {
+            c.benchmark = osc52.into();
+        }
+        for s in &mut r.samples {
+            s.benchmark = osc52.into();
+        }
+        r.failures.push(crate::results::Failure {
+            scenario: "bench".into(),
+            variant: Role::Candidate,
+            round: 3,
+            message: "crashed \u{1b}[2J\u{9b}31m\nsecond line".into(),
+        });
+        let plain = render(&r, false);
+        assert!(!plain.chars().any(|c| c.is_control() && c != '\n'), "{plain:?}");
+        assert!(plain.contains("Work\\u{1b}]52;c;cm0gLXJmIH4=\\u{7}-2"), "{plain}");
+        assert!(plain.contains("crashed \\u{1b}[2J\\u{9b}31m"), "{plain}");
+        // Nothing to clean: no copy is made, the output is as before.
+        assert!(without_control_characters(&results()).is_none());
+    }
+
+    #[test]
+    fn plain_and_colored_tables() {
+        let r = results();
+        let plain = render(&r, false);
+        assert!(!plain.contains('\u{1b}'), "{plain}");
+        assert!(plain.contains("Work-2") && plain.contains("regressed"), "{plain}");
+        // Medians 104.5ns vs 154.5ns, delta = median ratio − 1.
+        assert!(plain.contains("104.5ns/op") && plain.contains("154.5ns/op"), "{plain}");
+        assert!(plain.contains("warning: something to know"), "{plain}");
+        assert!(plain.contains("0 improved, 1 regressed, 0 unchanged, 0 inconclusive"), "{plain}");
+        let colored = render(&r, true);
+        assert!(colored.contains("\u{1b}[38;5;9m") || colored.contains("\u{1b}[31m"), "{colored:?}");
     }
 }
