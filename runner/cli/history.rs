@@ -529,6 +529,15 @@ fn csv_row<'a>(fields: impl IntoIterator<Item = &'a str>) -> String {
         if i > 0 {
             out.push(',');
         }
+        // A benchmark name such as `=HYPERLINK(...)` must stay text in a
+        // spreadsheet: prefix it with `'` (numbers like -3.2 stay numbers).
+        let guarded;
+        let f = if f.starts_with(['=', '+', '-', '@', '\t', '\r']) && f.parse::<f64>().is_err() {
+            guarded = format!("'{f}");
+            guarded.as_str()
+        } else {
+            f
+        };
         if f.contains([',', '"', '\n', '\r']) {
             out.push('"');
             out.push_str(&f.replace('"', "\"\""));
@@ -549,5 +558,14 @@ mod tests {
     fn csv_quotes_what_needs_quoting() {
         assert_eq!(csv_row(["a", "b c", ""]), "a,b c,\n");
         assert_eq!(csv_row(["x,y", "say \"hi\"", "two\nlines"]), "\"x,y\",\"say \"\"hi\"\"\",\"two\nlines\"\n");
+    }
+
+    #[test]
+    fn csv_cells_that_a_spreadsheet_would_run_as_formulas_stay_text() {
+        assert_eq!(
+            csv_row(["=HYPERLINK(\"http://x\")", "+1+2", "@SUM(A1)", "-cmd"]),
+            "\"'=HYPERLINK(\"\"http://x\"\")\",'+1+2,'@SUM(A1),'-cmd\n"
+        );
+        assert_eq!(csv_row(["-3.25", "+4", "1e-9", "-inf"]), "-3.25,+4,1e-9,-inf\n");
     }
 }
