@@ -61,7 +61,7 @@ pub fn run(args: BenchstatArgs) -> Result<i32, CliError> {
     for ((label, _), loaded) in specs.iter().zip(loaded) {
         let loaded = loaded?;
         for w in &loaded.warnings {
-            eprintln!("{w}");
+            crate::note!("{w}");
         }
         files.push((label.clone(), loaded.file));
     }
@@ -70,7 +70,7 @@ pub fn run(args: BenchstatArgs) -> Result<i32, CliError> {
     let options = Options { alpha: args.alpha, confidence: args.confidence };
     let report = render::build(&inputs, &options);
     for w in &report.warnings {
-        eprintln!("{w}");
+        crate::note!("{w}");
     }
 
     let stdout = std::io::stdout();
