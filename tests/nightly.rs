@@ -36,9 +36,11 @@ fn scenario(rounds: u32, benchtime: &str) -> String {
 /// Rounds until settled (the default design), within `max_time`: a busy
 /// machine takes more rounds instead of missing the change (8 fixed rounds
 /// called a +28% night inconclusive while a build shared the two cores).
+/// 100 ms trials: the change points compare nightly medians across runs,
+/// which 30 ms trials left too noisy (one run found only +7.5%).
 fn sequential_scenario(max_time: &str) -> String {
     format!(
-        "name = \"nightly\"\n\n[compare]\nmax_time = \"{max_time}\"\nthreshold = \"10%\"\n\n[[scenario]]\nname = \"bench\"\nkind = \"gobench\"\nbench = \"Work\"\n"
+        "name = \"nightly\"\n\n[compare]\nmax_time = \"{max_time}\"\nthreshold = \"10%\"\n\n[[scenario]]\nname = \"bench\"\nkind = \"gobench\"\nbench = \"Work\"\nbenchtime = \"100ms\"\n"
     )
 }
 
