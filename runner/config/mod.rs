@@ -666,6 +666,100 @@ pub fn load(path: &Path) -> Result<ScenarioFile, ConfigError> {
     parse(path, &text)
 }
 
+/// `[compare]`: the run's defaults, each checked where it is written.
+fn compare_defaults(
+    c: RawCompare,
+    at: &dyn Fn(std::ops::Range<usize>, String) -> ConfigError,
+) -> Result<CompareDefaults, ConfigError> {
+    let mut compare = CompareDefaults::default();
+    if let Some(r) = &c.rounds {
+        if *r.get_ref() < 1 {
+            return Err(at(r.span(), "rounds must be at least 1".into()));
+        }
+        compare.rounds = Some(*r.get_ref());
+    }
+    for (key, value, slot) in
+        [("min_rounds", &c.min_rounds, &mut compare.min_rounds), ("max_rounds", &c.max_rounds, &mut compare.max_rounds)]
+    {
+        if let Some(r) = value {
+            if *r.get_ref() < 1 {
+                return Err(at(r.span(), format!("{key} must be at least 1")));
+            }
+            *slot = Some(*r.get_ref());
+        }
+    }
+    if let (Some(lo), Some(hi)) = (&c.min_rounds, &c.max_rounds)
+        && lo.get_ref() > hi.get_ref()
+    {
+        return Err(at(lo.span(), format!("min_rounds ({}) is more than max_rounds ({})", lo.get_ref(), hi.get_ref())));
+    }
+    if let Some(t) = &c.max_time {
+        if t.get_ref().0.is_zero() {
+            return Err(at(t.span(), "max_time must be longer than 0s".into()));
+        }
+        compare.max_time = Some(t.get_ref().0);
+    }
+    if let Some(a) = &c.alpha {
+        let v = *a.get_ref();
+        if !(v > 0.0 && v < 1.0) {
+            return Err(at(a.span(), format!("alpha must be between 0 and 1 (exclusive), got {v}")));
+        }
+        compare.alpha = Some(v);
+    }
+    compare.threshold = c.threshold.map(|p| p.0);
+    compare.seed = c.seed;
+    compare.baseline = c.baseline;
+    if let Some(cand) = c.candidate {
+        let span = cand.span();
+        let cand = cand.into_inner();
+        compare.candidate = Some(match (cand.rev, cand.patch) {
+            (Some(r), None) => CandidateSpec::Rev(r),
+            (None, Some(p)) => CandidateSpec::Patch(p),
+            _ => {
+                return Err(at(
+                    span,
+                    "candidate takes exactly one of `rev` or `patch`, e.g. candidate = { patch = \"fix.patch\" }"
+                        .into(),
+                ));
+            }
+        });
+    }
+    Ok(compare)
+}
+
+/// Which optional fields a scenario table sets: fields that belong to
+/// another kind are mistakes, not options.
+fn present_fields(s: &RawScenario) -> Vec<(&'static str, bool)> {
+    vec![
+        ("packages", s.packages.is_some()),
+        ("bench", s.bench.is_some()),
+        ("benchtime", s.benchtime.is_some()),
+        ("benchmem", s.benchmem.is_some()),
+        ("per_benchmark", s.per_benchmark.is_some()),
+        ("command", s.command.is_some()),
+        ("prepare", s.prepare.is_some()),
+        ("duration", s.duration.is_some()),
+        ("warmup", s.warmup.is_some()),
+        ("connections", s.connections.is_some()),
+        ("rate", s.rate.is_some()),
+        ("requests", s.requests.is_some()),
+        ("profile", s.profile.is_some()),
+        ("thresholds", s.thresholds.is_some()),
+        ("max_requests", s.max_requests.is_some()),
+        ("max_in_flight", s.max_in_flight.is_some()),
+        ("keepalive", s.keepalive.is_some()),
+        ("expect_status", s.expect_status.is_some()),
+        ("url", s.url.is_some()),
+        ("allow_remote", s.allow_remote.is_some()),
+        ("counters", s.counters.is_some()),
+        ("clients", s.clients.is_some()),
+        ("ramp", s.ramp.is_some()),
+        ("churn", s.churn.is_some()),
+        ("path", s.path.is_some()),
+        ("message_size", s.message_size.is_some()),
+    ]
+}
+
 /// Validates scenario-file text; `path` is only used in messages.
 pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
     let at = |span: std::ops::Range<usize>, message: String| {
@@ -688,65 +782,10 @@ pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
         }
         None => None,
     };
-    let mut compare = CompareDefaults::default();
-    if let Some(c) = raw.compare {
-        if let Some(r) = &c.rounds {
-            if *r.get_ref() < 1 {
-                return Err(at(r.span(), "rounds must be at least 1".into()));
-            }
-            compare.rounds = Some(*r.get_ref());
-        }
-        for (key, value, slot) in [
-            ("min_rounds", &c.min_rounds, &mut compare.min_rounds),
-            ("max_rounds", &c.max_rounds, &mut compare.max_rounds),
-        ] {
-            if let Some(r) = value {
-                if *r.get_ref() < 1 {
-                    return Err(at(r.span(), format!("{key} must be at least 1")));
-                }
-                *slot = Some(*r.get_ref());
-            }
-        }
-        if let (Some(lo), Some(hi)) = (&c.min_rounds, &c.max_rounds)
-            && lo.get_ref() > hi.get_ref()
-        {
-            return Err(at(
-                lo.span(),
-                format!("min_rounds ({}) is more than max_rounds ({})", lo.get_ref(), hi.get_ref()),
-            ));
-        }
-        if let Some(t) = &c.max_time {
-            if t.get_ref().0.is_zero() {
-                return Err(at(t.span(), "max_time must be longer than 0s".into()));
-            }
-            compare.max_time = Some(t.get_ref().0);
-        }
-        if let Some(a) = &c.alpha {
-            let v = *a.get_ref();
-            if !(v > 0.0 && v < 1.0) {
-                return Err(at(a.span(), format!("alpha must be between 0 and 1 (exclusive), got {v}")));
-            }
-            compare.alpha = Some(v);
-        }
-        compare.threshold = c.threshold.map(|p| p.0);
-        compare.seed = c.seed;
-        compare.baseline = c.baseline;
-        if let Some(cand) = c.candidate {
-            let span = cand.span();
-            let cand = cand.into_inner();
-            compare.candidate = Some(match (cand.rev, cand.patch) {
-                (Some(r), None) => CandidateSpec::Rev(r),
-                (None, Some(p)) => CandidateSpec::Patch(p),
-                _ => {
-                    return Err(at(
-                        span,
-                        "candidate takes exactly one of `rev` or `patch`, e.g. candidate = { patch = \"fix.patch\" }"
-                            .into(),
-                    ));
-                }
-            });
-        }
-    }
+    let compare = match raw.compare {
+        Some(c) => compare_defaults(c, &at)?,
+        None => CompareDefaults::default(),
+    };
 
     let mut scenarios = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
@@ -762,34 +801,7 @@ pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
         }
         let kind_name = s.kind.get_ref().as_str();
         // Fields that belong to another kind are mistakes, not options.
-        let present: Vec<(&str, bool)> = vec![
-            ("packages", s.packages.is_some()),
-            ("bench", s.bench.is_some()),
-            ("benchtime", s.benchtime.is_some()),
-            ("benchmem", s.benchmem.is_some()),
-            ("per_benchmark", s.per_benchmark.is_some()),
-            ("command", s.command.is_some()),
-            ("prepare", s.prepare.is_some()),
-            ("duration", s.duration.is_some()),
-            ("warmup", s.warmup.is_some()),
-            ("connections", s.connections.is_some()),
-            ("rate", s.rate.is_some()),
-            ("requests", s.requests.is_some()),
-            ("profile", s.profile.is_some()),
-            ("thresholds", s.thresholds.is_some()),
-            ("max_requests", s.max_requests.is_some()),
-            ("max_in_flight", s.max_in_flight.is_some()),
-            ("keepalive", s.keepalive.is_some()),
-            ("expect_status", s.expect_status.is_some()),
-            ("url", s.url.is_some()),
-            ("allow_remote", s.allow_remote.is_some()),
-            ("counters", s.counters.is_some()),
-            ("clients", s.clients.is_some()),
-            ("ramp", s.ramp.is_some()),
-            ("churn", s.churn.is_some()),
-            ("path", s.path.is_some()),
-            ("message_size", s.message_size.is_some()),
-        ];
+        let present = present_fields(&s);
         let Some(allowed) = kind_fields(kind_name) else {
             return Err(at(
                 s.kind.span(),
