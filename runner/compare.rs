@@ -66,7 +66,7 @@ pub fn measure(plan: &Plan) -> Result<CompareOutcome, CompareError> {
     let out_dir = match &plan.out {
         Some(d) if d.is_absolute() => d.clone(),
         Some(d) => plan.cwd.join(d),
-        None => unique_run_dir(&repo.root.join("reports"), &sanitize(&plan.run_name)),
+        None => unique_run_dir(&repo.root.join("reports"), &crate::paths::file_component(&plan.run_name)),
     };
     // Created before the snapshot, and ignored by git from the start (a
     // `.gitignore` of `*` inside it), so neither this run's report nor any
@@ -402,9 +402,4 @@ fn unique_run_dir(reports: &std::path::Path, name: &str) -> PathBuf {
 
 fn short(commit: &str) -> &str {
     commit.get(..12).unwrap_or(commit)
-}
-
-/// A file-name-safe version of a scenario or run name.
-pub fn sanitize(name: &str) -> String {
-    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' }).collect()
 }

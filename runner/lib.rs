@@ -40,6 +40,7 @@ pub mod load;
 pub mod mcp;
 pub mod model;
 pub mod nightly;
+pub mod paths;
 pub mod plan;
 pub mod process;
 pub mod profile;

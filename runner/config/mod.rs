@@ -789,6 +789,7 @@ pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
 
     let mut scenarios = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
+    let mut files: Vec<(String, String)> = Vec::new();
     for spanned in raw.scenario {
         let table_span = spanned.span();
         let s = spanned.into_inner();
@@ -796,9 +797,20 @@ pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
         if name.is_empty() {
             return Err(at(s.name.span(), "scenario name must not be empty".into()));
         }
+        if let Some(why) = crate::paths::unusable_name(&name) {
+            return Err(at(s.name.span(), format!("scenario name {name:?} {why}")));
+        }
         if !seen.insert(name.clone()) {
             return Err(at(s.name.span(), format!("duplicate scenario name {name:?}")));
         }
+        let file = crate::paths::file_component(&name);
+        if let Some((other, _)) = files.iter().find(|(_, f)| *f == file) {
+            return Err(at(
+                s.name.span(),
+                format!("scenario names {other:?} and {name:?} would share file names ({file}); rename one"),
+            ));
+        }
+        files.push((name.clone(), file));
         let kind_name = s.kind.get_ref().as_str();
         // Fields that belong to another kind are mistakes, not options.
         let present = present_fields(&s);
@@ -1206,6 +1218,23 @@ thresholds = ["p99 < 50ms", "error_rate < 0.1%"]
         assert!(err.starts_with("s.toml:6:6: ") && err.contains("duplicate"), "{err}");
         assert!(parse_str("name = \"x\"\n").unwrap_err().contains("no scenarios"));
         assert!(parse_str("name = \n").unwrap_err().starts_with("s.toml:1:"));
+    }
+
+    #[test]
+    fn names_that_cannot_be_files_are_refused_where_they_stand() {
+        let one = |name: &str| parse_str(&format!("name = \"x\"\n[[scenario]]\nname = {name:?}\nkind = \"gobench\"\n"));
+        let err = one("../../../../tmp/x").unwrap_err();
+        assert!(err.starts_with("s.toml:3:8: ") && err.contains("path separator"), "{err}");
+        assert!(one(".hidden").unwrap_err().contains("starts with"));
+        let escape =
+            parse_str("name = \"x\"\n[[scenario]]\nname = \"a\\u001b]52;c;eA==\\u0007\"\nkind = \"gobench\"\n");
+        assert!(escape.unwrap_err().contains("control character"));
+        assert!(one("GET items 7d").is_ok());
+        let err = parse_str(
+            "name = \"x\"\n[[scenario]]\nname=\"a b\"\nkind=\"gobench\"\n[[scenario]]\nname=\"a_b\"\nkind=\"gobench\"\n",
+        )
+        .unwrap_err();
+        assert!(err.starts_with("s.toml:6:6: ") && err.contains("share file names"), "{err}");
     }
 
     #[test]

@@ -237,7 +237,7 @@ fn trial(
         return Ok(());
     };
     observer.trial_started(name, unit.as_deref(), round, role);
-    let log = logs.join(format!("{}-{}-{}.log", crate::compare::sanitize(name), role, round));
+    let log = logs.join(format!("{}-{}-{}.log", crate::paths::file_component(name), role, round));
     let result = workload::run_trial(p, round, &log, unit.as_deref());
     observer.trial_finished();
     m.trials += 1;

@@ -5,6 +5,7 @@
 
 use crate::formats::pprof::{self, Profile};
 use crate::model::Role;
+use crate::paths::file_component;
 use crate::profile::{self, TopOptions, TopRow};
 use crate::results::{self, ProfileEntry};
 use crate::workload::{self, Prepared, WorkloadError};
@@ -77,8 +78,9 @@ pub fn run(
     for (i, (pair, name)) in prepared.iter_mut().zip(names).enumerate() {
         let mut captured: [Vec<workload::service::Captured>; 2] = [Vec::new(), Vec::new()];
         for (slot, role) in [Role::Baseline, Role::Candidate].into_iter().enumerate() {
-            let log = logs.join(format!("{name}-{role}-profile.log"));
-            let prefix = format!("{name}-{role}");
+            let safe = crate::paths::file_component(name);
+            let log = logs.join(format!("{safe}-{role}-profile.log"));
+            let prefix = format!("{safe}-{role}");
             let (got, warnings) = match pair[slot].as_mut() {
                 Some(Prepared::Service(p)) if !p.load.profile_kinds().is_empty() => {
                     crate::note!("profiling {name} ({role}) ...");
@@ -109,7 +111,7 @@ pub fn run(
                 let Ok(top) = profile::top(&p, &opts) else { continue };
                 let index = p.sample_index(opts.sample_index.as_deref()).unwrap_or(0);
                 let folded = profile::flame::fold(&p, index);
-                let svg_name = format!("{name}-{role}-{}.svg", kind.replace(['/', '@'], "_"));
+                let svg_name = format!("{}-{role}-{}.svg", file_component(name), file_component(&kind));
                 let title = format!("{name} {role}: {kind} ({})", top.sample_type);
                 let flame = match profile::flame::svg(&folded, &title, &top.unit) {
                     Ok(svg) => std::fs::write(dir.join(&svg_name), svg).ok().map(|_| format!("profiles/{svg_name}")),
@@ -135,7 +137,7 @@ pub fn run(
                 if let Ok(d) = profile::diff(base, new, &opts) {
                     let index_b = base.sample_index(opts.sample_index.as_deref()).unwrap_or(0);
                     let index_n = new.sample_index(opts.sample_index.as_deref()).unwrap_or(0);
-                    let svg_name = format!("{name}-{}-diff.svg", kind.replace(['/', '@'], "_"));
+                    let svg_name = format!("{}-{}-diff.svg", file_component(name), file_component(&kind));
                     let title = format!("{name}: {kind}, candidate vs baseline (red grew, blue shrank)");
                     let flame = profile::flame::differential_svg(
                         &profile::flame::fold(base, index_b),

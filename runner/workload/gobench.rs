@@ -71,10 +71,10 @@ pub fn prepare(
     let packages = list_packages(scenario, g, &root, &env, ctx)?;
     let toolchain = go_env(scenario, &root, &env, ctx)?;
     let toolchain_key: String = toolchain.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
-    let safe_scenario = crate::compare::sanitize(scenario);
+    let safe_scenario = crate::paths::file_component(scenario);
     let mut binaries = Vec::new();
     for (import_path, dir) in packages {
-        let file_name = format!("{}.test", import_path.replace(['/', '.', '\\'], "_"));
+        let file_name = format!("{}.test", crate::paths::file_component(&import_path.replace('.', "_")));
         let build_args = ["test".to_string(), "-c".into(), "-o".into(), "{out}".into(), import_path.clone()];
         let key = BuildCache::key(ctx.tree, &build_args.join(" "), &env, &format!("{}\n{toolchain_key}", g.dir));
         let log = ctx.logs.join(format!("build-{safe_scenario}-{}-{}.log", ctx.role, file_name));
@@ -138,7 +138,8 @@ fn list_units(
     };
     let mut units = Vec::new();
     for (package, pkg) in binaries.iter().enumerate() {
-        let log = ctx.logs.join(format!("list-{}-{}-{package}.log", crate::compare::sanitize(scenario), ctx.role));
+        let log =
+            ctx.logs.join(format!("list-{}-{}-{}.log", crate::paths::file_component(scenario), ctx.role, package));
         let args = vec!["-test.list".to_string(), first.to_string()];
         let Ok(finished) = process::run_program(&pkg.binary, &args, &pkg.dir, env, &log, Some(Duration::from_secs(60)))
         else {
@@ -228,7 +229,7 @@ pub fn profile_pass(
                 }
             };
             let label = if multi { format!("{kind}@{}", pkg.import_path) } else { kind.clone() };
-            let path = dir.join(format!("{file_prefix}-{}.pb.gz", label.replace(['/', '@'], "_")));
+            let path = dir.join(format!("{file_prefix}-{}.pb.gz", crate::paths::file_component(&label)));
             if wanted.iter().any(|(_, f, _): &(String, &str, PathBuf)| *f == flag) {
                 continue; // allocs and heap come from the same file
             }
@@ -268,7 +269,7 @@ fn go_env(
     env: &[(String, String)],
     ctx: &VariantContext<'_>,
 ) -> Result<Vec<(String, String)>, WorkloadError> {
-    let log = ctx.logs.join(format!("go-env-{}-{}.log", crate::compare::sanitize(scenario), ctx.role));
+    let log = ctx.logs.join(format!("go-env-{}-{}.log", crate::paths::file_component(scenario), ctx.role));
     let mut args = vec!["env".to_string()];
     args.extend(TOOLCHAIN_VARS.iter().map(|v| v.to_string()));
     let finished = process::run_program(Path::new("go"), &args, root, env, &log, None)?;
@@ -298,7 +299,7 @@ fn list_packages(
     env: &[(String, String)],
     ctx: &VariantContext<'_>,
 ) -> Result<Vec<(String, PathBuf)>, WorkloadError> {
-    let log = ctx.logs.join(format!("go-list-{}-{}.log", crate::compare::sanitize(scenario), ctx.role));
+    let log = ctx.logs.join(format!("go-list-{}-{}.log", crate::paths::file_component(scenario), ctx.role));
     let mut args = vec![
         "list".to_string(),
         "-f".into(),

@@ -623,7 +623,7 @@ pub fn profile_pass(
         match result {
             Ok(bytes) => match crate::formats::pprof::decode(&bytes) {
                 Ok(profile) if !profile.samples.is_empty() => {
-                    let path = dir.join(format!("{file_prefix}-{kind}.pb.gz"));
+                    let path = dir.join(format!("{file_prefix}-{}.pb.gz", crate::paths::file_component(&kind)));
                     std::fs::write(&path, &bytes)?;
                     captured.push(Captured { kind, path });
                 }
