@@ -128,9 +128,62 @@ fn markup_names_stay_text_and_stored_runs_rerender() {
     assert_eq!(json, results);
     assert!(format("terminal").contains("scenario names"));
 
+    crafted_files_are_not_read(&repo, &results);
+
     // A file that is not a run is bad input (exit 2), with a message.
     repo.write("junk.json", "{\"not\": \"results\"}");
     let out = perfgate_cmd(repo.path(), &["report", "junk.json"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a perfgate results file"), "{}", text(&out));
+}
+
+/// A results.json is input too: the flame graphs it names are embedded only
+/// from the run's own profiles/ (never /etc/passwd, never /dev/zero, never
+/// through a symlink), a path refused is not linked either, and the page
+/// carries a Content-Security-Policy.
+fn crafted_files_are_not_read(repo: &Repo, results: &serde_json::Value) {
+    let dir = repo.path().join("crafted");
+    std::fs::create_dir_all(dir.join("profiles")).unwrap();
+    repo.write("secret.svg", "<svg>SECRET-OUTSIDE</svg>");
+    std::os::unix::fs::symlink("/dev/zero", dir.join("profiles/zero.svg")).unwrap();
+    std::os::unix::fs::symlink(repo.path().join("secret.svg"), dir.join("profiles/link.svg")).unwrap();
+    std::fs::write(dir.join("profiles/ok.svg"), "<svg>INSIDE</svg>").unwrap();
+    let mut crafted = results.clone();
+    let profile = |variant: &str, flame: &str| {
+        serde_json::json!({"scenario": "names", "variant": variant, "kind": "cpu", "path": "profiles/x.pb.gz",
+            "top": [], "sample_type": "cpu", "unit": "nanoseconds", "total": 1.0, "flame_graph": flame})
+    };
+    crafted["profiles"] = serde_json::json!([
+        profile("baseline", "profiles/../../secret.svg"),
+        profile("candidate", "profiles/zero.svg")
+    ]);
+    crafted["profile_diffs"] = serde_json::json!([{"scenario": "names", "kind": "cpu", "sample_type": "cpu",
+        "unit": "nanoseconds", "baseline_total": 1.0, "top": [], "flame_graph": "/etc/passwd"}]);
+    let mut second = crafted.clone();
+    second["profiles"] =
+        serde_json::json!([profile("baseline", "profiles/link.svg"), profile("candidate", "profiles/ok.svg")]);
+    second["profile_diffs"][0]["flame_graph"] = "javascript:alert(1)".into();
+    for (i, doc) in [crafted, second].iter().enumerate() {
+        std::fs::write(dir.join("results.json"), serde_json::to_string(doc).unwrap()).unwrap();
+        let started = std::time::Instant::now();
+        let out =
+            perfgate_cmd(repo.path(), &["report", dir.join("results.json").to_str().unwrap(), "--format", "html"])
+                .output()
+                .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "report hung on a crafted path");
+        let html = String::from_utf8(out.stdout).unwrap();
+        assert!(!html.contains("root:x:0:0") && !html.contains("cm9vdDp4OjA6"), "/etc/passwd embedded");
+        assert!(
+            !html.contains("SECRET-OUTSIDE") && !html.contains("PHN2Zz5TRUNSRVQtT1VUU0lERT"),
+            "a file outside profiles/ embedded"
+        );
+        assert!(!html.contains("href=\"javascript:") && !html.contains("href=\"/etc"), "a crafted link kept");
+        assert!(html.contains("not embedded"), "refusals should be said in the page");
+        assert!(html.contains("http-equiv=\"Content-Security-Policy\""), "no CSP");
+        if i == 1 {
+            // The one file that is inside profiles/ is still embedded.
+            assert!(html.contains("PHN2Zz5JTlNJREU8L3N2Zz4"), "profiles/ok.svg should be embedded");
+        }
+    }
 }

@@ -243,7 +243,7 @@ pub fn render(results: &Results, out_dir: Option<&Path>) -> String {
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
     let rendered = env.template_from_str(TEMPLATE).and_then(|t| t.render(minijinja::value::Serde(&page)));
     match rendered {
-        Ok(html) => html,
+        Ok(html) => super::confine::with_content_security_policy(&html),
         // The template is ours and fixed: an error here is a bug, shown rather than hidden.
         Err(e) => format!(
             "<!doctype html><meta charset=utf-8><title>perfgate</title><p>report template error: {}</p>",
@@ -630,11 +630,12 @@ fn profile_section(results: &Results, d: &crate::results::ProfileDiff, out_dir: 
 
 fn flame(title: String, path: &str, out_dir: Option<&Path>) -> Flame {
     use base64::Engine;
-    let file = match out_dir {
-        Some(dir) => dir.join(path),
-        None => Path::new(path).to_path_buf(),
+    let read = match out_dir {
+        Some(dir) => super::confine::read_profile_file(dir, path),
+        None => Err("the run directory is unknown".into()),
     };
-    match std::fs::read(&file) {
+    // The link is only kept when the file was: a path read is a path that stays in profiles/.
+    match read {
         Ok(bytes) => Flame {
             title,
             path: path.to_string(),
@@ -643,9 +644,9 @@ fn flame(title: String, path: &str, out_dir: Option<&Path>) -> Flame {
         },
         Err(e) => Flame {
             title,
-            path: path.to_string(),
+            path: String::new(),
             data: String::new(),
-            missing: format!("flame graph {} not embedded: {e}", file.display()),
+            missing: format!("flame graph {path:?} not embedded: {e}"),
         },
     }
 }

@@ -4,6 +4,7 @@
 pub mod benchstat;
 pub mod brief;
 pub mod charts;
+pub mod confine;
 pub mod findings;
 pub mod format;
 pub mod html;

@@ -120,7 +120,11 @@ pub fn render(input: &TrendInput<'_>) -> String {
             status: r.status.clone(),
             // Escaped here and inserted as is: the template's escaping of `/`
             // would be correct HTML but unreadable in the page's source.
-            link: link_of.get(&r.id).map(|l| super::html::escape(l)).unwrap_or_default(),
+            link: link_of
+                .get(&r.id)
+                .and_then(|l| super::confine::relative_link(l))
+                .map(super::html::escape)
+                .unwrap_or_default(),
         })
         .collect();
 
@@ -229,7 +233,7 @@ pub fn render(input: &TrendInput<'_>) -> String {
     let mut env = minijinja::Environment::new();
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
     match env.template_from_str(TEMPLATE).and_then(|t| t.render(minijinja::value::Serde(&page))) {
-        Ok(html) => html,
+        Ok(html) => super::confine::with_content_security_policy(&html),
         Err(e) => format!(
             "<!doctype html><meta charset=utf-8><title>perfgate</title><p>trend template error: {}</p>",
             super::html::escape(&format!("{e:#}"))
