@@ -50,8 +50,9 @@ pub struct Report {
 /// All results sharing one file configuration and one unit.
 #[derive(Debug, Clone)]
 pub struct Table {
-    /// Value per `Report::config_keys` entry; "" where unset.
-    pub config: Vec<String>,
+    /// Value per `Report::config_keys` entry; "" where unset. Shared with
+    /// the parsed files (interned), so many tables cost pointers, not text.
+    pub config: Vec<Arc<str>>,
     /// Unit as benchstat shows it (tidied: `sec/op`, `B/s`).
     pub unit: String,
     /// Units as written in the files that fed this table (usually one: `ns/op`).
@@ -214,9 +215,10 @@ fn summarize_row(row: &mut Row, exact: bool, options: &Options, notes: &Notes) {
 struct Grouper {
     config_keys: Vec<String>,
     config_index: HashMap<String, usize>,
-    /// Distinct configuration tuples (values by field, trailing "" trimmed).
-    tuples: Vec<Vec<String>>,
-    tuple_index: HashMap<Vec<String>, usize>,
+    /// Distinct configuration tuples (values by field, trailing "" trimmed);
+    /// values are the parser's interned strings, so a tuple costs pointers.
+    tuples: Vec<Vec<Arc<str>>>,
+    tuple_index: HashMap<Vec<Arc<str>>, usize>,
     /// Row names in first-seen order.
     names: Vec<Arc<str>>,
     name_index: HashMap<Arc<str>, u32, FxBuild>,
@@ -326,15 +328,16 @@ impl Grouper {
         }
     }
 
-    fn tuple_of(&mut self, entries: &[(String, String)]) -> usize {
-        let mut values: Vec<String> = vec![String::new(); self.config_keys.len()];
+    fn tuple_of(&mut self, entries: &[(Arc<str>, Arc<str>)]) -> usize {
+        let empty: Arc<str> = Arc::from("");
+        let mut values: Vec<Arc<str>> = vec![empty.clone(); self.config_keys.len()];
         for (k, v) in entries {
-            let idx = match self.config_index.get(k) {
+            let idx = match self.config_index.get(&**k) {
                 Some(&i) => i,
                 None => {
-                    self.config_keys.push(k.clone());
-                    self.config_index.insert(k.clone(), self.config_keys.len() - 1);
-                    values.push(String::new());
+                    self.config_keys.push(k.to_string());
+                    self.config_index.insert(k.to_string(), self.config_keys.len() - 1);
+                    values.push(empty.clone());
                     self.config_keys.len() - 1
                 }
             };
@@ -393,18 +396,20 @@ impl Grouper {
 
     fn finish(self, inputs: &[Input<'_>], options: &Options) -> Report {
         let nkeys = self.config_keys.len();
-        let full_tuple = |t: usize| -> Vec<String> {
+        let empty: Arc<str> = Arc::from("");
+        let full_tuple = |t: usize| -> Vec<Arc<str>> {
             let mut v = self.tuples[t].clone();
-            v.resize(nkeys, String::new());
+            v.resize(nkeys, empty.clone());
             v
         };
         let mut order: Vec<usize> = (0..self.tables.len()).collect();
         // benchproc never records observation order for .config sub-fields,
         // so their comparison falls back to plain string order; .unit is by
-        // first appearance.
+        // first appearance. Trailing "" are trimmed and sort first, so
+        // comparing the trimmed tuples is comparing the padded ones.
         order.sort_by(|&a, &b| {
             let (ta, tb) = (&self.tables[a], &self.tables[b]);
-            full_tuple(ta.tuple).cmp(&full_tuple(tb.tuple)).then(ta.unit.cmp(&tb.unit))
+            self.tuples[ta.tuple].cmp(&self.tuples[tb.tuple]).then(ta.unit.cmp(&tb.unit))
         });
         let mut tables = Vec::with_capacity(order.len());
         let mut builders: Vec<Option<TableBuilder>> = self.tables.into_iter().map(Some).collect();

@@ -29,15 +29,23 @@ pub struct GoBenchFile {
 /// follow this order).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConfigSnapshot {
-    pub entries: Vec<(String, String)>,
+    /// Keys and values are interned: a snapshot copies pointers, not text.
+    pub entries: Vec<(Arc<str>, Arc<str>)>,
 }
 
 impl ConfigSnapshot {
     /// The value of `key`, if set.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.entries.iter().find(|(k, _)| &**k == key).map(|(_, v)| &**v)
     }
 }
+
+/// Configuration entries all snapshots of one file may hold together, at
+/// least: each snapshot copies the whole configuration, so a file that
+/// alternates new keys with results would grow as the square of its size.
+/// The budget grows with the input (a quarter entry per byte), which keeps
+/// memory linear in it; real `go test` output uses a few entries per package.
+const MIN_SNAPSHOT_ENTRIES: usize = 1 << 20;
 
 /// One benchmark result line.
 #[derive(Debug, Clone, PartialEq)]
@@ -373,7 +381,14 @@ pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
 struct Parser {
     file: GoBenchFile,
     /// Current configuration, benchfmt-ordered.
-    config: Vec<(String, String)>,
+    config: Vec<(Arc<str>, Arc<str>)>,
+    /// Interned configuration keys and values.
+    strings: HashMap<Arc<str>, (), FxBuild>,
+    /// Snapshot entries that may still be taken (see [`MIN_SNAPSHOT_ENTRIES`]).
+    snapshot_budget: usize,
+    snapshot_budget_total: usize,
+    /// Unit metadata already recorded, by (tidied unit, key): its index.
+    unit_meta: HashMap<(String, String), usize>,
     /// `config` changed since the last snapshot was taken.
     config_dirty: bool,
     names: HashMap<Arc<str>, (), FxBuild>,
@@ -394,6 +409,10 @@ impl Parser {
         Parser {
             file: GoBenchFile { results, ..GoBenchFile::default() },
             config: Vec::new(),
+            strings: HashMap::default(),
+            snapshot_budget: MIN_SNAPSHOT_ENTRIES.max(text_len / 4),
+            snapshot_budget_total: MIN_SNAPSHOT_ENTRIES.max(text_len / 4),
+            unit_meta: HashMap::new(),
             config_dirty: true,
             names: HashMap::default(),
             last_name: None,
@@ -423,8 +442,19 @@ impl Parser {
         Ok(())
     }
 
+    fn intern(&mut self, text: &str) -> Arc<str> {
+        match self.strings.get_key_value(text) {
+            Some((k, _)) => k.clone(),
+            None => {
+                let k: Arc<str> = Arc::from(text);
+                self.strings.insert(k.clone(), ());
+                k
+            }
+        }
+    }
+
     fn set_config(&mut self, key: &str, value: &str) {
-        let pos = self.config.iter().position(|(k, _)| k == key);
+        let pos = self.config.iter().position(|(k, _)| &**k == key);
         match (pos, value.is_empty()) {
             (Some(p), true) => {
                 // benchfmt deletes by swapping with the last entry.
@@ -433,27 +463,39 @@ impl Parser {
             }
             (None, true) => {}
             (Some(p), false) => {
-                if self.config[p].1 != value {
-                    self.config[p].1 = value.to_string();
+                if &*self.config[p].1 != value {
+                    self.config[p].1 = self.intern(value);
                     self.config_dirty = true;
                 }
             }
             (None, false) => {
-                self.config.push((key.to_string(), value.to_string()));
+                let entry = (self.intern(key), self.intern(value));
+                self.config.push(entry);
                 self.config_dirty = true;
             }
         }
     }
 
-    fn current_config(&mut self) -> usize {
+    /// The snapshot for a result on this line: the last one, or a new one
+    /// if the configuration changed — unless that would overrun the budget.
+    fn current_config(&mut self) -> Result<usize, String> {
         if self.config_dirty {
-            self.config_dirty = false;
             let same = self.file.configs.last().is_some_and(|c| c.entries == self.config);
             if !same {
+                if self.config.len() > self.snapshot_budget {
+                    return Err(format!(
+                        "the file configuration changed too often: {} snapshots of up to {} keys exceed the budget of {} entries",
+                        self.file.configs.len(),
+                        self.config.len(),
+                        self.snapshot_budget_total
+                    ));
+                }
+                self.snapshot_budget -= self.config.len();
                 self.file.configs.push(ConfigSnapshot { entries: self.config.clone() });
             }
+            self.config_dirty = false;
         }
-        self.file.configs.len() - 1
+        Ok(self.file.configs.len() - 1)
     }
 
     fn benchmark_line(&mut self, number: usize, line: &str, after_prefix: &str) -> Result<(), ParseError> {
@@ -478,8 +520,7 @@ impl Parser {
                 }
                 return Err(err(after_value, "missing measurements".into()));
             }
-            let value =
-                parse_value(value_s).ok_or_else(|| err(value_s, "parsing measurement: invalid syntax".into()))?;
+            let value = parse_value(value_s).map_err(|m| err(value_s, format!("parsing measurement: {m}")))?;
             let (unit_s, after_unit) = split_field(after_value);
             if unit_s.is_empty() {
                 return Err(err(after_unit, "missing units".into()));
@@ -498,8 +539,8 @@ impl Parser {
             rest = after_unit;
         }
 
+        let config = self.current_config().map_err(|m| err(line, m))?;
         let name = self.intern_name(name);
-        let config = self.current_config();
         let values = std::mem::take(&mut self.values);
         self.values = Vec::with_capacity(values.len());
         self.file.results.push(GoBenchResult { name, iters, values, config, line: number });
@@ -525,19 +566,22 @@ impl Parser {
                 continue;
             };
             let (key, value) = (&field[..eq], &field[eq + 1..]);
-            let existing = self.file.units.iter().find(|m| m.key == key && tidy_unit(&m.unit).0 == tidied);
+            let existing = self.unit_meta.get(&(tidied.clone(), key.to_string())).map(|&i| &self.file.units[i]);
             match existing {
                 Some(m) if m.value == value => {}
                 Some(m) => {
                     let msg = format!("metadata {key} of unit {unit} already set to {}", m.value);
                     first_error.get_or_insert_with(|| err(field, msg));
                 }
-                None => self.file.units.push(UnitMetadata {
-                    unit: unit.to_string(),
-                    key: key.to_string(),
-                    value: value.to_string(),
-                    line: number,
-                }),
+                None => {
+                    self.unit_meta.insert((tidied.clone(), key.to_string()), self.file.units.len());
+                    self.file.units.push(UnitMetadata {
+                        unit: unit.to_string(),
+                        key: key.to_string(),
+                        value: value.to_string(),
+                        line: number,
+                    });
+                }
             }
         }
         first_error.map_or(Ok(()), Err)
@@ -726,7 +770,7 @@ fn parse_iters(s: &str) -> Result<u64, &'static str> {
 /// benchfmt `atof`: integers take a fast path (most Go measurements are
 /// integral ns/op), everything else the correctly-rounded float parser.
 #[inline]
-fn parse_value(s: &str) -> Option<f64> {
+fn parse_value(s: &str) -> Result<f64, &'static str> {
     let b = s.as_bytes();
     if !b.is_empty() && b.len() <= 15 && b.iter().all(|c| c.is_ascii_digit()) {
         let mut v: u64 = 0;
@@ -734,11 +778,16 @@ fn parse_value(s: &str) -> Option<f64> {
             v = v * 10 + (c - b'0') as u64;
         }
         // Below 2^53, so the conversion is exact: identical to parsing.
-        return Some(v as f64);
+        return Ok(v as f64);
     }
     // Rust also accepts forms Go rejects ("1." is fine in both); Go-only
     // forms (hex floats, underscores) are too rare in benchmark output to matter.
-    s.parse::<f64>().ok()
+    // NaN and ±Inf are not measurements (and JSON cannot carry them): refused.
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        Ok(_) => Err("NaN and infinities are not measurements"),
+        Err(_) => Err("invalid syntax"),
+    }
 }
 
 #[cfg(test)]
@@ -848,6 +897,43 @@ ok  \texample.com/gb1\t0.327s\n";
     }
 
     #[test]
+    fn nan_and_infinities_are_refused_with_their_line() {
+        for v in ["NaN", "nan", "Inf", "+Inf", "-inf", "infinity", "1e999"] {
+            let e = parse(&format!("pkg: x\nBenchmarkA-8 10 {v} ns/op\n")).unwrap_err();
+            assert_eq!((e.line, e.column), (2, 17), "{v}");
+            assert_eq!(e.message, "parsing measurement: NaN and infinities are not measurements", "{v}");
+        }
+        let (f, errs) = parse_lenient("BenchmarkA 1 2 ns/op\nBenchmarkA 1 NaN ns/op\n");
+        assert_eq!((f.results.len(), errs.len()), (1, 1));
+        assert!(f.results.iter().all(|r| r.values.iter().all(|v| v.value.is_finite())));
+    }
+
+    /// A file alternating new configuration keys with results would make
+    /// every snapshot copy every key: the budget turns that into an error on
+    /// the line that overruns it, and memory stays linear in the input.
+    #[test]
+    fn configuration_churn_is_bounded() {
+        let mut text = String::new();
+        let mut line = 0;
+        while text.len() < 4 << 20 {
+            text.push_str(&format!("key{line}: v\nBenchmarkA 1 1 ns/op\n"));
+            line += 2;
+        }
+        let (f, errs) = parse_lenient(&text);
+        let copied: usize = f.configs.iter().map(|c| c.entries.len()).sum();
+        assert!(copied <= MIN_SNAPSHOT_ENTRIES.max(text.len() / 4), "{copied} entries copied");
+        assert!(!errs.is_empty());
+        assert!(errs[0].message.contains("configuration changed too often"), "{}", errs[0]);
+        // Every snapshot shares its strings with the others.
+        let (a, b) = (&f.configs[10].entries[0], &f.configs[11].entries[0]);
+        assert!(Arc::ptr_eq(&a.0, &b.0) && Arc::ptr_eq(&a.1, &b.1));
+        // Ordinary files never come near it: one snapshot per package.
+        let ordinary = "goos: linux\npkg: a\nBenchmarkA 1 1 ns/op\npkg: b\nBenchmarkA 1 1 ns/op\n".repeat(10_000);
+        let (f, errs) = parse_lenient(&ordinary);
+        assert!(errs.is_empty() && f.results.len() == 20_000);
+    }
+
+    #[test]
     fn lenient_keeps_good_lines() {
         let (f, errs) = parse_lenient("BenchmarkA 1 2 ns/op\nBenchmarkB x 1 ns/op\nBenchmarkC 1 3 ns/op\n");
         assert_eq!(f.results.len(), 2);
@@ -897,13 +983,14 @@ ok  \texample.com/gb1\t0.327s\n";
 
     #[test]
     fn values_parse_like_go() {
-        assert_eq!(parse_value("2430"), Some(2430.0));
-        assert_eq!(parse_value("16.24"), Some(16.24));
-        assert_eq!(parse_value("1e3"), Some(1000.0));
-        assert_eq!(parse_value("123456789012345678901"), Some(123456789012345678901.0));
-        assert_eq!(parse_value("-3"), Some(-3.0));
-        assert_eq!(parse_value("+Inf"), Some(f64::INFINITY));
-        assert_eq!(parse_value("x"), None);
+        assert_eq!(parse_value("2430"), Ok(2430.0));
+        assert_eq!(parse_value("16.24"), Ok(16.24));
+        assert_eq!(parse_value("1e3"), Ok(1000.0));
+        assert_eq!(parse_value("123456789012345678901"), Ok(123456789012345678901.0));
+        assert_eq!(parse_value("-3"), Ok(-3.0));
+        // Go parses +Inf; perfgate refuses it (results.json could not carry it).
+        assert!(parse_value("+Inf").is_err());
+        assert_eq!(parse_value("x"), Err("invalid syntax"));
     }
 
     #[test]

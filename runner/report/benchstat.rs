@@ -849,7 +849,7 @@ mod tests {
         );
         assert_eq!(r.config_keys, ["note", "extra"]);
         // .config values sort as strings, units by first appearance.
-        let keys: Vec<(String, String)> = r.tables.iter().map(|t| (t.config[0].clone(), t.unit.clone())).collect();
+        let keys: Vec<(String, String)> = r.tables.iter().map(|t| (t.config[0].to_string(), t.unit.clone())).collect();
         assert_eq!(
             keys,
             [("aaa".into(), "sec/op".into()), ("zzz".into(), "sec/op".into()), ("zzz".into(), "B/op".into())]

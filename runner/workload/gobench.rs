@@ -402,8 +402,8 @@ fn run_package(
     let (parsed, _malformed) = format::parse_lenient(&read_lossy(log)?);
     if let Some(last) = parsed.configs.last() {
         for (k, v) in &last.entries {
-            if !output.config.iter().any(|(ek, ev)| ek == k && ev == v) {
-                output.config.push((k.clone(), v.clone()));
+            if !output.config.iter().any(|(ek, ev)| **ek == **k && **ev == **v) {
+                output.config.push((k.to_string(), v.to_string()));
             }
         }
     }
