@@ -165,6 +165,7 @@ fn to_json(args: &LoadArgs, spec: &LoadSpec, r: &LoadReport) -> serde_json::Valu
         "error_rate": r.error_rate(),
         "errors_by_kind": errors_by_kind,
         "late": r.late,
+        "unsent": r.unsent,
         "elapsed": r.elapsed.as_secs_f64(),
         "throughput": r.throughput,
         "latency": {
@@ -216,6 +217,12 @@ fn print_table(args: &LoadArgs, spec: &LoadSpec, r: &LoadReport) {
     }
     if matches!(spec.model, Model::Open { .. }) {
         crate::out!("  late       {} (sent after their intended time; latency counts from that time)\n", r.late);
+        if r.unsent > 0 {
+            crate::out!(
+                "  unsent     {} (due in the window but not sent before it ended: the target or this generator could not keep up)\n",
+                r.unsent
+            );
+        }
     }
     crate::out!(
         "  generator  {:.2} CPU-s, {} CPU per request\n",

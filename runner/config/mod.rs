@@ -5,6 +5,7 @@
 pub mod threshold;
 pub mod units;
 
+use crate::load::bounds;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -890,11 +891,10 @@ pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
                     }
                     (None, None) => None,
                 };
-                if let Some((rate, _)) = &trickle
-                    && rate.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater)
-                {
-                    return Err(at(key_at("rate"), "rate must be positive".into()));
+                if let Some((rate, _)) = &trickle {
+                    bounds::rate("rate", *rate, "requests").map_err(|m| at(key_at("rate"), m))?;
                 }
+                load_durations(&s, &key_at).map_err(|(span, m)| at(span, m))?;
                 ScenarioKind::Idle(IdleScenario {
                     duration: s.duration.map(|d| d.0).unwrap_or(Duration::from_secs(5)),
                     warmup: s.warmup.map(|d| d.0).unwrap_or(Duration::from_secs(1)),
@@ -969,13 +969,24 @@ fn http_scenario(s: &RawScenario, key_at: &KeyAt<'_>) -> Result<HttpScenario, Lo
                 "give either `connections` (closed model) or `rate` (open model), not both".into(),
             ));
         }
-        (_, Some(rate)) if rate.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) => {
-            return Err((key_at("rate"), "rate must be positive".into()));
+        (_, Some(rate)) => {
+            let rate = bounds::rate("rate", rate, "requests").map_err(|m| (key_at("rate"), m))?;
+            let in_flight = s.max_in_flight.unwrap_or(1000) as u64;
+            bounds::count("max_in_flight", in_flight, 1, bounds::MAX_CONNECTIONS)
+                .map_err(|m| (key_at("max_in_flight"), m))?;
+            LoadModel::Open { rate, max_in_flight: in_flight as u32 }
         }
-        (_, Some(rate)) => LoadModel::Open { rate, max_in_flight: s.max_in_flight.unwrap_or(1000).max(1) },
-        (Some(0), None) => return Err((key_at("connections"), "connections must be at least 1".into())),
-        (c, None) => LoadModel::Closed { connections: c.unwrap_or(16) },
+        (c, None) => {
+            let connections = c.unwrap_or(16);
+            bounds::count("connections", connections as u64, 1, bounds::MAX_CONNECTIONS)
+                .map_err(|m| (key_at("connections"), m))?;
+            LoadModel::Closed { connections }
+        }
     };
+    if let Some(n) = s.max_requests {
+        bounds::count("max_requests", n, 1, bounds::MAX_REQUESTS).map_err(|m| (key_at("max_requests"), m))?;
+    }
+    load_durations(s, key_at)?;
     if s.max_in_flight.is_some() && matches!(model, LoadModel::Closed { .. }) {
         return Err((key_at("max_in_flight"), "max_in_flight applies to the open model (`rate`)".into()));
     }
@@ -1020,17 +1031,11 @@ fn http_scenario(s: &RawScenario, key_at: &KeyAt<'_>) -> Result<HttpScenario, Lo
 
 fn websocket_scenario(s: &RawScenario, key_at: &KeyAt<'_>) -> Result<WebSocketScenario, Located> {
     let positive = |v: Option<f64>, key: &str, what: &str| -> Result<Option<f64>, Located> {
-        match v {
-            Some(x) if x.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) || !x.is_finite() => {
-                Err((key_at(key), format!("{key} must be a positive number of {what} per second")))
-            }
-            other => Ok(other),
-        }
+        v.map(|x| bounds::rate(key, x, what)).transpose().map_err(|m| (key_at(key), m))
     };
     let clients = s.clients.unwrap_or(10);
-    if clients == 0 {
-        return Err((key_at("clients"), "clients must be at least 1".into()));
-    }
+    bounds::count("clients", clients as u64, 1, bounds::MAX_CONNECTIONS).map_err(|m| (key_at("clients"), m))?;
+    load_durations(s, key_at)?;
     let path = s.path.clone().unwrap_or_else(|| "/".into());
     if !path.starts_with('/') {
         return Err((key_at("path"), format!("path {path:?} must start with /")));
@@ -1042,6 +1047,8 @@ fn websocket_scenario(s: &RawScenario, key_at: &KeyAt<'_>) -> Result<WebSocketSc
             format!("message_size must be at least {MIN_WS_MESSAGE} bytes (room for the sequence number)"),
         ));
     }
+    bounds::count("message_size", message_size as u64, MIN_WS_MESSAGE as u64, bounds::MAX_MESSAGE)
+        .map_err(|m| (key_at("message_size"), m))?;
     let duration = s.duration.map(|d| d.0).unwrap_or(Duration::from_secs(10));
     if duration.is_zero() {
         return Err((key_at("duration"), "duration must be longer than 0s".into()));
@@ -1061,6 +1068,16 @@ fn websocket_scenario(s: &RawScenario, key_at: &KeyAt<'_>) -> Result<WebSocketSc
         thresholds: thresholds(s, key_at)?,
         profile: s.profile.clone().unwrap_or_default(),
     })
+}
+
+/// `duration`, `warmup` and `ramp` within [`bounds::MAX_DURATION`].
+fn load_durations(s: &RawScenario, key_at: &KeyAt<'_>) -> Result<(), Located> {
+    for (key, value) in [("duration", s.duration), ("warmup", s.warmup), ("ramp", s.ramp)] {
+        if let Some(d) = value {
+            bounds::duration(key, d.0).map_err(|m| (key_at(key), m))?;
+        }
+    }
+    Ok(())
 }
 
 /// The smallest WebSocket message perfgate sends: a marker and a sequence
@@ -1221,6 +1238,31 @@ thresholds = ["p99 < 50ms", "error_rate < 0.1%"]
     }
 
     #[test]
+    fn load_settings_out_of_range_are_refused_at_their_key() {
+        let one = |kind: &str, extra: &str| {
+            parse_str(&format!("name = \"x\"\n[[scenario]]\nname = \"b\"\nkind = \"{kind}\"\n{extra}\n")).unwrap_err()
+        };
+        for (kind, extra, key) in [
+            ("http", "rate = 1e12", "rate"),
+            ("http", "rate = 1e-300", "rate"),
+            ("http", "connections = 4294967295", "connections"),
+            ("http", "rate = 10\nmax_in_flight = 4294967295", "max_in_flight"),
+            ("http", "duration = \"1000h\"", "duration"),
+            ("websocket", "clients = 4294967295", "clients"),
+            ("websocket", "message_size = 4294967295", "message_size"),
+            ("websocket", "churn = 1e300", "churn"),
+            ("websocket", "ramp = \"100h\"", "ramp"),
+            ("idle", "rate = 1e12", "rate"),
+        ] {
+            let err = one(kind, extra);
+            let line = 5 + extra.matches('\n').count();
+            assert!(err.starts_with(&format!("s.toml:{line}:1: {key} = ")), "{kind} {extra}: {err}");
+            assert!(err.contains("out of range"), "{err}");
+        }
+        assert!(parse_str("name = \"x\"\n[[scenario]]\nname = \"b\"\nkind = \"http\"\nrate = 1e6\n").is_ok());
+    }
+
+    #[test]
     fn names_that_cannot_be_files_are_refused_where_they_stand() {
         let one = |name: &str| parse_str(&format!("name = \"x\"\n[[scenario]]\nname = {name:?}\nkind = \"gobench\"\n"));
         let err = one("../../../../tmp/x").unwrap_err();
@@ -1302,9 +1344,9 @@ thresholds = ["p99 < 50ms", "error_rate < 0.1%"]
             parse_str(&format!("name = \"x\"\n[[scenario]]\nname=\"b\"\nkind=\"websocket\"\n{extra}\n")).unwrap_err()
         };
         let err = bad("churn = -1");
-        assert!(err.starts_with("s.toml:5:1: ") && err.contains("churn must be a positive"), "{err}");
+        assert!(err.starts_with("s.toml:5:1: ") && err.contains("churn = -1 is out of range"), "{err}");
         let err = bad("clients = 0");
-        assert!(err.starts_with("s.toml:5:1: ") && err.contains("at least 1"), "{err}");
+        assert!(err.starts_with("s.toml:5:1: ") && err.contains("between 1 and"), "{err}");
         let err = bad("message_size = 8");
         assert!(err.starts_with("s.toml:5:1: ") && err.contains("at least 24"), "{err}");
         let err = bad("path = \"ws\"");

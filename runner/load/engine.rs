@@ -10,6 +10,7 @@
 // CPU is taken from the target: see scripts/load-vs-wrk.sh.
 
 use super::LoadError;
+use super::bounds;
 use super::http1::{self, BodySkipper};
 use super::model::{LoadSpec, Model, OpenSchedule, RequestMix, StatusRanges};
 use super::recorder::{Failure, LoadReport, Recorder};
@@ -76,16 +77,21 @@ impl Plan {
         let invalid = |m: String| LoadError::InvalidSpec(m);
         let target = TargetUrl::parse(&spec.base_url)?;
         match spec.model {
-            Model::Closed { connections: 0 } => {
-                return Err(invalid("closed model needs at least 1 connection".into()));
+            Model::Closed { connections } => {
+                bounds::count("connections", connections as u64, 1, bounds::MAX_CONNECTIONS).map_err(invalid)?;
             }
-            Model::Open { rate, .. } if !(rate.is_finite() && rate > 0.0) => {
-                return Err(invalid(format!("open model needs a positive rate, got {rate}")));
+            Model::Open { rate, max_in_flight } => {
+                bounds::rate("rate", rate, "requests").map_err(invalid)?;
+                bounds::count("max_in_flight", max_in_flight as u64, 1, bounds::MAX_CONNECTIONS).map_err(invalid)?;
             }
-            Model::Open { max_in_flight: 0, .. } => {
-                return Err(invalid("open model needs max_in_flight of at least 1".into()));
+        }
+        for (key, d) in [("duration", spec.duration), ("warmup", Some(spec.warmup))] {
+            if let Some(d) = d {
+                bounds::duration(key, d).map_err(invalid)?;
             }
-            _ => {}
+        }
+        if let Some(n) = spec.total_requests {
+            bounds::count("requests", n, 1, bounds::MAX_REQUESTS).map_err(invalid)?;
         }
         if spec.duration.is_some_and(|d| d.is_zero()) {
             return Err(invalid("duration must be positive".into()));
@@ -458,10 +464,16 @@ async fn open_scheduler(
     }
     let pool = Rc::new(OpenPool { idle: RefCell::new(Vec::new()), created: Cell::new(0), returned: Notify::new() });
     let mut i = index as u64;
+    // A time-limited run stops sending at the window's end: slots still due
+    // then are counted as unsent, not sent after the window has closed.
+    let past_window = || ctx.window_end.is_some_and(|end| Instant::now() >= end);
     while i < schedule.end && !crate::process::interrupted() {
         let due = start + schedule.offset(i);
         if Instant::now() < due {
             tokio::time::sleep_until(due.into()).await;
+        }
+        if past_window() {
+            break;
         }
         let mut waited = false;
         let slot = loop {
@@ -475,12 +487,19 @@ async fn open_scheduler(
             waited = true;
             pool.returned.notified().await;
         };
+        if past_window() {
+            pool.idle.borrow_mut().push(slot);
+            break;
+        }
         let now = Instant::now();
         let late = waited || now.saturating_duration_since(due) > LATE_SLACK;
         let intended = if waited { due } else { now.min(due + TIMER_GRANULARITY) };
         let measured = schedule.is_measured(i);
         tokio::task::spawn_local(open_request(ctx.clone(), pool.clone(), slot, i, intended, measured, late));
         i += threads as u64;
+    }
+    if !crate::process::interrupted() {
+        ctx.recorder.borrow_mut().unsent += schedule.measured_left(i, threads as u64);
     }
     // Drain: every request in flight finishes (or times out) and is counted.
     while pool.idle.borrow().len() < pool.created.get() {

@@ -2,6 +2,7 @@
 //! open-model load over HTTP/1.1 keep-alive connections, with latency in
 //! per-worker HDR histograms (open model corrected for coordinated omission).
 
+pub mod bounds;
 mod engine;
 mod http1;
 pub mod model;

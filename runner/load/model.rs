@@ -225,10 +225,19 @@ impl OpenSchedule {
         OpenSchedule { rate, first_measured, end }
     }
 
-    /// Offset of slot `i` from the schedule's start.
+    /// Offset of slot `i` from the schedule's start (saturating: a rate
+    /// outside `bounds::RATE` must not panic here).
     #[inline]
     pub fn offset(&self, i: u64) -> Duration {
-        Duration::from_secs_f64(i as f64 / self.rate)
+        Duration::try_from_secs_f64(i as f64 / self.rate).unwrap_or(Duration::MAX)
+    }
+
+    /// Measured slots from `i` on that one of `threads` load threads (the
+    /// one whose slots are `i`, `i + threads`, …) has still to send.
+    pub fn measured_left(&self, i: u64, threads: u64) -> u64 {
+        let t = threads.max(1);
+        let first = if self.first_measured > i { i + (self.first_measured - i).div_ceil(t) * t } else { i };
+        if first < self.end { (self.end - first).div_ceil(t) } else { 0 }
     }
 
     pub fn is_measured(&self, i: u64) -> bool {
@@ -300,6 +309,11 @@ mod tests {
         assert_eq!((s.first_measured, s.end), (0, 2000));
         let s = OpenSchedule::new(100.0, Duration::from_millis(500), Some(Duration::from_secs(1)), None);
         assert_eq!((s.first_measured, s.end, s.measured_slots()), (50, 150, 100));
+        // Left for thread 1 of 4 (slots 1, 5, 9, …) from slot 41: 53, 57, …, 149.
+        assert_eq!(s.measured_left(41, 4), 25);
+        assert_eq!(s.measured_left(149, 4), 1);
+        assert_eq!(s.measured_left(150, 4), 0);
+        assert_eq!(s.measured_left(0, 1), 100);
         assert!(!s.is_measured(49) && s.is_measured(50));
         let s = OpenSchedule::new(100.0, Duration::ZERO, Some(Duration::from_secs(10)), Some(30));
         assert_eq!(s.end, 30);

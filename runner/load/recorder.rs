@@ -58,6 +58,8 @@ pub struct Recorder {
     pub requests: u64,
     pub errors: u64,
     pub late: u64,
+    /// Open model: measured slots never sent because the window ended first.
+    pub unsent: u64,
     /// Small: a handful of distinct failure kinds per run.
     pub failures: Vec<(Failure, u64)>,
     /// When the last measured request finished.
@@ -73,6 +75,7 @@ impl Default for Recorder {
             requests: 0,
             errors: 0,
             late: 0,
+            unsent: 0,
             failures: Vec::new(),
             last_end: None,
             timeline: Vec::new(),
@@ -135,6 +138,7 @@ impl Recorder {
         self.requests += other.requests;
         self.errors += other.errors;
         self.late += other.late;
+        self.unsent += other.unsent;
         for &(f, n) in &other.failures {
             match self.failures.iter_mut().find(|(k, _)| *k == f) {
                 Some((_, m)) => *m += n,
@@ -163,6 +167,10 @@ pub struct LoadReport {
     /// Open model: requests sent after their intended time because every
     /// allowed connection was busy or the generator fell behind.
     pub late: u64,
+    /// Open model: requests due in the measured window that were never sent
+    /// because the window ended first (the target or the generator could
+    /// not keep up with the rate and `max_in_flight`).
+    pub unsent: u64,
     /// The measured window: from its start to the end of the last measured
     /// request (at least the configured duration).
     pub elapsed: Duration,
@@ -199,6 +207,7 @@ impl LoadReport {
             requests: merged.requests,
             errors: merged.errors,
             late: merged.late,
+            unsent: merged.unsent,
             elapsed,
             throughput,
             latency: merged.latency,

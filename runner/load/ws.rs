@@ -10,6 +10,7 @@
 //! only in the window.
 
 use super::LoadError;
+use super::bounds;
 use super::recorder::new_histogram;
 use super::url::TargetUrl;
 use futures_util::{SinkExt, StreamExt};
@@ -221,8 +222,16 @@ fn sleep_until_or_interrupted(at: Instant) -> bool {
 /// connects to whatever the URL names: check it with `ensure_loopback`
 /// first.
 pub fn run(spec: &WsSpec, mut at_edge: impl FnMut(WindowEdge)) -> Result<WsReport, LoadError> {
-    if spec.clients == 0 {
-        return Err(LoadError::InvalidSpec("a WebSocket run needs at least one client".into()));
+    let invalid = LoadError::InvalidSpec;
+    bounds::count("clients", spec.clients as u64, 1, bounds::MAX_CONNECTIONS).map_err(invalid)?;
+    bounds::count("message_size", spec.message_size as u64, 0, bounds::MAX_MESSAGE).map_err(invalid)?;
+    for (key, rate) in [("churn", spec.churn), ("rate", spec.rate)] {
+        if let Some(r) = rate {
+            bounds::rate(key, r, "events").map_err(invalid)?;
+        }
+    }
+    for (key, d) in [("duration", spec.duration), ("warmup", spec.warmup), ("ramp", spec.ramp)] {
+        bounds::duration(key, d).map_err(invalid)?;
     }
     let http_url = match spec.url.split_once("://") {
         Some(("ws", rest)) => format!("http://{rest}"),
