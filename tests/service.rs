@@ -195,6 +195,54 @@ fn load_goes_only_to_loopback_unless_allowed_twice() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
 
+/// Every URL perfgate fetches — load, metrics, pprof, the readiness probe —
+/// is checked as it will be loaded: `{port}` only as the port, every
+/// resolved address loopback. Run inside a fresh network namespace (only
+/// `lo`, brought up), so a broken guard could not reach anything anyway.
+#[test]
+fn every_url_is_checked_as_loaded_in_a_fresh_network_namespace() {
+    let netns_ok = std::process::Command::new("unshare").args(["-n", "true"]).status().is_ok_and(|s| s.success());
+    if !netns_ok {
+        assert!(std::env::var_os("CI").is_none(), "CI must be able to `unshare -n` (it runs as root)");
+        eprintln!(
+            "\n*** SKIPPED: `unshare -n` is not permitted here; the remote-address guard test needs a network namespace ***\n"
+        );
+        return;
+    }
+    let repo = Repo::new();
+    repo.write("server.py", SERVER);
+    repo.commit_all("base");
+    let cases = [
+        ("metrics = \"http://10.1.2.3:{port}/metrics\"", "", "allow-remote"),
+        ("pprof = \"http://192.0.2.1:{port}/debug/pprof\"", "profile = [\"cpu\"]\n", "allow-remote"),
+        ("pprof = \"http://{port}27.0.0.1/debug/pprof\"", "", "may only stand for the port"),
+        ("", "url = \"http://127.0.0.{port}:8080/\"\n", "may only stand for the port"),
+        ("", "url = \"http://2130706433:9/\"\nallow_remote = false\n", ""),
+    ];
+    for (target_extra, scenario_extra, says) in cases {
+        let text_of_file = format!(
+            "name = \"svc\"\n[target]\nstart = \"python3 server.py {{port}}\"\nready = {{ http = \"http://127.0.0.1:{{port}}/\", timeout = \"20s\" }}\n{target_extra}\n\n[[scenario]]\nname = \"get\"\nkind = \"http\"\nduration = \"300ms\"\nwarmup = \"0s\"\n{scenario_extra}"
+        );
+        repo.write("perf.toml", &text_of_file);
+        let out = std::process::Command::new("unshare")
+            .args(["-n", "sh", "-c", "ip link set lo up && exec \"$0\" \"$@\""])
+            .arg(env!("CARGO_BIN_EXE_perfgate"))
+            .args(["compare", "--scenario", "perf.toml", "--rounds", "1", "--allow-remote"])
+            .current_dir(repo.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        if says.is_empty() {
+            // 2130706433 is 127.0.0.1 spelled as one number: loopback once
+            // resolved, so allowed (nothing listens on port 9: no response).
+            assert!(!text(&out).contains("allow-remote"), "{}", text(&out));
+            continue;
+        }
+        assert_eq!(out.status.code(), Some(2), "{target_extra} {scenario_extra}: {}", text(&out));
+        assert!(String::from_utf8_lossy(&out.stderr).contains(says), "{says}: {}", text(&out));
+    }
+}
+
 /// A scenario that asks for profiles from a target without a pprof endpoint
 /// (the Python server answers "ok" to everything, 404 nowhere): a warning
 /// per profile, the timings kept, exit as usual.

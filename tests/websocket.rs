@@ -113,6 +113,7 @@ fn spec(addr: SocketAddr, path: &str) -> WsSpec {
         rate: None,
         message_size: 64,
         connect_timeout: Duration::from_secs(5),
+        allow_remote: false,
     }
 }
 

@@ -145,6 +145,7 @@ fn spec_from_args(args: &LoadArgs) -> Result<LoadSpec, CliError> {
         expect_status,
         request_timeout: timeout,
         seed: 1,
+        allow_remote: args.allow_remote,
     })
 }
 

@@ -777,7 +777,16 @@ pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
             let span = t.span();
             let t = t.into_inner();
             if let Some(dir) = &t.dir {
-                check_inside_checkout(dir).map_err(|m| at(find_key(text, span.clone(), "dir").unwrap_or(span), m))?;
+                check_inside_checkout(dir)
+                    .map_err(|m| at(find_key(text, span.clone(), "dir").unwrap_or(span.clone()), m))?;
+            }
+            let ready = t.ready.as_ref().and_then(|r| r.http.as_ref());
+            for (key, url) in [("pprof", t.pprof.as_ref()), ("metrics", t.metrics.as_ref()), ("ready", ready)] {
+                if let Some(u) = url {
+                    crate::load::url::port_only_in_port(u).map_err(|e| {
+                        at(find_key(text, span.clone(), key).unwrap_or(span.clone()), format!("{key}: {e}"))
+                    })?;
+                }
             }
             Some(t)
         }
@@ -1001,6 +1010,9 @@ fn http_scenario(s: &RawScenario, key_at: &KeyAt<'_>) -> Result<HttpScenario, Lo
     if let Some(r) = reqs.iter().find(|r| !r.path.starts_with('/')) {
         return Err((key_at("requests"), format!("request path {:?} must start with /", r.path)));
     }
+    if let Some(u) = &s.url {
+        crate::load::url::port_only_in_port(u).map_err(|e| (key_at("url"), e.to_string()))?;
+    }
     let expect_status = match &s.expect_status {
         Some(list) => list
             .iter()
@@ -1036,6 +1048,9 @@ fn websocket_scenario(s: &RawScenario, key_at: &KeyAt<'_>) -> Result<WebSocketSc
     let clients = s.clients.unwrap_or(10);
     bounds::count("clients", clients as u64, 1, bounds::MAX_CONNECTIONS).map_err(|m| (key_at("clients"), m))?;
     load_durations(s, key_at)?;
+    if let Some(u) = &s.url {
+        crate::load::url::port_only_in_port(u).map_err(|e| (key_at("url"), e.to_string()))?;
+    }
     let path = s.path.clone().unwrap_or_else(|| "/".into());
     if !path.starts_with('/') {
         return Err((key_at("path"), format!("path {path:?} must start with /")));
@@ -1260,6 +1275,19 @@ thresholds = ["p99 < 50ms", "error_rate < 0.1%"]
             assert!(err.contains("out of range"), "{err}");
         }
         assert!(parse_str("name = \"x\"\n[[scenario]]\nname = \"b\"\nkind = \"http\"\nrate = 1e6\n").is_ok());
+    }
+
+    #[test]
+    fn port_placeholders_only_stand_for_ports() {
+        let err = parse_str(
+            "name = \"x\"\n[[scenario]]\nname = \"b\"\nkind = \"http\"\nurl = \"http://127.0.0.{port}:8080/\"\n",
+        )
+        .unwrap_err();
+        assert!(err.starts_with("s.toml:5:1: ") && err.contains("may only stand for the port"), "{err}");
+        let err = parse_str("name = \"x\"\n[target]\nstart = \"srv\"\npprof = \"http://{port}27.0.0.1/debug/pprof\"\n[[scenario]]\nname = \"b\"\nkind = \"idle\"\n")
+            .unwrap_err();
+        assert!(err.starts_with("s.toml:4:1: pprof: ") && err.contains("may only stand for the port"), "{err}");
+        assert!(parse_str("name = \"x\"\n[target]\nstart = \"srv\"\nmetrics = \"http://127.0.0.1:{port}/metrics\"\n[[scenario]]\nname = \"b\"\nkind = \"idle\"\n").is_ok());
     }
 
     #[test]

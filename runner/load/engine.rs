@@ -139,7 +139,7 @@ impl Plan {
             );
             templates.push(Template { bytes, head: method == "HEAD" });
         }
-        let addr = pick_address(&target.resolve()?);
+        let addr = pick_address(&target.resolve(&spec.base_url, spec.allow_remote)?);
         Ok(Plan {
             addr,
             templates,

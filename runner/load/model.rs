@@ -62,6 +62,9 @@ pub struct LoadSpec {
     pub request_timeout: Duration,
     /// Seeds the request-mix sequence, so that two runs send the same sequence.
     pub seed: u64,
+    /// Send to non-loopback addresses too (`--allow-remote`). Off by
+    /// default: the run refuses any resolved address that is not loopback.
+    pub allow_remote: bool,
 }
 
 impl Default for LoadSpec {
@@ -77,6 +80,7 @@ impl Default for LoadSpec {
             expect_status: vec![(200, 399)],
             request_timeout: Duration::from_secs(30),
             seed: 1,
+            allow_remote: false,
         }
     }
 }

@@ -55,6 +55,9 @@ pub struct WsSpec {
     pub message_size: usize,
     /// For TCP connect plus the upgrade handshake.
     pub connect_timeout: Duration,
+    /// Connect to non-loopback addresses too; off: every resolved address
+    /// must be loopback.
+    pub allow_remote: bool,
 }
 
 /// What a WebSocket load run measured. Times in the histograms are
@@ -245,7 +248,7 @@ pub fn run(spec: &WsSpec, mut at_edge: impl FnMut(WindowEdge)) -> Result<WsRepor
         None => return Err(LoadError::InvalidUrl { url: spec.url.clone(), reason: "no scheme".into() }),
     };
     let target = TargetUrl::parse(&http_url)?;
-    let addrs = target.resolve()?;
+    let addrs = target.resolve(&spec.url, spec.allow_remote)?;
     if addrs.is_empty() {
         return Err(LoadError::Resolve { host: target.host.clone(), reason: "no addresses".into() });
     }

@@ -166,14 +166,20 @@ fn describe_status(status: std::process::ExitStatus) -> String {
 pub fn probe_once(probe: &Probe, timeout: Duration) -> bool {
     match probe {
         Probe::Tcp(addr) => resolve(addr).is_some_and(|a| TcpStream::connect_timeout(&a, timeout).is_ok()),
+        // A target perfgate started runs on this machine: its probe stays on loopback.
         // The metrics scraper's GET: one minimal HTTP/1.1 client for the
         // harness's own requests. Ready means a 2xx answer.
-        Probe::Http(url) => crate::workload::counters::scrape(url, timeout).is_ok(),
+        Probe::Http(url) => crate::workload::counters::scrape(url, timeout, false).is_ok(),
     }
 }
 
+/// The first address of `host:port`, if every address it resolves to is loopback.
 fn resolve(addr: &str) -> Option<SocketAddr> {
-    addr.to_socket_addrs().ok()?.next()
+    let addrs: Vec<SocketAddr> = addr.to_socket_addrs().ok()?.collect();
+    if addrs.iter().any(|a| !crate::load::url::is_loopback_ip(a.ip())) {
+        return None;
+    }
+    addrs.into_iter().next()
 }
 
 #[cfg(test)]
@@ -195,8 +201,9 @@ mod tests {
         );
         let mut t = RunningTarget::start(&s, &log).unwrap();
         assert!(t.exited().is_none());
-        let body = crate::workload::counters::scrape(&format!("http://127.0.0.1:{}/", t.port), Duration::from_secs(2))
-            .unwrap();
+        let body =
+            crate::workload::counters::scrape(&format!("http://127.0.0.1:{}/", t.port), Duration::from_secs(2), false)
+                .unwrap();
         assert!(body.contains("Directory listing"), "{body}");
         let pid = t.pid();
         t.stop();

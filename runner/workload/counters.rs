@@ -3,7 +3,7 @@
 //! `<name>_per_request` / `<name>_per_second` metrics, gauges into their end value.
 
 use std::io::{Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use crate::formats::prometheus::{self, MetricFamily, MetricKind, PromSample};
@@ -18,6 +18,9 @@ pub enum CounterError {
     InvalidUrl { url: String, reason: String },
     #[error("cannot connect to {url}: {source} (is the target listening?)")]
     Connect { url: String, source: std::io::Error },
+    /// The URL resolves to an address the loopback guard refuses.
+    #[error("refusing {url}: {reason}")]
+    Refused { url: String, reason: String },
     #[error("scraping {url} timed out after {timeout:?}")]
     Timeout { url: String, timeout: Duration },
     #[error("scraping {url}: {source}")]
@@ -41,14 +44,18 @@ fn colon_prefixed(text: &str) -> String {
 /// Fetches `url` (plain `http://`, as targets expose metrics on loopback)
 /// and returns the body. The whole exchange, connect included, must finish
 /// within `timeout`. Asks for text format 0.0.4 and no compression.
-pub fn scrape(url: &str, timeout: Duration) -> Result<String, CounterError> {
-    let body = fetch(url, timeout)?;
+pub fn scrape(url: &str, timeout: Duration, allow_remote: bool) -> Result<String, CounterError> {
+    let body = fetch(url, timeout, allow_remote)?;
     String::from_utf8(body).map_err(|_| CounterError::NotUtf8 { url: url.to_string() })
 }
 
 /// GETs `url` and returns the body of a 2xx answer, bytes as they came
 /// (also used for pprof profiles, which are gzipped protobuf).
-pub fn fetch(url: &str, timeout: Duration) -> Result<Vec<u8>, CounterError> {
+///
+/// Every address the host resolves to must be loopback unless
+/// `allow_remote` (the scenario's and the command line's both): the
+/// addresses checked are the ones connected to.
+pub fn fetch(url: &str, timeout: Duration, allow_remote: bool) -> Result<Vec<u8>, CounterError> {
     let target = HttpUrl::parse(url)?;
     let deadline = Instant::now() + timeout;
     let timed_out = || CounterError::Timeout { url: url.to_string(), timeout };
@@ -61,9 +68,8 @@ pub fn fetch(url: &str, timeout: Duration) -> Result<Vec<u8>, CounterError> {
     };
     let remaining = || deadline.checked_duration_since(Instant::now()).filter(|d| !d.is_zero());
 
-    let addrs = (target.host.as_str(), target.port)
-        .to_socket_addrs()
-        .map_err(|source| CounterError::Connect { url: url.to_string(), source })?;
+    let addrs = crate::load::url::resolve_guarded(&target.host, target.port, url, allow_remote)
+        .map_err(|e| CounterError::Refused { url: url.to_string(), reason: e.to_string() })?;
     let mut stream = None;
     let mut last_error = std::io::Error::new(std::io::ErrorKind::NotFound, "the host name has no address");
     for addr in addrs {
@@ -128,8 +134,8 @@ pub fn fetch(url: &str, timeout: Duration) -> Result<Vec<u8>, CounterError> {
 }
 
 /// [`scrape`] and [`prometheus::parse`] in one step.
-pub fn scrape_families(url: &str, timeout: Duration) -> Result<Vec<MetricFamily>, CounterError> {
-    let text = scrape(url, timeout)?;
+pub fn scrape_families(url: &str, timeout: Duration, allow_remote: bool) -> Result<Vec<MetricFamily>, CounterError> {
+    let text = scrape(url, timeout, allow_remote)?;
     prometheus::parse(&text).map_err(|source| CounterError::Parse { url: url.to_string(), source })
 }
 
@@ -812,7 +818,7 @@ jobs_created 1.79595114e+09
         let chunked =
             format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{text}\r\n0\r\n\r\n", text.len());
         let (url, server) = serve(vec![chunked.into_bytes()], false);
-        assert_eq!(scrape(&url, Duration::from_secs(5)).unwrap(), text);
+        assert_eq!(scrape(&url, Duration::from_secs(5), false).unwrap(), text);
         let requests = server.join().unwrap();
         assert!(requests[0].starts_with("GET /metrics HTTP/1.1\r\n"), "{requests:?}");
         assert!(requests[0].contains("\r\nAccept-Encoding: identity\r\n"));
@@ -822,7 +828,7 @@ jobs_created 1.79595114e+09
         let length = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{text}", text.len());
         let (url, server) = serve(vec![length.into_bytes()], true);
         let start = Instant::now();
-        let families = scrape_families(&url, Duration::from_secs(2)).unwrap();
+        let families = scrape_families(&url, Duration::from_secs(2), false).unwrap();
         assert!(start.elapsed() < Duration::from_secs(1));
         assert_eq!(families[0].name, "up");
         server.join().unwrap();
@@ -832,7 +838,7 @@ jobs_created 1.79595114e+09
     fn scrape_failures_are_typed() {
         let (url, server) =
             serve(vec![b"HTTP/1.1 404 Not Found\r\nContent-Length: 19\r\n\r\n404 page not found\n".to_vec()], false);
-        let e = scrape(&url, Duration::from_secs(5)).unwrap_err();
+        let e = scrape(&url, Duration::from_secs(5), false).unwrap_err();
         assert!(matches!(e, CounterError::Status { status: 404, .. }), "{e}");
         assert!(e.to_string().ends_with("HTTP status 404: 404 page not found"), "{e}");
         server.join().unwrap();
@@ -841,18 +847,18 @@ jobs_created 1.79595114e+09
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}/metrics", listener.local_addr().unwrap());
         let start = Instant::now();
-        let e = scrape(&url, Duration::from_millis(300)).unwrap_err();
+        let e = scrape(&url, Duration::from_millis(300), false).unwrap_err();
         assert!(matches!(e, CounterError::Timeout { .. }), "{e}");
         assert!(start.elapsed() < Duration::from_secs(2));
         drop(listener);
 
         // Nothing listens on a port just released.
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let e = scrape(&format!("http://127.0.0.1:{port}/metrics"), Duration::from_secs(2)).unwrap_err();
+        let e = scrape(&format!("http://127.0.0.1:{port}/metrics"), Duration::from_secs(2), false).unwrap_err();
         assert!(matches!(e, CounterError::Connect { .. }), "{e}");
 
         let (url, server) = serve(vec![b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nx 1 2 3".to_vec()], false);
-        let e = scrape_families(&url, Duration::from_secs(5)).unwrap_err();
+        let e = scrape_families(&url, Duration::from_secs(5), false).unwrap_err();
         assert!(matches!(e, CounterError::Parse { .. }), "{e}");
         server.join().unwrap();
     }

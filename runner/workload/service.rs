@@ -56,6 +56,9 @@ pub struct Prepared {
     pub restart: Restart,
     /// The target kept across rounds when `restart = "never"`.
     pub running: Option<RunningTarget>,
+    /// Load, metrics and profiles may go to non-loopback addresses: the
+    /// scenario said `allow_remote = true` and the command line `--allow-remote`.
+    pub allow_remote: bool,
 }
 
 pub fn prepare(
@@ -106,12 +109,20 @@ pub fn prepare(
         }
     };
     let base_url = url.clone().unwrap_or_else(|| "http://127.0.0.1:{port}".into());
-    // Checked before any load is sent: nobody load-tests production by accident.
-    let http_form = match base_url.strip_prefix("ws://") {
-        Some(rest) => format!("http://{rest}"),
-        None => base_url.clone(),
-    };
-    load::ensure_loopback(&with_port(&http_form, 1), allow_remote).map_err(|e| invalid(e.to_string()))?;
+    // Checked before any load is sent: nobody load-tests production by
+    // accident. Every URL perfgate will fetch is checked here as a template
+    // and again, resolved, each time it is used.
+    let urls = [Some(&base_url), target.and_then(|t| t.metrics.as_ref()), target.and_then(|t| t.pprof.as_ref())];
+    for u in urls.into_iter().flatten() {
+        load::url::ensure_loopback_template(u, allow_remote).map_err(|e| invalid(e.to_string()))?;
+    }
+    if let Some(r) = target.and_then(|t| t.ready.as_ref()) {
+        // The target runs here: its readiness probe is on loopback, always.
+        let probe = r.http.clone().or_else(|| r.tcp.as_ref().map(|a| format!("http://{a}/")));
+        if let Some(u) = probe {
+            load::url::ensure_loopback_template(&u, false).map_err(|e| invalid(format!("[target.ready]: {e}")))?;
+        }
+    }
     Ok(Prepared {
         scenario: scenario.into(),
         load,
@@ -121,12 +132,14 @@ pub fn prepare(
         pprof_url: target.and_then(|t| t.pprof.clone()),
         restart: target.map(|t| t.restart).unwrap_or_default(),
         running: None,
+        allow_remote,
     })
 }
 
 /// The HTTP load of a scenario (an idle scenario's trickle), for `duration`
 /// or `total` requests; `None` when the scenario sends no HTTP load.
-fn http_load(load: &Load, base: &str, duration: Duration, total: Option<u64>, seed: u64) -> Option<LoadSpec> {
+fn http_load(p: &Prepared, base: &str, duration: Duration, total: Option<u64>, seed: u64) -> Option<LoadSpec> {
+    let load = &p.load;
     let (requests, model, keepalive, expect_status) = match load {
         Load::Http(h) => (engine_requests(&h.requests), engine_model(&h.model), h.keepalive, h.expect_status.clone()),
         Load::Idle(i) => {
@@ -146,6 +159,7 @@ fn http_load(load: &Load, base: &str, duration: Duration, total: Option<u64>, se
         expect_status,
         request_timeout: Duration::from_secs(30),
         seed,
+        allow_remote: p.allow_remote,
     })
 }
 
@@ -229,8 +243,7 @@ fn measure(p: &Prepared, base: &str, metrics_url: Option<&str>, round: u32) -> R
         Load::Idle(i) => (i.warmup, i.duration),
         Load::WebSocket(w) => return measure_websocket(p, w, base, metrics_url),
     };
-    let load_spec =
-        |duration: Duration, total: Option<u64>| http_load(&p.load, base, duration, total, u64::from(round));
+    let load_spec = |duration: Duration, total: Option<u64>| http_load(p, base, duration, total, u64::from(round));
     let run_load = |spec: &LoadSpec| -> Result<LoadReport, WorkloadError> {
         let report = load::run(spec);
         if crate::process::interrupted() {
@@ -256,7 +269,7 @@ fn measure(p: &Prepared, base: &str, metrics_url: Option<&str>, round: u32) -> R
         }
     }
     let sampler = p.running.as_ref().map(|t| Sampler::start(t.pid(), SAMPLE_EVERY));
-    let before = metrics_url.map(|u| counters::scrape(u, Duration::from_secs(5)));
+    let before = metrics_url.map(|u| counters::scrape(u, Duration::from_secs(5), p.allow_remote));
     let from = sampler.as_ref().map(|s| s.mark()).unwrap_or(0.0);
     let started = Instant::now();
     let total = match &p.load {
@@ -275,7 +288,7 @@ fn measure(p: &Prepared, base: &str, metrics_url: Option<&str>, round: u32) -> R
     }
     let seconds = started.elapsed().as_secs_f64();
     let to = sampler.as_ref().map(|s| s.mark()).unwrap_or(0.0);
-    let after = metrics_url.map(|u| counters::scrape(u, Duration::from_secs(5)));
+    let after = metrics_url.map(|u| counters::scrape(u, Duration::from_secs(5), p.allow_remote));
     let samples = sampler.map(Sampler::stop).unwrap_or_default();
 
     let mut out = TrialOutput::default();
@@ -408,6 +421,7 @@ fn measure_websocket(
         rate: w.rate,
         message_size: w.message_size as usize,
         connect_timeout: Duration::from_secs(10),
+        allow_remote: p.allow_remote,
     };
     let sampler = p.running.as_ref().map(|t| Sampler::start(t.pid(), SAMPLE_EVERY));
     let (mut before, mut after): (Scrape, Scrape) = (None, None);
@@ -415,14 +429,14 @@ fn measure_websocket(
     let (mut started, mut seconds) = (None, 0.0);
     let report = load::ws::run(&spec, |edge| match edge {
         load::WindowEdge::Start => {
-            before = metrics_url.map(|u| counters::scrape(u, Duration::from_secs(5)));
+            before = metrics_url.map(|u| counters::scrape(u, Duration::from_secs(5), p.allow_remote));
             from = sampler.as_ref().map(|s| s.mark()).unwrap_or(0.0);
             started = Some(Instant::now());
         }
         load::WindowEdge::End => {
             seconds = started.map(|t| t.elapsed().as_secs_f64()).unwrap_or(0.0);
             to = sampler.as_ref().map(|s| s.mark()).unwrap_or(0.0);
-            after = metrics_url.map(|u| counters::scrape(u, Duration::from_secs(5)));
+            after = metrics_url.map(|u| counters::scrape(u, Duration::from_secs(5), p.allow_remote));
         }
     });
     let samples = sampler.map(Sampler::stop).unwrap_or_default();
@@ -546,6 +560,7 @@ pub fn profile_pass(
     };
     // Go's handlers take whole seconds.
     let seconds = window.as_secs_f64().round().max(1.0) as u64;
+    let allow_remote = p.allow_remote;
     let fetch_all = || -> Vec<(String, Result<Vec<u8>, String>)> {
         std::thread::scope(|scope| {
             let handles: Vec<_> = kinds
@@ -556,7 +571,9 @@ pub fn profile_pass(
                         k => format!("{}/{k}?seconds={seconds}", pprof.trim_end_matches('/')),
                     };
                     let timeout = Duration::from_secs(seconds + 30);
-                    scope.spawn(move || (kind.clone(), counters::fetch(&url, timeout).map_err(|e| e.to_string())))
+                    scope.spawn(move || {
+                        (kind.clone(), counters::fetch(&url, timeout, allow_remote).map_err(|e| e.to_string()))
+                    })
                 })
                 .collect();
             handles.into_iter().map(|h| h.join().expect("profile fetch thread")).collect()
@@ -575,6 +592,7 @@ pub fn profile_pass(
                 rate: w.rate,
                 message_size: w.message_size as usize,
                 connect_timeout: Duration::from_secs(10),
+                allow_remote: p.allow_remote,
             };
             let mut fetched = Vec::new();
             std::thread::scope(|scope| {
@@ -593,7 +611,7 @@ pub fn profile_pass(
             fetched
         }
         _ => {
-            let load_for = |d: Duration| http_load(&p.load, &base, d, None, 0);
+            let load_for = |d: Duration| http_load(p, &base, d, None, 0);
             match load_for(warmup) {
                 Some(spec) if !warmup.is_zero() => {
                     let _ = load::run(&spec);
