@@ -52,4 +52,5 @@ pub mod schemas;
 pub mod stats;
 pub mod target;
 pub mod variant;
+pub mod watchdog;
 pub mod workload;

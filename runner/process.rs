@@ -228,6 +228,7 @@ pub fn spawn(
     })?;
     let pid = child.id() as i32;
     groups.insert(pid);
+    crate::watchdog::track(pid);
     Ok(Some(GroupChild { pid, describe, started, reaped: None, finished: false }))
 }
 
@@ -327,7 +328,12 @@ impl GroupChild {
         unsafe {
             libc::kill(-self.pid, libc::SIGKILL);
         }
-        GROUPS.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.pid);
+        {
+            let mut groups = GROUPS.lock().unwrap_or_else(|p| p.into_inner());
+            groups.remove(&self.pid);
+            crate::watchdog::untrack(self.pid);
+            end_adopted(&groups);
+        }
         let (status, rusage) = self.reaped.unwrap_or((0, unsafe { std::mem::zeroed() }));
         let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, (t.tv_usec as u32) * 1000);
         Finished {
@@ -352,7 +358,44 @@ impl Drop for GroupChild {
                 libc::kill(-self.pid, libc::SIGKILL);
             }
             let _ = self.reap(0);
-            GROUPS.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.pid);
+            let mut groups = GROUPS.lock().unwrap_or_else(|p| p.into_inner());
+            groups.remove(&self.pid);
+            crate::watchdog::untrack(self.pid);
+            end_adopted(&groups);
+        }
+    }
+}
+
+/// perfgate is a child subreaper ([`crate::watchdog::become_subreaper`]): a
+/// process that left its trial's group (`setsid`, a double-forked daemon)
+/// comes back to perfgate as a child when its parent dies. Ends and reaps
+/// every such child: a child in a group of its own that is not a
+/// registered group leader (`groups`, locked by the caller so no leader
+/// can be mid-registration) nor the watchdog. perfgate's own short-lived
+/// helpers (git) stay in perfgate's group and are left alone.
+fn end_adopted(groups: &BTreeSet<i32>) {
+    let me = std::process::id() as i32;
+    // SAFETY: getpgrp has no failure mode.
+    let my_group = unsafe { libc::getpgrp() };
+    let Ok(entries) = std::fs::read_dir("/proc") else { return };
+    for entry in entries.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else { continue };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        let Some(close) = stat.rfind(')') else { continue };
+        let fields: Vec<&str> = stat[close + 2..].split(' ').collect();
+        let (Some(ppid), Some(pgrp)) =
+            (fields.get(1).and_then(|f| f.parse::<i32>().ok()), fields.get(2).and_then(|f| f.parse::<i32>().ok()))
+        else {
+            continue;
+        };
+        if ppid != me || pgrp == my_group || groups.contains(&pid) || crate::watchdog::is_watchdog(pid) {
+            continue;
+        }
+        // SAFETY: our own (adopted) child: kill, then reap it.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+            let mut status = 0;
+            libc::waitpid(pid, &mut status, 0);
         }
     }
 }

@@ -256,3 +256,91 @@ fn ctrl_c_during_sequential_rounds_keeps_them_and_their_verdicts() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("regressed") && stdout.contains("run interrupted"), "{stdout}");
 }
+
+/// Processes of this test's repository still alive (by their working directory).
+fn ours_alive(repo: &Repo, pattern: &str) -> Vec<String> {
+    let found = std::process::Command::new("pgrep").args(["-f", pattern]).output().unwrap();
+    String::from_utf8_lossy(&found.stdout)
+        .lines()
+        .filter(|p| std::fs::read_link(format!("/proc/{p}/cwd")).is_ok_and(|c| c.starts_with(repo.path())))
+        .map(str::to_string)
+        .collect()
+}
+
+fn wait_until_gone(repo: &Repo, pattern: &str, within: Duration) -> Vec<String> {
+    let deadline = Instant::now() + within;
+    loop {
+        let alive = ours_alive(repo, pattern);
+        if alive.is_empty() || Instant::now() > deadline {
+            return alive;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// `kill -9` gives perfgate no chance to clean up: its watchdog (a process
+/// in a session of its own) sees the pipe close and ends every registered
+/// group, including a background child the trial's shell left behind
+/// (`srv & other`), which PDEATHSIG on the shell alone never reached.
+#[test]
+fn kill_9_leaves_no_orphans_and_the_next_run_ends_leftovers() {
+    let repo = Repo::new();
+    let marker = format!("perfgate-kill9-{}", std::process::id());
+    repo.write(
+        "perf.toml",
+        &format!(
+            "name = \"k\"\n\n[[scenario]]\nname = \"bg\"\nkind = \"command\"\ncommand = \"sleep 300 & python3 -c 'import time; time.sleep(5)' {marker}\"\n"
+        ),
+    );
+    repo.commit_all("base");
+    let mut cmd = perfgate_cmd(repo.path(), &["compare", "--scenario", "perf.toml", "--rounds", "20"]);
+    cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while ours_alive(&repo, "sleep 300").is_empty() {
+        assert!(Instant::now() < deadline, "the trial never started");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGKILL);
+    }
+    let _ = child.wait();
+    let left = wait_until_gone(&repo, "sleep 300", Duration::from_secs(5));
+    assert!(left.is_empty(), "orphans after kill -9: {left:?}");
+    assert!(wait_until_gone(&repo, &marker, Duration::from_secs(5)).is_empty());
+
+    // The watchdog killed too (as `kill -9 -- -PGID` of a whole session
+    // would): the ledger in .perfgate/ lets the next run end the leftovers.
+    let mut cmd = perfgate_cmd(repo.path(), &["compare", "--scenario", "perf.toml", "--rounds", "20"]);
+    cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while ours_alive(&repo, "sleep 300").is_empty() {
+        assert!(Instant::now() < deadline, "the trial never started");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let watchdogs = std::process::Command::new("pgrep").args(["-f", "perfgate __watchdog"]).output().unwrap();
+    for p in String::from_utf8_lossy(&watchdogs.stdout).lines() {
+        let parent = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
+        let ppid = parent.rsplit(')').next().and_then(|r| r.split(' ').nth(2)).unwrap_or("");
+        if ppid == child.id().to_string() {
+            unsafe {
+                libc::kill(p.parse().unwrap(), libc::SIGKILL);
+            }
+        }
+    }
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGKILL);
+    }
+    let _ = child.wait();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!ours_alive(&repo, "sleep 300").is_empty(), "with its watchdog killed too, the group should survive");
+    let out = repo.perfgate(&["compare", "--scenario", "perf.toml", "--rounds", "1"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("left running by an earlier perfgate run"),
+        "{}",
+        common::text(&out)
+    );
+    let left = wait_until_gone(&repo, "sleep 300", Duration::from_secs(5));
+    assert!(left.is_empty(), "leftovers survived the next run: {left:?}");
+}

@@ -136,6 +136,10 @@ pub enum Command {
 }
 
 pub fn main() -> i32 {
+    if std::env::args_os().nth(1).is_some_and(|a| a == crate::watchdog::SUBCOMMAND) {
+        return crate::watchdog::run();
+    }
+    crate::watchdog::become_subreaper();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Compare(a) => compare::run(a),

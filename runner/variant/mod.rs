@@ -104,6 +104,14 @@ impl Repo {
         if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
             return Err(VariantError::Busy { path: dir.display().to_string() });
         }
+        // The lock is ours, so the run that wrote the ledger is gone: end
+        // whatever it left running (its watchdog should have), then keep ours there.
+        let ledger = dir.join("groups");
+        let ended = crate::watchdog::end_leftovers(&ledger);
+        if ended > 0 {
+            crate::note!("ended {ended} process group(s) left running by an earlier perfgate run that was killed");
+        }
+        crate::watchdog::set_ledger(ledger);
         Ok(file)
     }
 
