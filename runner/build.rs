@@ -44,6 +44,11 @@ pub enum Failure {
 /// Checks out `variants` and prepares every scenario of the plan for each.
 pub fn run(plan: &Plan, repo: &Repo, variants: &[&Resolved], logs: &Path) -> Result<Builds, BuildError> {
     let cache = BuildCache::new(repo.state_dir().join("builds"));
+    let build_timeout = workload::build_timeout().map_err(|m| BuildError {
+        scenario: String::new(),
+        role: crate::model::Role::Baseline,
+        error: Failure::Workload(WorkloadError::Invalid { scenario: "(environment)".into(), message: m }),
+    })?;
     let started = Instant::now();
     let mut checkouts: Vec<(&Resolved, PathBuf)> = Vec::new();
     for v in variants {
@@ -61,7 +66,7 @@ pub fn run(plan: &Plan, repo: &Repo, variants: &[&Resolved], logs: &Path) -> Res
         let scenario = plan.scenario(i);
         let mut pair: [Option<Prepared>; 2] = [None, None];
         for (v, checkout) in &checkouts {
-            let ctx = VariantContext { role: v.role, tree: &v.tree, checkout, cache: &cache, logs };
+            let ctx = VariantContext { role: v.role, tree: &v.tree, checkout, cache: &cache, logs, build_timeout };
             let fail = |e| BuildError { scenario: scenario.name.clone(), role: v.role, error: Failure::Workload(e) };
             let mut notes: Vec<BuildNote> = Vec::new();
             let target_build = match plan.target(i) {

@@ -243,6 +243,36 @@ fn every_url_is_checked_as_loaded_in_a_fresh_network_namespace() {
     }
 }
 
+/// A build that hangs is ended at PERFGATE_BUILD_TIMEOUT with its whole
+/// group: exit 3 naming the step and the limit, no process left behind.
+#[test]
+fn a_hanging_build_times_out_with_exit_3() {
+    let repo = Repo::new();
+    repo.write("server.py", SERVER);
+    let marker = format!("perfgate-build-hang-{}", std::process::id());
+    repo.write(
+        "perf.toml",
+        &scenario(&format!("build = \"sleep 120 # {marker}\""), HTTP).replace("[target]\n", "[target]\n"),
+    );
+    repo.commit_all("base");
+    let started = std::time::Instant::now();
+    let o = common::perfgate_cmd(repo.path(), &["compare", "--scenario", "perf.toml", "--rounds", "1"])
+        .env("PERFGATE_BUILD_TIMEOUT", "2s")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "took {:?}", started.elapsed());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("timed out after 2s") && stderr.contains("building"), "{}", text(&o));
+    let left = std::process::Command::new("pgrep").args(["-f", &marker]).output().unwrap();
+    assert!(left.stdout.is_empty(), "the build's processes survived: {}", String::from_utf8_lossy(&left.stdout));
+    let o = common::perfgate_cmd(repo.path(), &["compare", "--scenario", "perf.toml", "--rounds", "1"])
+        .env("PERFGATE_BUILD_TIMEOUT", "soon")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
+
 /// A scenario that asks for profiles from a target without a pprof endpoint
 /// (the Python server answers "ok" to everything, 404 nowhere): a warning
 /// per profile, the timings kept, exit as usual.

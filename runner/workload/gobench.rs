@@ -83,14 +83,14 @@ pub fn prepare(
                 .iter()
                 .map(|a| if a == "{out}" { out.join(&file_name).display().to_string() } else { a.clone() })
                 .collect();
-            let finished = process::run_program(Path::new("go"), &args, &root, &env, &log, None)?;
+            let finished = process::run_program(Path::new("go"), &args, &root, &env, &log, Some(ctx.build_timeout))?;
             check(
                 &finished,
                 WorkloadError::BuildFailed,
                 format!("building the {} test binary of {import_path}", ctx.role),
                 format!("go {}", args.join(" ")),
                 &log,
-                None,
+                Some(ctx.build_timeout),
             )?;
             Ok::<(), WorkloadError>(())
         })?;
@@ -272,14 +272,14 @@ fn go_env(
     let log = ctx.logs.join(format!("go-env-{}-{}.log", crate::paths::file_component(scenario), ctx.role));
     let mut args = vec!["env".to_string()];
     args.extend(TOOLCHAIN_VARS.iter().map(|v| v.to_string()));
-    let finished = process::run_program(Path::new("go"), &args, root, env, &log, None)?;
+    let finished = process::run_program(Path::new("go"), &args, root, env, &log, Some(ctx.build_timeout))?;
     check(
         &finished,
         WorkloadError::BuildFailed,
         "running `go env`".into(),
         format!("go {}", args.join(" ")),
         &log,
-        None,
+        Some(ctx.build_timeout),
     )?;
     let text = read_lossy(&log)?;
     Ok(TOOLCHAIN_VARS.iter().zip(text.lines()).map(|(k, v)| (k.to_lowercase(), v.to_string())).collect())
@@ -307,14 +307,14 @@ fn list_packages(
         "--".into(),
     ];
     args.extend(g.packages.iter().cloned());
-    let finished = process::run_program(Path::new("go"), &args, root, env, &log, None)?;
+    let finished = process::run_program(Path::new("go"), &args, root, env, &log, Some(ctx.build_timeout))?;
     check(
         &finished,
         WorkloadError::BuildFailed,
         format!("listing the {} Go packages", ctx.role),
         format!("go {}", args.join(" ")),
         &log,
-        None,
+        Some(ctx.build_timeout),
     )?;
     let text = read_lossy(&log)?;
     let mut out = Vec::new();

@@ -133,6 +133,22 @@ pub struct VariantContext<'a> {
     pub checkout: &'a Path,
     pub cache: &'a BuildCache,
     pub logs: &'a Path,
+    /// Limit for each build step (`[target] build`, `go test -c`, `go list`,
+    /// `go env`): see [`build_timeout`].
+    pub build_timeout: std::time::Duration,
+}
+
+/// How long one build step may take: `PERFGATE_BUILD_TIMEOUT` (a duration
+/// such as `45m`), else 30 minutes. A step over it is ended with its whole
+/// process group and the run fails (exit 3) saying which step and the limit.
+pub fn build_timeout() -> Result<std::time::Duration, String> {
+    match std::env::var("PERFGATE_BUILD_TIMEOUT") {
+        Ok(v) => crate::config::parse_duration(&v)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| format!("PERFGATE_BUILD_TIMEOUT={v:?} is not a duration such as 45m")),
+        Err(_) => Ok(std::time::Duration::from_secs(30 * 60)),
+    }
 }
 
 /// A scenario made ready to run for one variant.
@@ -239,7 +255,8 @@ pub fn build_target(target: &Target, ctx: &VariantContext<'_>) -> Result<Option<
     let log = ctx.logs.join(format!("build-target-{}.log", ctx.role));
     let build = ctx.cache.get_or_build(&key, |out| {
         let shell = substitute(command, out, ctx.checkout, None);
-        let spec = process::Spec { shell: &shell, cwd: &dir, env: &env, log: &log, timeout: None };
+        let timeout = Some(ctx.build_timeout);
+        let spec = process::Spec { shell: &shell, cwd: &dir, env: &env, log: &log, timeout };
         let finished = process::run_shell(&spec)?;
         check(
             &finished,
@@ -247,7 +264,7 @@ pub fn build_target(target: &Target, ctx: &VariantContext<'_>) -> Result<Option<
             format!("building the {} target", ctx.role),
             shell.clone(),
             &log,
-            None,
+            timeout,
         )?;
         Ok::<(), WorkloadError>(())
     })?;
