@@ -252,7 +252,7 @@ fn a_hanging_build_times_out_with_exit_3() {
     let marker = format!("perfgate-build-hang-{}", std::process::id());
     repo.write(
         "perf.toml",
-        &scenario(&format!("build = \"sleep 120 # {marker}\""), HTTP).replace("[target]\n", "[target]\n"),
+        &scenario(&format!("build = \"sleep 120 # {marker}\""), HTTP),
     );
     repo.commit_all("base");
     let started = std::time::Instant::now();

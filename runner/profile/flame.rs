@@ -41,7 +41,8 @@ pub fn fold(profile: &Profile, sample_index: usize) -> Vec<(String, i64)> {
         if frames.is_empty() {
             continue;
         }
-        *stacks.entry(frames.join(";")).or_default() += v;
+        let e = stacks.entry(frames.join(";")).or_default();
+        *e = e.saturating_add(v);
     }
     stacks.into_iter().filter(|(_, v)| *v > 0).collect()
 }

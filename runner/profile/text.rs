@@ -60,7 +60,7 @@ pub fn render(top: &Top) -> String {
         };
         let _ = writeln!(s, "Duration: {duration}, Total samples = {} {ratio}", fmt_value(top.total));
     }
-    let shown: i64 = top.rows.iter().map(|r| r.flat).sum();
+    let shown: i64 = top.rows.iter().map(|r| r.flat).fold(0i64, i64::saturating_add);
     let _ = writeln!(
         s,
         "Showing nodes accounting for {}, {} of {} total",
@@ -81,7 +81,7 @@ pub fn render(top: &Top) -> String {
     let _ = writeln!(s, "{:>10} {:>5}% {:>5}% {:>10} {:>5}%", "flat", "flat", "sum", "cum", "cum");
     let mut running = 0i64;
     for r in &top.rows {
-        running += r.flat;
+        running = running.saturating_add(r.flat);
         let _ = writeln!(
             s,
             "{:>10} {} {} {:>10} {}  {}{}",

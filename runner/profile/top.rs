@@ -214,22 +214,24 @@ fn compute(new: &Profile, base: Option<&Profile>, opts: &TopOptions) -> Result<T
             let n = &mut nodes[f.node];
             if stamp[f.node] != i {
                 stamp[f.node] = i;
-                n.cum += w.value;
+                n.cum = n.cum.saturating_add(w.value);
                 if let Some((_, line)) = f.file_line {
-                    *n.cum_by_line.entry(line).or_default() += w.value;
+                    let e = n.cum_by_line.entry(line).or_default();
+                    *e = e.saturating_add(w.value);
                 }
             }
         }
         if let Some(leaf) = w.frames.last() {
             let n = &mut nodes[leaf.node];
-            n.flat += w.value;
+            n.flat = n.flat.saturating_add(w.value);
             if let Some((_, line)) = leaf.file_line {
-                *n.flat_by_line.entry(line).or_default() += w.value;
+                let e = n.flat_by_line.entry(line).or_default();
+                *e = e.saturating_add(w.value);
             }
         }
     }
     let mut present: Vec<usize> = (0..nodes.len()).filter(|&i| nodes[i].flat != 0 || nodes[i].cum != 0).collect();
-    let flat_sum: i64 = present.iter().map(|&i| nodes[i].flat).sum();
+    let flat_sum: i64 = present.iter().map(|&i| nodes[i].flat).fold(0i64, i64::saturating_add);
     let node_cut = ((flat_sum as f64 * opts.nodefraction) as i64).abs();
     let edge_cut = ((flat_sum as f64 * opts.edgefraction) as i64).abs();
     let mut dropped = 0;
@@ -268,7 +270,7 @@ fn compute(new: &Profile, base: Option<&Profile>, opts: &TopOptions) -> Result<T
                 && seen.insert((p, f.node))
             {
                 let e = edges.entry((p, f.node)).or_insert((0, f.inline));
-                e.0 += w.value;
+                e.0 = e.0.saturating_add(w.value);
                 e.1 &= f.inline;
             }
             parent = Some(f.node);
@@ -385,6 +387,25 @@ fn hottest_line(n: &Node) -> i64 {
 mod tests {
     use super::*;
     use crate::formats::pprof;
+
+    /// Hostile values: sums saturate instead of wrapping (or panicking in
+    /// a debug build), in top, diff, fold and the call tree.
+    #[test]
+    fn huge_values_saturate() {
+        let mut p = pprof::decode(&pprof::tests::tiny()).unwrap();
+        for s in &mut p.samples {
+            for v in &mut s.values {
+                *v = i64::MAX - 1;
+            }
+        }
+        let t = top(&p, &TopOptions::default()).unwrap();
+        assert_eq!(t.total, i64::MAX);
+        assert!(t.rows.iter().all(|r| r.flat >= 0 && r.cum >= 0), "{:?}", t.rows);
+        let d = diff(&pprof::decode(&pprof::tests::tiny()).unwrap(), &p, &TopOptions::default()).unwrap();
+        assert!(d.rows.iter().all(|r| r.flat >= 0 && r.cum >= 0), "{:?}", d.rows);
+        assert!(crate::profile::flame::fold(&p, 0).iter().all(|(_, v)| *v > 0));
+        let _ = crate::profile::text::render(&t);
+    }
 
     #[test]
     fn flat_cum_and_inline_on_a_tiny_profile() {

@@ -88,16 +88,16 @@ pub fn call_tree(
         } else {
             &frames[..]
         };
-        root.cum += value;
+        root.cum = root.cum.saturating_add(*value);
         if path.is_empty() {
-            root.flat += value;
+            root.flat = root.flat.saturating_add(*value);
         }
         let mut node = &mut root;
         for (i, f) in path.iter().enumerate().take(depth) {
             node = node.children.entry((*f).to_string()).or_default();
-            node.cum += value;
+            node.cum = node.cum.saturating_add(*value);
             if i + 1 == path.len() {
-                node.flat += value;
+                node.flat = node.flat.saturating_add(*value);
             }
         }
     }
@@ -141,7 +141,7 @@ fn finish(function: String, b: Building, places: &HashMap<&str, (&str, i64)>, to
         flat: b.flat,
         flat_pct: pct(b.flat),
         more_children: rest.len(),
-        more_cum: rest.iter().map(|(_, c)| c.cum).sum(),
+        more_cum: rest.iter().map(|(_, c)| c.cum).fold(0i64, i64::saturating_add),
         children: children.into_iter().map(|(name, c)| finish(name, c, places, total)).collect(),
         function,
     }
@@ -163,7 +163,7 @@ mod tests {
             assert!(n.children.is_empty());
             return;
         }
-        let children: i64 = n.children.iter().map(|c| c.cum).sum();
+        let children: i64 = n.children.iter().map(|c| c.cum).fold(0i64, i64::saturating_add);
         assert_eq!(n.cum, n.flat + children + n.more_cum, "{}", n.function);
         for c in &n.children {
             balanced(c, depth - 1);
