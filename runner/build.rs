@@ -41,9 +41,20 @@ pub enum Failure {
     Workload(WorkloadError),
 }
 
+/// Above this, each run says how large the build cache is and how to prune it.
+const CACHE_NOTE_BYTES: u64 = 5 << 30;
+
 /// Checks out `variants` and prepares every scenario of the plan for each.
 pub fn run(plan: &Plan, repo: &Repo, variants: &[&Resolved], logs: &Path) -> Result<Builds, BuildError> {
     let cache = BuildCache::new(repo.state_dir().join("builds"));
+    let cached = cache.size();
+    if cached > CACHE_NOTE_BYTES {
+        crate::note!(
+            "the build cache ({}) holds {}; `perfgate cache prune` removes builds unused for 14 days",
+            repo.state_dir().join("builds").display(),
+            crate::variant::build_cache::human_size(cached)
+        );
+    }
     let build_timeout = workload::build_timeout().map_err(|m| BuildError {
         scenario: String::new(),
         role: crate::model::Role::Baseline,

@@ -2,6 +2,7 @@
 //! calls the library. Errors are mapped to the exit codes of DESIGN §8 here.
 
 pub mod benchstat;
+pub mod cache;
 pub mod compare;
 pub mod history;
 pub mod load;
@@ -129,6 +130,8 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Serve perfgate's tools to a coding agent (Model Context Protocol over stdio).
     Mcp(mcp::McpArgs),
+    /// The build cache in .perfgate/builds: its builds and sizes; `prune` removes unused ones.
+    Cache(cache::CacheArgs),
     /// Print the JSON Schema of results.json or of scenario files.
     // Hidden from --help: a tool for editors and maintainers, documented in the README.
     #[command(hide = true)]
@@ -153,6 +156,7 @@ pub fn main() -> i32 {
         Command::History(a) => history::run(a),
         Command::Schema(a) => schema::run(a),
         Command::Mcp(a) => mcp::run(a),
+        Command::Cache(a) => cache::run(a),
     };
     match result {
         Ok(code) => code,

@@ -53,8 +53,13 @@ impl BuildCache {
         E: From<std::io::Error>,
     {
         let dir = self.dir.join(key);
-        let marker = dir.join(".perfgate-build-complete");
+        let marker = dir.join(MARKER);
         if marker.exists() {
+            // The marker's mtime is the build's last use: `perfgate cache prune` reads it.
+            let _ = std::fs::File::options()
+                .write(true)
+                .open(&marker)
+                .and_then(|f| f.set_modified(std::time::SystemTime::now()));
             return Ok(Build { dir, cached: true, key: key.to_string() });
         }
         let _ = std::fs::remove_dir_all(&dir);
@@ -68,9 +73,116 @@ impl BuildCache {
     }
 }
 
+/// Marks a complete build; its mtime is the build's last use.
+const MARKER: &str = ".perfgate-build-complete";
+
+/// One cached build: its directory, size and last use.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub dir: PathBuf,
+    pub bytes: u64,
+    pub last_used: std::time::SystemTime,
+    /// False for a build that never finished (failed or killed mid-way).
+    pub complete: bool,
+}
+
+impl BuildCache {
+    /// Every build in the cache, least recently used first.
+    pub fn entries(&self) -> Vec<Entry> {
+        let Ok(dirs) = std::fs::read_dir(&self.dir) else { return Vec::new() };
+        let mut out: Vec<Entry> = dirs
+            .flatten()
+            .filter(|d| d.file_type().is_ok_and(|t| t.is_dir()))
+            .map(|d| {
+                let dir = d.path();
+                let marker = std::fs::metadata(dir.join(MARKER));
+                let last_used = marker
+                    .as_ref()
+                    .ok()
+                    .and_then(|m| m.modified().ok())
+                    .or_else(|| d.metadata().and_then(|m| m.modified()).ok())
+                    .unwrap_or(std::time::UNIX_EPOCH);
+                Entry { bytes: disk_usage(&dir), dir, last_used, complete: marker.is_ok() }
+            })
+            .collect();
+        out.sort_by_key(|e| e.last_used);
+        out
+    }
+
+    /// Total size of the cache in bytes.
+    pub fn size(&self) -> u64 {
+        disk_usage(&self.dir)
+    }
+}
+
+/// Bytes in binary units, e.g. `1.4 GiB`.
+pub fn human_size(bytes: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = bytes as f64;
+    let mut i = 0;
+    while v >= 1024.0 && i + 1 < units.len() {
+        v /= 1024.0;
+        i += 1;
+    }
+    if i == 0 { format!("{bytes} B") } else { format!("{v:.1} {}", units[i]) }
+}
+
+/// Bytes under `path` (files only, symlinks not followed), bounded in depth.
+fn disk_usage(path: &Path) -> u64 {
+    fn walk(p: &Path, depth: u32) -> u64 {
+        let Ok(meta) = std::fs::symlink_metadata(p) else { return 0 };
+        if meta.is_file() {
+            return meta.len();
+        }
+        if !meta.is_dir() || depth > 64 {
+            return 0;
+        }
+        std::fs::read_dir(p).map(|d| d.flatten().map(|e| walk(&e.path(), depth + 1)).sum()).unwrap_or(0)
+    }
+    walk(path, 0)
+}
+
+/// A fingerprint of the tools a build command names (`go build`, `cargo
+/// build`, `make`): each word that is an executable on PATH contributes its
+/// resolved path, size and modification time, so upgrading Go or Rust
+/// changes the cache key without running anything.
+pub fn toolchain(command: &str) -> String {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut out = String::new();
+    let words = command.split(|c: char| c.is_whitespace() || ";&|()`$<>".contains(c));
+    let mut seen = std::collections::BTreeSet::new();
+    for word in words.filter(|w| !w.is_empty() && !w.contains('=') && !w.contains('{')) {
+        if !seen.insert(word) {
+            continue;
+        }
+        let candidates: Vec<PathBuf> = if word.contains('/') {
+            vec![PathBuf::from(word)]
+        } else {
+            std::env::split_paths(&path).map(|d| d.join(word)).collect()
+        };
+        if let Some((p, m)) = candidates.into_iter().find_map(|p| {
+            let m = std::fs::metadata(&p).ok().filter(|m| m.is_file())?;
+            Some((std::fs::canonicalize(&p).unwrap_or(p), m))
+        }) {
+            let mtime =
+                m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).unwrap_or_default();
+            out.push_str(&format!("{} {} {}\n", p.display(), m.len(), mtime.as_nanos()));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn toolchain_names_the_tools_a_command_runs() {
+        let t = toolchain("cd x && sh -c 'true' | FOO=1 nosuchtool-xyz {out}");
+        assert!(t.contains("/sh ") || t.contains("/dash ") || t.contains("/bash "), "{t}");
+        assert!(!t.contains("nosuchtool"), "{t}");
+        assert_eq!(t, toolchain("cd x && sh -c 'true' | FOO=1 nosuchtool-xyz {out}"));
+    }
 
     #[test]
     fn key_depends_on_tree_command_and_env_only() {

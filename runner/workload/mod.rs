@@ -251,7 +251,9 @@ pub fn build_target(target: &Target, ctx: &VariantContext<'_>) -> Result<Option<
     };
     let dir = ctx.checkout.join(target.dir.as_deref().unwrap_or("."));
     let env: Vec<(String, String)> = target.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    let key = BuildCache::key(ctx.tree, command, &env, target.dir.as_deref().unwrap_or("."));
+    let extra =
+        format!("{}\n{}", target.dir.as_deref().unwrap_or("."), crate::variant::build_cache::toolchain(command));
+    let key = BuildCache::key(ctx.tree, command, &env, &extra);
     let log = ctx.logs.join(format!("build-target-{}.log", ctx.role));
     let build = ctx.cache.get_or_build(&key, |out| {
         let shell = substitute(command, out, ctx.checkout, None);
