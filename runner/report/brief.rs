@@ -229,7 +229,7 @@ fn noise_floor(out: &mut String, r: &Results) {
                 f.metrics.to_string(),
                 pct(f.median_mde_pct),
                 pct(f.max_mde_pct),
-                (f.metrics - f.with_mde).to_string(),
+                f.metrics.saturating_sub(f.with_mde).to_string(),
                 f.inconclusive.to_string(),
             ]
         })
@@ -1163,5 +1163,16 @@ mod tests {
         let brief = render(&results);
         println!("{brief}");
         assert!(brief.lines().count() < 200);
+    }
+
+    /// Found by `cargo fuzz run results`: a crafted results.json whose noise
+    /// floor claims more metrics with an MDE than it has made the brief
+    /// subtract past zero (a panic in debug builds).
+    #[test]
+    fn fuzz_noise_floor_counts_cannot_underflow() {
+        let text = include_str!("../../tests/fixtures/fuzz/brief-noise-floor-sub-overflow.json");
+        let results: crate::results::Results = serde_json::from_str(text).unwrap();
+        let brief = render(&results);
+        assert!(!brief.contains("18446744073709551615"), "{brief}");
     }
 }
