@@ -305,9 +305,35 @@ impl Repo {
         // Submodules belong to the variant's source: check them out at the
         // commits the variant records.
         if path.join(".gitmodules").exists() {
-            self.git(&["-C", &path_str, "submodule", "update", "--init", "--recursive", "--force", "--quiet"])?;
+            self.submodule_update(&path, variant.role.as_str())?;
         }
         Ok(path)
+    }
+
+    /// `git submodule update` may fetch over the network and hang there: it
+    /// runs as a registered process group, limited like a build step
+    /// (`PERFGATE_BUILD_TIMEOUT`), logged under `.perfgate/tmp/`.
+    fn submodule_update(&self, path: &Path, role: &str) -> Result<(), VariantError> {
+        let args: Vec<String> =
+            ["-C", &path.display().to_string(), "submodule", "update", "--init", "--recursive", "--force", "--quiet"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+        let fail = |message: String| VariantError::Git { args: args[2..].join(" "), message };
+        let timeout = crate::workload::build_timeout().map_err(fail)?;
+        let log = self.state_dir().join("tmp").join(format!("submodule-{role}.log"));
+        let finished = crate::process::run_program(Path::new("git"), &args, &self.root, &[], &log, Some(timeout))
+            .map_err(|e| fail(e.to_string()))?;
+        if !finished.success() {
+            let tail = crate::process::failure_tail(&log, 10);
+            return Err(fail(format!(
+                "{} (PERFGATE_BUILD_TIMEOUT bounds it)\n{tail}",
+                finished.describe(Some(timeout))
+            )));
+        }
+        let _ = std::fs::remove_file(&log);
+        let _ = std::fs::remove_file(crate::process::stderr_path(&log));
+        Ok(())
     }
 }
 
