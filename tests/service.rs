@@ -250,10 +250,7 @@ fn a_hanging_build_times_out_with_exit_3() {
     let repo = Repo::new();
     repo.write("server.py", SERVER);
     let marker = format!("perfgate-build-hang-{}", std::process::id());
-    repo.write(
-        "perf.toml",
-        &scenario(&format!("build = \"sleep 120 # {marker}\""), HTTP),
-    );
+    repo.write("perf.toml", &scenario(&format!("build = \"sleep 120 # {marker}\""), HTTP));
     repo.commit_all("base");
     let started = std::time::Instant::now();
     let o = common::perfgate_cmd(repo.path(), &["compare", "--scenario", "perf.toml", "--rounds", "1"])
