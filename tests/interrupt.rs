@@ -278,6 +278,19 @@ fn wait_until_gone(repo: &Repo, pattern: &str, within: Duration) -> Vec<String> 
     }
 }
 
+/// Starts a compare of perf.toml and returns once its trial's `sleep 300` runs.
+fn start_until_trial_runs(repo: &Repo) -> std::process::Child {
+    let mut cmd = perfgate_cmd(repo.path(), &["compare", "--scenario", "perf.toml", "--rounds", "20"]);
+    cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+    let child = cmd.spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while ours_alive(repo, "sleep 300").is_empty() {
+        assert!(Instant::now() < deadline, "the trial never started");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child
+}
+
 /// `kill -9` gives perfgate no chance to clean up: its watchdog (a process
 /// in a session of its own) sees the pipe close and ends every registered
 /// group, including a background child the trial's shell left behind
@@ -293,14 +306,7 @@ fn kill_9_leaves_no_orphans_and_the_next_run_ends_leftovers() {
         ),
     );
     repo.commit_all("base");
-    let mut cmd = perfgate_cmd(repo.path(), &["compare", "--scenario", "perf.toml", "--rounds", "20"]);
-    cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
-    let mut child = cmd.spawn().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while ours_alive(&repo, "sleep 300").is_empty() {
-        assert!(Instant::now() < deadline, "the trial never started");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let mut child = start_until_trial_runs(&repo);
     unsafe {
         libc::kill(child.id() as i32, libc::SIGKILL);
     }
@@ -311,14 +317,7 @@ fn kill_9_leaves_no_orphans_and_the_next_run_ends_leftovers() {
 
     // The watchdog killed too (as `kill -9 -- -PGID` of a whole session
     // would): the ledger in .perfgate/ lets the next run end the leftovers.
-    let mut cmd = perfgate_cmd(repo.path(), &["compare", "--scenario", "perf.toml", "--rounds", "20"]);
-    cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
-    let mut child = cmd.spawn().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while ours_alive(&repo, "sleep 300").is_empty() {
-        assert!(Instant::now() < deadline, "the trial never started");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let mut child = start_until_trial_runs(&repo);
     let watchdogs = std::process::Command::new("pgrep").args(["-f", "perfgate __watchdog"]).output().unwrap();
     for p in String::from_utf8_lossy(&watchdogs.stdout).lines() {
         let parent = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();

@@ -762,6 +762,56 @@ fn present_fields(s: &RawScenario) -> Vec<(&'static str, bool)> {
 }
 
 /// Validates scenario-file text; `path` is only used in messages.
+/// `[target]`: `dir` inside the checkout, `{port}` only as the port of its URLs.
+fn target_section(
+    t: Spanned<Target>,
+    text: &str,
+    at: &dyn Fn(std::ops::Range<usize>, String) -> ConfigError,
+) -> Result<Target, ConfigError> {
+    let span = t.span();
+    let t = t.into_inner();
+    let key_at = |key: &str| find_key(text, span.clone(), key).unwrap_or(span.clone());
+    if let Some(dir) = &t.dir {
+        check_inside_checkout(dir).map_err(|m| at(key_at("dir"), m))?;
+    }
+    let ready = t.ready.as_ref().and_then(|r| r.http.as_ref());
+    for (key, url) in [("pprof", t.pprof.as_ref()), ("metrics", t.metrics.as_ref()), ("ready", ready)] {
+        if let Some(u) = url {
+            crate::load::url::port_only_in_port(u).map_err(|e| at(key_at(key), format!("{key}: {e}")))?;
+        }
+    }
+    Ok(t)
+}
+
+/// A scenario's name, checked: not empty, usable in file names, unique,
+/// and not mapping to the same file name as an earlier one (`files` holds
+/// the earlier names with their file names).
+fn scenario_name(
+    name: &Spanned<String>,
+    files: &mut Vec<(String, String)>,
+    at: &dyn Fn(std::ops::Range<usize>, String) -> ConfigError,
+) -> Result<String, ConfigError> {
+    let text = name.get_ref().trim().to_string();
+    if text.is_empty() {
+        return Err(at(name.span(), "scenario name must not be empty".into()));
+    }
+    if let Some(why) = crate::paths::unusable_name(&text) {
+        return Err(at(name.span(), format!("scenario name {text:?} {why}")));
+    }
+    if files.iter().any(|(n, _)| *n == text) {
+        return Err(at(name.span(), format!("duplicate scenario name {text:?}")));
+    }
+    let file = crate::paths::file_component(&text);
+    if let Some((other, _)) = files.iter().find(|(_, f)| *f == file) {
+        return Err(at(
+            name.span(),
+            format!("scenario names {other:?} and {text:?} would share file names ({file}); rename one"),
+        ));
+    }
+    files.push((text.clone(), file));
+    Ok(text)
+}
+
 pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
     let at = |span: std::ops::Range<usize>, message: String| {
         let (line, col) = line_col(text, span.start);
@@ -772,55 +822,18 @@ pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
         at(span, e.message().trim_end().to_string())
     })?;
 
-    let target = match raw.target {
-        Some(t) => {
-            let span = t.span();
-            let t = t.into_inner();
-            if let Some(dir) = &t.dir {
-                check_inside_checkout(dir)
-                    .map_err(|m| at(find_key(text, span.clone(), "dir").unwrap_or(span.clone()), m))?;
-            }
-            let ready = t.ready.as_ref().and_then(|r| r.http.as_ref());
-            for (key, url) in [("pprof", t.pprof.as_ref()), ("metrics", t.metrics.as_ref()), ("ready", ready)] {
-                if let Some(u) = url {
-                    crate::load::url::port_only_in_port(u).map_err(|e| {
-                        at(find_key(text, span.clone(), key).unwrap_or(span.clone()), format!("{key}: {e}"))
-                    })?;
-                }
-            }
-            Some(t)
-        }
-        None => None,
-    };
+    let target = raw.target.map(|t| target_section(t, text, &at)).transpose()?;
     let compare = match raw.compare {
         Some(c) => compare_defaults(c, &at)?,
         None => CompareDefaults::default(),
     };
 
     let mut scenarios = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
     let mut files: Vec<(String, String)> = Vec::new();
     for spanned in raw.scenario {
         let table_span = spanned.span();
         let s = spanned.into_inner();
-        let name = s.name.get_ref().trim().to_string();
-        if name.is_empty() {
-            return Err(at(s.name.span(), "scenario name must not be empty".into()));
-        }
-        if let Some(why) = crate::paths::unusable_name(&name) {
-            return Err(at(s.name.span(), format!("scenario name {name:?} {why}")));
-        }
-        if !seen.insert(name.clone()) {
-            return Err(at(s.name.span(), format!("duplicate scenario name {name:?}")));
-        }
-        let file = crate::paths::file_component(&name);
-        if let Some((other, _)) = files.iter().find(|(_, f)| *f == file) {
-            return Err(at(
-                s.name.span(),
-                format!("scenario names {other:?} and {name:?} would share file names ({file}); rename one"),
-            ));
-        }
-        files.push((name.clone(), file));
+        let name = scenario_name(&s.name, &mut files, &at)?;
         let kind_name = s.kind.get_ref().as_str();
         // Fields that belong to another kind are mistakes, not options.
         let present = present_fields(&s);

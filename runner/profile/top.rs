@@ -134,6 +134,33 @@ pub fn diff(base: &Profile, new: &Profile, opts: &TopOptions) -> Result<Top, Str
     compute(new, Some(base), opts)
 }
 
+/// Flat and cum per node: flat to the leaf-most frame of each walk, cum once
+/// per walk per node (a recursive function counts once), saturating.
+fn accumulate(walks: &[Walk], nodes: &mut [Node]) {
+    let mut stamp = vec![usize::MAX; nodes.len()];
+    for (i, w) in walks.iter().enumerate() {
+        for f in &w.frames {
+            let n = &mut nodes[f.node];
+            if stamp[f.node] != i {
+                stamp[f.node] = i;
+                n.cum = n.cum.saturating_add(w.value);
+                if let Some((_, line)) = f.file_line {
+                    let e = n.cum_by_line.entry(line).or_default();
+                    *e = e.saturating_add(w.value);
+                }
+            }
+        }
+        if let Some(leaf) = w.frames.last() {
+            let n = &mut nodes[leaf.node];
+            n.flat = n.flat.saturating_add(w.value);
+            if let Some((_, line)) = leaf.file_line {
+                let e = n.flat_by_line.entry(line).or_default();
+                *e = e.saturating_add(w.value);
+            }
+        }
+    }
+}
+
 fn compute(new: &Profile, base: Option<&Profile>, opts: &TopOptions) -> Result<Top, String> {
     // A diff uses the sample types both profiles have, in NEW's order.
     let types: Vec<_> = match base {
@@ -207,29 +234,7 @@ fn compute(new: &Profile, base: Option<&Profile>, opts: &TopOptions) -> Result<T
         total = base_total;
     }
 
-    // Flat and cum: flat to the leaf-most frame, cum once per sample per node.
-    let mut stamp = vec![usize::MAX; nodes.len()];
-    for (i, w) in walks.iter().enumerate() {
-        for f in &w.frames {
-            let n = &mut nodes[f.node];
-            if stamp[f.node] != i {
-                stamp[f.node] = i;
-                n.cum = n.cum.saturating_add(w.value);
-                if let Some((_, line)) = f.file_line {
-                    let e = n.cum_by_line.entry(line).or_default();
-                    *e = e.saturating_add(w.value);
-                }
-            }
-        }
-        if let Some(leaf) = w.frames.last() {
-            let n = &mut nodes[leaf.node];
-            n.flat = n.flat.saturating_add(w.value);
-            if let Some((_, line)) = leaf.file_line {
-                let e = n.flat_by_line.entry(line).or_default();
-                *e = e.saturating_add(w.value);
-            }
-        }
-    }
+    accumulate(&walks, &mut nodes);
     let mut present: Vec<usize> = (0..nodes.len()).filter(|&i| nodes[i].flat != 0 || nodes[i].cum != 0).collect();
     let flat_sum: i64 = present.iter().map(|&i| nodes[i].flat).fold(0i64, i64::saturating_add);
     let node_cut = ((flat_sum as f64 * opts.nodefraction) as i64).abs();
