@@ -49,6 +49,7 @@ pub mod report;
 pub mod results;
 pub mod schedule;
 pub mod schemas;
+pub mod scope;
 pub mod stats;
 pub mod target;
 pub mod variant;

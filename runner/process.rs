@@ -198,6 +198,10 @@ pub fn spawn(
         |path: &Path| File::create(path).map_err(|source| SpawnError::Log { path: path.display().to_string(), source });
     let out = create(log)?;
     let err = create(&stderr_path(log))?;
+    // The run's TMPDIR first, so a scenario's own `env` can still set one.
+    if let Some(tmp) = crate::scope::tmp_dir() {
+        cmd.env("TMPDIR", tmp);
+    }
     cmd.current_dir(cwd)
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .stdin(Stdio::null())
@@ -205,11 +209,14 @@ pub fn spawn(
         .stderr(err)
         .process_group(0);
     // Safety net if perfgate itself is killed with SIGKILL: the group leader
-    // dies with it (and the leader's death ends a well-behaved tree).
-    // SAFETY: prctl is async-signal-safe; runs in the child before exec.
+    // dies with it (and the leader's death ends a well-behaved tree); the
+    // tree joins the run's cgroup, which the watchdog ends (crate::scope).
+    let cgroup = crate::scope::cgroup_procs_fd();
+    // SAFETY: prctl and write are async-signal-safe; runs in the child before exec.
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            crate::scope::join_in_child(cgroup);
             Ok(())
         });
     }

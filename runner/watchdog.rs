@@ -13,7 +13,9 @@
 //! next run in that repository finds the leftovers and ends them.
 //! perfgate is also a child subreaper: a process that leaves its group
 //! (`setsid`) is re-parented to perfgate rather than to PID 1, and is ended
-//! with the rest (see [`crate::process`]).
+//! with the rest (see [`crate::process`]). After perfgate's death such a
+//! process is caught by the run's cgroup, which the watchdog (or the next
+//! run, from the ledger) ends along with the run's TMPDIR ([`crate::scope`]).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
@@ -61,6 +63,10 @@ pub fn track(pgid: i32) {
             s.pipe = Some(pipe);
             s.pid = Some(pid);
         }
+        // The run's scope exists by now (the spawn being tracked joined it).
+        for line in crate::scope::recorded_lines() {
+            send(&mut s, &format!("s {line}\n"));
+        }
     }
     let start = start_time(pgid).unwrap_or(0);
     s.groups.insert(pgid, start);
@@ -100,9 +106,17 @@ pub fn end_leftovers(path: &std::path::Path) -> usize {
             let (g, t) = l.split_once(' ')?;
             Some((g.parse().ok()?, t.parse().ok()?))
         })
-        .filter(|&(g, _)| g > 1)
+        // A recorded start time of 0 (the leader was already gone) could
+        // name anyone's group now: only exact matches are ended.
+        .filter(|&(g, t)| g > 1 && t > 0)
         .collect();
-    let ended = end_groups(&groups);
+    let mut ended = end_groups(&groups);
+    // Its cgroup (what left the groups) and its TMPDIR.
+    for line in text.lines().filter(|l| l.starts_with("cgroup ") || l.starts_with("tmp ")) {
+        if crate::scope::end_recorded(line) && line.starts_with("cgroup ") {
+            ended += 1;
+        }
+    }
     let _ = std::fs::remove_file(path);
     ended
 }
@@ -120,6 +134,10 @@ fn write_ledger(s: &State) {
     let mut text = format!("perfgate {}\n", std::process::id());
     for (g, t) in &s.groups {
         text.push_str(&format!("{g} {t}\n"));
+    }
+    for line in crate::scope::recorded_lines() {
+        text.push_str(&line);
+        text.push('\n');
     }
     let _ = std::fs::write(path, text);
 }
@@ -161,10 +179,13 @@ pub fn run() -> i32 {
         }
     }
     let mut groups: BTreeMap<i32, u64> = BTreeMap::new();
+    let mut scope: Vec<String> = Vec::new();
     let stdin = std::io::stdin();
     for line in stdin.lock().lines() {
         let Ok(line) = line else { break };
-        if let Some(rest) = line.strip_prefix('+') {
+        if let Some(rest) = line.strip_prefix("s ") {
+            scope.push(rest.to_string());
+        } else if let Some(rest) = line.strip_prefix('+') {
             let mut parts = rest.split(' ');
             if let (Some(Ok(g)), Some(Ok(t))) = (parts.next().map(str::parse), parts.next().map(str::parse)) {
                 groups.insert(g, t);
@@ -175,6 +196,10 @@ pub fn run() -> i32 {
     }
     let list: Vec<(i32, u64)> = groups.into_iter().collect();
     end_groups(&list);
+    // Then whatever left the groups (in the run's cgroup), and its TMPDIR.
+    for line in &scope {
+        crate::scope::end_reported(line);
+    }
     0
 }
 

@@ -317,7 +317,23 @@ fn kill_9_leaves_no_orphans_and_the_next_run_ends_leftovers() {
 
     // The watchdog killed too (as `kill -9 -- -PGID` of a whole session
     // would): the ledger in .perfgate/ lets the next run end the leftovers.
-    let mut child = start_until_trial_runs(&repo);
+    let child = start_until_trial_runs(&repo);
+    kill_with_its_watchdog(child);
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!ours_alive(&repo, "sleep 300").is_empty(), "with its watchdog killed too, the group should survive");
+    let out = repo.perfgate(&["compare", "--scenario", "perf.toml", "--rounds", "1"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("left running by an earlier perfgate run"),
+        "{}",
+        common::text(&out)
+    );
+    let left = wait_until_gone(&repo, "sleep 300", Duration::from_secs(5));
+    assert!(left.is_empty(), "leftovers survived the next run: {left:?}");
+}
+
+/// `kill -9` of perfgate and of its watchdog (as `kill -9 -- -PGID` of a
+/// whole session would).
+fn kill_with_its_watchdog(mut child: std::process::Child) {
     let watchdogs = std::process::Command::new("pgrep").args(["-f", "perfgate __watchdog"]).output().unwrap();
     for p in String::from_utf8_lossy(&watchdogs.stdout).lines() {
         let parent = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
@@ -332,14 +348,91 @@ fn kill_9_leaves_no_orphans_and_the_next_run_ends_leftovers() {
         libc::kill(child.id() as i32, libc::SIGKILL);
     }
     let _ = child.wait();
+}
+
+/// Whether this machine lets perfgate make a cgroup v2 of its run (a
+/// writable cgroup2 mount: root, or a delegated slice). CI runs as root on
+/// such a machine and must not skip.
+fn cgroups_available() -> bool {
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    let rel = own.lines().find_map(|l| l.strip_prefix("0::")).unwrap_or("/").trim_start_matches('/').to_string();
+    let probe = mounts
+        .lines()
+        .filter_map(|l| {
+            let (left, right) = l.split_once(" - ")?;
+            let mount = left.split(' ').nth(4)?;
+            right.starts_with("cgroup2 ").then(|| std::path::PathBuf::from(mount))
+        })
+        .map(|m| m.join(&rel).join(format!("perfgate-test-probe-{}", std::process::id())))
+        .find(|d| std::fs::create_dir(d).is_ok());
+    if let Some(d) = &probe {
+        let _ = std::fs::remove_dir(d);
+    } else {
+        assert!(std::env::var_os("CI").is_none(), "CI must let perfgate make a cgroup v2 (a writable cgroup2 mount)");
+        eprintln!("\n*** SKIPPED: no writable cgroup2 mount here; the run's cgroup is not made ***\n");
+    }
+    probe.is_some()
+}
+
+/// A process that leaves its group *and* session (`setsid`) escapes the
+/// watchdog's group kill; the run's cgroup catches it after `kill -9`. The
+/// run's TMPDIR (where the trial leaves a file) goes with it.
+#[test]
+fn kill_9_ends_what_left_the_group_and_removes_the_runs_tmpdir() {
+    if !cgroups_available() {
+        return;
+    }
+    let repo = Repo::new();
+    let marker = repo.path().join("tmpdir.txt");
+    repo.write(
+        "perf.toml",
+        &format!(
+            "name = \"k\"\n\n[[scenario]]\nname = \"escape\"\nkind = \"command\"\n\
+             command = \"echo $TMPDIR > {}; touch $TMPDIR/left; setsid sleep 301 & sleep 300\"\n",
+            marker.display()
+        ),
+    );
+    repo.commit_all("base");
+    let start = || {
+        let mut cmd = perfgate_cmd(repo.path(), &["compare", "--scenario", "perf.toml", "--rounds", "20"]);
+        cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+        let child = cmd.spawn().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while ours_alive(&repo, "sleep 301").is_empty() || ours_alive(&repo, "sleep 300").is_empty() {
+            assert!(Instant::now() < deadline, "the trial never started");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        child
+    };
+    let mut child = start();
+    let tmpdir = std::fs::read_to_string(&marker).unwrap().trim().to_string();
+    assert!(tmpdir.contains("perfgate-run-") && std::path::Path::new(&tmpdir).join("left").exists(), "{tmpdir}");
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGKILL);
+    }
+    let _ = child.wait();
+    let left = wait_until_gone(&repo, "sleep 30[01]", Duration::from_secs(5));
+    assert!(left.is_empty(), "survived kill -9: {left:?}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while std::path::Path::new(&tmpdir).exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(!std::path::Path::new(&tmpdir).exists(), "the run's TMPDIR {tmpdir} is left");
+
+    // Its watchdog killed too: the next run ends the cgroup from the ledger.
+    kill_with_its_watchdog(start());
     std::thread::sleep(Duration::from_millis(500));
-    assert!(!ours_alive(&repo, "sleep 300").is_empty(), "with its watchdog killed too, the group should survive");
-    let out = repo.perfgate(&["compare", "--scenario", "perf.toml", "--rounds", "1"]);
+    assert!(!ours_alive(&repo, "sleep 301").is_empty(), "with its watchdog killed too, the escapee should survive");
+    let tmpdir = std::fs::read_to_string(&marker).unwrap().trim().to_string();
+    // Any command that takes the run lock ends them; `cache prune` runs nothing.
+    let out = repo.perfgate(&["cache", "prune"]);
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("left running by an earlier perfgate run"),
         "{}",
         common::text(&out)
     );
-    let left = wait_until_gone(&repo, "sleep 300", Duration::from_secs(5));
-    assert!(left.is_empty(), "leftovers survived the next run: {left:?}");
+    let left = wait_until_gone(&repo, "sleep 301", Duration::from_secs(5));
+    assert!(left.is_empty(), "the next run left the escapee: {left:?}");
+    assert!(!std::path::Path::new(&tmpdir).exists(), "the killed run's TMPDIR {tmpdir} is left");
 }

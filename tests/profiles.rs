@@ -57,3 +57,76 @@ fn gobench_profiles_per_variant_with_diff_and_flame_graphs() {
         r["samples"].as_array().unwrap().iter().map(|s| s["round"].as_u64().unwrap()).collect();
     assert_eq!(rounds.into_iter().collect::<Vec<_>>(), vec![1, 2]);
 }
+
+/// A protobuf field: key, then a varint or a length-delimited body.
+fn field(out: &mut Vec<u8>, number: u64, body: Field<'_>) {
+    fn varint(out: &mut Vec<u8>, mut v: u64) {
+        while v >= 0x80 {
+            out.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    }
+    match body {
+        Field::Int(v) => {
+            varint(out, number << 3);
+            varint(out, v);
+        }
+        Field::Bytes(b) => {
+            varint(out, (number << 3) | 2);
+            varint(out, b.len() as u64);
+            out.extend_from_slice(b);
+        }
+    }
+}
+
+enum Field<'a> {
+    Int(u64),
+    Bytes(&'a [u8]),
+}
+
+/// A crafted profile from the code under test: 10 KB gzipped, whose
+/// samples expand to 10^10 frames (10,000 samples naming 100 times one
+/// location with 10,000 inlined lines). `perfgate profile top` refuses it
+/// with exit 2 naming the limit, at once, instead of building them.
+#[test]
+fn a_profile_whose_samples_expand_to_a_product_is_exit_2() {
+    let mut p = Vec::new();
+    let mut vt = Vec::new();
+    field(&mut vt, 1, Field::Int(1));
+    field(&mut vt, 2, Field::Int(1));
+    field(&mut p, 1, Field::Bytes(&vt));
+    let mut sample = Vec::new();
+    field(&mut sample, 1, Field::Bytes(&[1u8; 100])); // packed location ids
+    field(&mut sample, 2, Field::Bytes(&[1u8])); // packed values
+    for _ in 0..10_000 {
+        field(&mut p, 2, Field::Bytes(&sample));
+    }
+    let mut line = Vec::new();
+    field(&mut line, 1, Field::Int(1));
+    field(&mut line, 2, Field::Int(1));
+    let mut loc = Vec::new();
+    field(&mut loc, 1, Field::Int(1));
+    for _ in 0..10_000 {
+        field(&mut loc, 4, Field::Bytes(&line));
+    }
+    field(&mut p, 4, Field::Bytes(&loc));
+    let mut func = Vec::new();
+    field(&mut func, 1, Field::Int(1));
+    field(&mut func, 2, Field::Int(2));
+    field(&mut p, 5, Field::Bytes(&func));
+    for s in ["", "n", &"f".repeat(1024)] {
+        field(&mut p, 6, Field::Bytes(s.as_bytes()));
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    std::io::Write::write_all(&mut gz, &p).unwrap();
+    let bytes = gz.finish().unwrap();
+    assert!(bytes.len() < 20_000, "{}", bytes.len());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("crafted.pb.gz");
+    std::fs::write(&file, bytes).unwrap();
+    let out = common::perfgate_cmd(dir.path(), &["profile", "top", file.to_str().unwrap()]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(stderr.contains("profile too large") && stderr.contains("expand to 10000000000 frames"), "{stderr}");
+}

@@ -30,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
         opts.sample_index = Some(i.to_string());
         let _ = top::top(&p, &opts);
         let _ = flame::fold(&p, i);
-        opts.sample_index = Some(p.sample_types[i].kind.clone());
+        opts.sample_index = Some(p.sample_types[i].kind.to_string());
         let _ = top::top(&p, &opts);
     }
     // An index out of range must be an error, never a panic.

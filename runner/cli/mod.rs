@@ -143,6 +143,7 @@ pub fn main() -> i32 {
         return crate::watchdog::run();
     }
     crate::watchdog::become_subreaper();
+    crate::scope::enable();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Compare(a) => compare::run(a),
@@ -158,6 +159,7 @@ pub fn main() -> i32 {
         Command::Mcp(a) => mcp::run(a),
         Command::Cache(a) => cache::run(a),
     };
+    crate::scope::end_own();
     match result {
         Ok(code) => code,
         Err(e) => {

@@ -166,7 +166,7 @@ pub fn run(
 
 fn options(p: &Profile, kind: &str) -> TopOptions {
     let wanted = sample_type_for(kind);
-    let present = p.sample_types.iter().any(|t| t.kind == wanted);
+    let present = p.sample_types.iter().any(|t| *t.kind == *wanted);
     TopOptions { sample_index: present.then(|| wanted.to_string()), nodecount: TOP_ROWS, ..TopOptions::default() }
 }
 

@@ -9,6 +9,7 @@
 use prost::Message;
 use std::collections::HashMap;
 use std::io::Read;
+use std::sync::Arc;
 
 /// Why bytes are not a usable profile.
 #[derive(Debug, thiserror::Error)]
@@ -32,8 +33,8 @@ pub enum PprofError {
 pub struct Limits {
     /// Decompressed protobuf bytes.
     pub max_bytes: usize,
-    /// Estimated memory of the decoded model: entries, packed values, and
-    /// the strings copied per reference (a 1 MB string named 100k times).
+    /// Estimated memory of the decoded model: entries and packed values
+    /// (strings are stored once and shared by every reference).
     pub max_memory: usize,
 }
 
@@ -62,15 +63,15 @@ impl Limits {
 /// A sample type or the period type: what is measured, in which unit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValueType {
-    pub kind: String,
-    pub unit: String,
+    pub kind: Arc<str>,
+    pub unit: Arc<str>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Profile {
     pub sample_types: Vec<ValueType>,
     /// The profile's own default sample type, if it names one.
-    pub default_sample_type: Option<String>,
+    pub default_sample_type: Option<Arc<str>>,
     pub samples: Vec<Sample>,
     pub locations: Vec<Location>,
     pub functions: Vec<Function>,
@@ -79,7 +80,7 @@ pub struct Profile {
     pub duration_nanos: i64,
     pub period_type: Option<ValueType>,
     pub period: i64,
-    pub comments: Vec<String>,
+    pub comments: Vec<Arc<str>>,
 }
 
 #[derive(Debug, Clone)]
@@ -106,16 +107,16 @@ pub struct Line {
 
 #[derive(Debug, Clone)]
 pub struct Function {
-    pub name: String,
-    pub system_name: String,
-    pub filename: String,
+    pub name: Arc<str>,
+    pub system_name: Arc<str>,
+    pub filename: Arc<str>,
     pub start_line: i64,
 }
 
 #[derive(Debug, Clone)]
 pub struct Mapping {
-    pub file: String,
-    pub build_id: String,
+    pub file: Arc<str>,
+    pub build_id: Arc<str>,
 }
 
 impl Profile {
@@ -142,8 +143,8 @@ impl Profile {
                 .ok_or_else(|| format!("sample_index {i} is outside the range [0..{}]", n - 1));
         }
         let stripped = name.strip_prefix("inuse_");
-        self.sample_types.iter().position(|t| t.kind == name || Some(t.kind.as_str()) == stripped).ok_or_else(|| {
-            let names: Vec<&str> = self.sample_types.iter().map(|t| t.kind.as_str()).collect();
+        self.sample_types.iter().position(|t| *t.kind == *name || Some(&*t.kind) == stripped).ok_or_else(|| {
+            let names: Vec<&str> = self.sample_types.iter().map(|t| &*t.kind).collect();
             format!("sample_index {name:?} must be one of: [{}]", names.join(" "))
         })
     }
@@ -191,7 +192,57 @@ pub fn decode_with(bytes: &[u8], limits: &Limits) -> Result<Profile, PprofError>
         )));
     }
     let p = pb::Profile::decode(raw.as_slice()).map_err(|e| PprofError::Decode(e.to_string()))?;
-    resolve(p, limits.max_memory.saturating_sub(estimate))
+    let profile = resolve(p)?;
+    check_expansion(&profile, limits)?;
+    Ok(profile)
+}
+
+/// Bytes one expanded frame takes in `profile top`'s walks.
+const FRAME_COST: u64 = 32;
+
+/// Samples name locations and locations name lines, so a few bytes can ask
+/// for a product: a million samples of one location with a million inlined
+/// lines. Every consumer (top, diff, fold, the call tree) expands each
+/// sample into its frames; what that costs is counted here once, in time
+/// linear in the profile, and refused over the memory limit.
+fn check_expansion(p: &Profile, limits: &Limits) -> Result<(), PprofError> {
+    let per_location: Vec<(u64, u64)> = p
+        .locations
+        .iter()
+        .map(|l| {
+            let object = || l.mapping.map(|m| p.mappings[m].file.len() as u64 + 2).unwrap_or(9);
+            if l.lines.is_empty() {
+                return (1, object() + 1);
+            }
+            let text = l
+                .lines
+                .iter()
+                .map(|line| match line.function.map(|f| &p.functions[f]) {
+                    Some(f) if !f.name.is_empty() => f.name.len() as u64 + 1,
+                    _ => object() + 1,
+                })
+                .fold(0u64, u64::saturating_add);
+            (l.lines.len() as u64, text)
+        })
+        .collect();
+    let (mut frames, mut text) = (0u64, 0u64);
+    for s in &p.samples {
+        for &loc in &s.locations {
+            let (f, t) = per_location[loc];
+            frames = frames.saturating_add(f);
+            text = text.saturating_add(t);
+        }
+    }
+    let cost = frames.saturating_mul(FRAME_COST).saturating_add(text);
+    if cost > limits.max_memory as u64 {
+        return Err(PprofError::TooLarge(format!(
+            "its {} samples expand to {frames} frames and {} MiB of stack text (limit {} MiB of memory)",
+            p.samples.len(),
+            text / MIB as u64,
+            limits.max_memory / MIB
+        )));
+    }
+    Ok(())
 }
 
 /// A profile.proto message starts with a key of a field it knows (1–14)
@@ -253,27 +304,19 @@ fn estimate_memory(raw: &[u8]) -> Result<usize, PprofError> {
     Ok(total)
 }
 
-fn resolve(p: pb::Profile, string_budget: usize) -> Result<Profile, PprofError> {
-    let strings = &p.string_table;
-    if strings.first().is_some_and(|s| !s.is_empty()) {
+fn resolve(p: pb::Profile) -> Result<Profile, PprofError> {
+    if p.string_table.first().is_some_and(|s| !s.is_empty()) {
         return Err(PprofError::Invalid("string_table[0] must be empty".into()));
     }
-    // Each reference copies its string: bounded in total, so one huge
-    // string named many times cannot multiply into gigabytes.
-    let copied = std::cell::Cell::new(0usize);
-    let s = |i: i64| -> Result<String, PprofError> {
-        let text = usize::try_from(i)
+    // Each string is stored once and shared by every reference to it, so
+    // one huge string named many times costs its size once.
+    let strings: Vec<Arc<str>> = p.string_table.iter().map(|t| Arc::from(t.as_str())).collect();
+    let s = |i: i64| -> Result<Arc<str>, PprofError> {
+        usize::try_from(i)
             .ok()
             .and_then(|i| strings.get(i))
-            .ok_or_else(|| PprofError::Invalid(format!("string index {i} is out of range ({})", strings.len())))?;
-        copied.set(copied.get().saturating_add(text.len()));
-        if copied.get() > string_budget {
-            return Err(PprofError::TooLarge(format!(
-                "its strings, copied once per reference, add up to over {} MiB",
-                string_budget / MIB
-            )));
-        }
-        Ok(text.clone())
+            .cloned()
+            .ok_or_else(|| PprofError::Invalid(format!("string index {i} is out of range ({})", strings.len())))
     };
     let value_type =
         |v: &pb::ValueType| -> Result<ValueType, PprofError> { Ok(ValueType { kind: s(v.r#type)?, unit: s(v.unit)? }) };
@@ -292,7 +335,11 @@ fn resolve(p: pb::Profile, string_budget: usize) -> Result<Profile, PprofError> 
         let (name, system_name) = (s(f.name)?, s(f.system_name)?);
         functions.push(Function {
             // pprof shows C++ and Rust symbols demangled, without parameters.
-            name: if name == system_name || name.is_empty() { demangle(&system_name).unwrap_or(name) } else { name },
+            name: if name == system_name || name.is_empty() {
+                demangle(&system_name).map(Arc::from).unwrap_or(name)
+            } else {
+                name
+            },
             system_name,
             filename: s(f.filename)?,
             start_line: f.start_line,
@@ -523,7 +570,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn one_huge_string_named_many_times_is_refused_not_copied() {
+    fn one_huge_string_named_many_times_is_shared_not_copied() {
         // The reported repro: one 1 MB string and 100k references to it
         // (~100 GB if each reference copied it); about a kilobyte gzipped.
         let p = pb::Profile {
@@ -533,8 +580,33 @@ pub(crate) mod tests {
         };
         let bytes = gzip(&p.encode_to_vec());
         assert!(bytes.len() < 10_000, "{}", bytes.len());
+        let p = decode(&bytes).unwrap();
+        assert_eq!(p.comments.len(), 100_000);
+        assert_eq!(p.comments[0].len(), 1 << 20);
+        assert!(p.comments.iter().all(|c| Arc::ptr_eq(c, &p.comments[0])), "every reference shares one string");
+    }
+
+    #[test]
+    fn samples_that_expand_to_a_product_are_refused() {
+        // One location with 10k inlined lines of a 1 KB name, named 100
+        // times by each of 10k samples: 10^10 frames from a kilobyte.
+        let p = pb::Profile {
+            sample_type: vec![pb::ValueType { r#type: 1, unit: 1 }],
+            sample: vec![pb::Sample { location_id: vec![1; 100], value: vec![1] }; 10_000],
+            location: vec![pb::Location {
+                id: 1,
+                mapping_id: 0,
+                address: 0,
+                line: vec![pb::Line { function_id: 1, line: 1 }; 10_000],
+            }],
+            function: vec![pb::Function { id: 1, name: 2, system_name: 2, filename: 0, start_line: 0 }],
+            string_table: vec![String::new(), "n".into(), "f".repeat(1024)],
+            ..Default::default()
+        };
+        let bytes = gzip(&p.encode_to_vec());
+        assert!(bytes.len() < 20_000, "{}", bytes.len());
         let e = decode(&bytes).unwrap_err().to_string();
-        assert!(e.contains("profile too large") && e.contains("copied once per reference"), "{e}");
+        assert!(e.contains("profile too large") && e.contains("expand to 10000000000 frames"), "{e}");
     }
 
     #[test]
@@ -606,9 +678,9 @@ pub(crate) mod tests {
         assert!(p.sample_index(Some("7")).unwrap_err().contains("outside the range [0..1]"));
         assert!(p.sample_index(Some("space")).unwrap_err().contains("[samples cpu]"));
         let loc = &p.locations[p.samples[0].locations[0]];
-        let names: Vec<&str> = loc.lines.iter().map(|l| p.functions[l.function.unwrap()].name.as_str()).collect();
+        let names: Vec<&str> = loc.lines.iter().map(|l| &*p.functions[l.function.unwrap()].name).collect();
         assert_eq!(names, vec!["helper", "work"], "innermost first");
-        assert_eq!(p.mappings[0].file, "app");
+        assert_eq!(&*p.mappings[0].file, "app");
     }
 
     #[test]

@@ -20,7 +20,7 @@ pub fn fold(profile: &Profile, sample_index: usize) -> Vec<(String, i64)> {
         let mut frames: Vec<String> = Vec::new();
         for &loc in s.locations.iter().rev() {
             let l = &profile.locations[loc];
-            let objfile = l.mapping.map(|m| profile.mappings[m].file.as_str()).unwrap_or("");
+            let objfile = l.mapping.map(|m| &*profile.mappings[m].file).unwrap_or("");
             let unsymbolized = || {
                 if objfile.is_empty() {
                     "<unknown>".to_string()

@@ -6,6 +6,7 @@
 
 use crate::formats::pprof::{Location, Profile};
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 #[derive(Debug, Clone)]
 pub struct TopOptions {
@@ -72,15 +73,15 @@ pub struct Header {
 /// by its binary.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum NodeKey {
-    Named(String),
-    Nameless { objfile: String, start_line: i64 },
-    Unsymbolized { objfile: String },
+    Named(Arc<str>),
+    Nameless { objfile: Arc<str>, start_line: i64 },
+    Unsymbolized { objfile: Arc<str> },
 }
 
 impl NodeKey {
     fn printed(&self) -> String {
         let objfile = match self {
-            NodeKey::Named(n) => return n.clone(),
+            NodeKey::Named(n) => return n.to_string(),
             NodeKey::Nameless { objfile, .. } | NodeKey::Unsymbolized { objfile } => objfile,
         };
         if objfile.is_empty() {
@@ -312,8 +313,8 @@ fn compute(new: &Profile, base: Option<&Profile>, opts: &TopOptions) -> Result<T
 
     let mut comments: Vec<String> = Vec::new();
     for c in new.comments.iter().chain(base.map(|b| b.comments.iter()).into_iter().flatten()) {
-        if !comments.contains(c) {
-            comments.push(c.clone());
+        if !comments.iter().any(|have| **have == **c) {
+            comments.push(c.to_string());
         }
     }
     let time_nanos = match base {
@@ -322,16 +323,16 @@ fn compute(new: &Profile, base: Option<&Profile>, opts: &TopOptions) -> Result<T
     };
     let first_mapping = new.mappings.first();
     Ok(Top {
-        sample_type: chosen.kind.clone(),
-        unit: chosen.unit.clone(),
+        sample_type: chosen.kind.to_string(),
+        unit: chosen.unit.to_string(),
         total,
         rows,
         dropped,
         kept: kept_count,
         nodefraction: opts.nodefraction,
         header: Header {
-            file: first_mapping.map(|m| m.file.clone()).filter(|f| !f.is_empty()),
-            build_id: first_mapping.map(|m| m.build_id.clone()).filter(|b| !b.is_empty()),
+            file: first_mapping.map(|m| m.file.to_string()).filter(|f| !f.is_empty()),
+            build_id: first_mapping.map(|m| m.build_id.to_string()).filter(|b| !b.is_empty()),
             comments,
             time_nanos,
             duration_nanos: new.duration_nanos + base.map(|b| b.duration_nanos).unwrap_or(0),
@@ -346,7 +347,7 @@ fn expand(
     nodes: &mut Vec<Node>,
     by_key: &mut HashMap<NodeKey, usize>,
 ) -> Vec<(usize, bool, Option<i64>)> {
-    let objfile = loc.mapping.map(|m| profile.mappings[m].file.clone()).unwrap_or_default();
+    let objfile: Arc<str> = loc.mapping.map(|m| profile.mappings[m].file.clone()).unwrap_or_else(|| Arc::from(""));
     let mut node_for = |key: NodeKey, file: &str| -> usize {
         *by_key.entry(key.clone()).or_insert_with(|| {
             nodes.push(Node {
@@ -372,9 +373,9 @@ fn expand(
             let (key, file) = match line.function.map(|f| &profile.functions[f]) {
                 None => (NodeKey::Unsymbolized { objfile: objfile.clone() }, ""),
                 Some(f) if f.name.is_empty() => {
-                    (NodeKey::Nameless { objfile: objfile.clone(), start_line: f.start_line }, f.filename.as_str())
+                    (NodeKey::Nameless { objfile: objfile.clone(), start_line: f.start_line }, &*f.filename)
                 }
-                Some(f) => (NodeKey::Named(f.name.clone()), f.filename.as_str()),
+                Some(f) => (NodeKey::Named(f.name.clone()), &*f.filename),
             };
             (node_for(key, file), i != last, Some(line.line))
         })
