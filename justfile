@@ -67,3 +67,8 @@ verdict-rates *ARGS:
 pair-noise *ARGS:
     cargo build --release --quiet
     python3 scripts/pair-noise.py {{ARGS}}
+
+# Instructions vs time on a real Go module made 1% slower: 5 A/B and 5 A/A default runs counted under Valgrind (~20 min).
+instructions-check *ARGS:
+    cargo build --release --quiet
+    python3 scripts/instructions-check.py {{ARGS}}

@@ -280,6 +280,7 @@ fn skeleton(
         schedule: Vec::new(),
         alpha: plan.stats.alpha,
         threshold_pct: plan.stats.threshold * 100.0,
+        count_threshold_pct: Some(plan.stats.count_threshold * 100.0),
         scenario_files: plan.scenario_files.iter().map(|f| f.display().to_string()).collect(),
     };
     let variants = if plan.solo { vec![candidate.info()] } else { vec![baseline.info(), candidate.info()] };

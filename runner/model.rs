@@ -119,6 +119,14 @@ impl std::fmt::Display for MetricKey {
     }
 }
 
+/// Metrics counted under Valgrind (`measure = "instructions"`): counts, not
+/// time — they repeat, so they are judged against the smaller
+/// `count_threshold` and reported as counts.
+pub fn is_count(metric: &str) -> bool {
+    let base = metric.strip_suffix("/op").unwrap_or(metric);
+    matches!(base, "instructions" | "l1_misses" | "ll_misses" | "estimated_cycles")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -219,6 +219,7 @@ pub fn make(opts: &CompareOptions) -> Result<Plan, PlanError> {
         alpha: opts.alpha.or(defaults.alpha).unwrap_or(DEFAULT_ALPHA),
         confidence: 0.95,
         threshold: opts.threshold.or(defaults.threshold).unwrap_or(DEFAULT_THRESHOLD),
+        count_threshold: defaults.count_threshold.unwrap_or(crate::stats::DEFAULT_COUNT_THRESHOLD),
         rule: match design {
             Design::Fixed { .. } => Rule::Fixed,
             Design::Sequential(_) => Rule::Sequential,

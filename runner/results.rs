@@ -121,6 +121,9 @@ pub struct Run {
     pub alpha: f64,
     #[serde(default)]
     pub threshold_pct: f64,
+    /// The threshold instruction counts were judged against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count_threshold_pct: Option<f64>,
     /// The scenario files the run read, as given.
     #[serde(default)]
     pub scenario_files: Vec<String>,
@@ -227,7 +230,8 @@ pub struct Comparison {
     pub delta_ci_high_pct: Option<f64>,
     pub p_value: Option<f64>,
     pub q_value: Option<f64>,
-    /// "wilcoxon-signed-rank" (paired rounds) or "mann-whitney-u".
+    /// "wilcoxon-signed-rank" (paired rounds), "sequential-sign", "mann-whitney-u", or
+    /// "exact" (counts with no variance: no test needed).
     pub test: String,
     pub mde_pct: Option<f64>,
     pub verdict: Verdict,

@@ -49,6 +49,7 @@ pub fn results(samples: Vec<perfgate::results::Sample>) -> perfgate::results::Re
         schedule: Vec::new(),
         alpha: 0.05,
         threshold_pct: 2.0,
+        count_threshold_pct: None,
         scenario_files: vec!["big.toml".into()],
     };
     Results {

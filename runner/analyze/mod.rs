@@ -90,7 +90,11 @@ pub fn analyze_in(samples: &[Sample], cfg: &CompareConfig, ctx: &Context) -> Ana
         let window = ctx.windows.get(&g.key.scenario).copied().filter(|w| *w > 0.0).unwrap_or(1.0);
         let scale = growth_scale(&by_key, &g.key).map(|rss| rss / window).filter(|_| pairs.len() >= 2);
         scaled.push(scale.is_some());
-        let effect = if let Some(scale) = scale {
+        let cfg = &cfg.for_metric(&g.key.metric);
+        let exact = crate::model::is_count(&g.key.metric).then(|| stats::compare_exact(&base_values, &cand_values));
+        let effect = if let Some(Some(exact)) = exact {
+            exact
+        } else if let Some(scale) = scale {
             stats::compare_paired_on_scale(&pairs, scale, cfg)
         } else if pairs.len() >= 2 {
             stats::compare_paired(&pairs, cfg)
@@ -107,6 +111,7 @@ pub fn analyze_in(samples: &[Sample], cfg: &CompareConfig, ctx: &Context) -> Ana
     // One family per run: every p-value is corrected against all the others.
     judge(&mut comparisons, &effects, cfg);
     for ((c, scaled), effect) in comparisons.iter_mut().zip(scaled).zip(&effects) {
+        let cfg = &cfg.for_metric(&c.metric);
         c.notes = notes(c, cfg);
         if scaled {
             let window = ctx.windows.get(&c.scenario).copied().unwrap_or(1.0);
@@ -217,6 +222,7 @@ pub fn judge(comparisons: &mut [Comparison], effects: &[stats::Effect], cfg: &Co
             candidate_n: c.candidate.n,
             effect,
             better: c.better,
+            threshold: crate::model::is_count(&c.metric).then_some(cfg.count_threshold),
         })
         .collect();
     let judged = stats::judge_family(&members, cfg);
@@ -249,8 +255,10 @@ impl Judge {
 /// and slopes are reported but never keep the machine busy.
 pub fn judged_by_default(kind: &str, metric: &str) -> bool {
     match kind {
-        "gobench" | "cargobench" => matches!(metric, "ns/op" | "sec/op" | "B/op" | "allocs/op"),
-        "command" => matches!(metric, "wall_time" | "cpu_time"),
+        "gobench" | "cargobench" => {
+            matches!(metric, "ns/op" | "sec/op" | "B/op" | "allocs/op" | "instructions/op" | "estimated_cycles/op")
+        }
+        "command" => matches!(metric, "wall_time" | "cpu_time" | "instructions" | "estimated_cycles"),
         "http" => {
             matches!(metric, "throughput" | "latency_p99" | "error_rate" | "cpu_per_request")
                 || (is_scraped(metric) && metric.ends_with("_per_request"))
@@ -370,6 +378,9 @@ fn notes(c: &Comparison, cfg: &CompareConfig) -> Vec<String> {
         notes.push(format!("n={n}<4: no verdict"));
     } else if c.baseline.ci_low.is_none() || c.candidate.ci_low.is_none() {
         notes.push(format!("n={n}: no {:.0}% CI", cfg.confidence * 100.0));
+    }
+    if crate::model::is_count(&c.metric) {
+        notes.push("a count (Valgrind), not time".into());
     }
     let cv = c.baseline.cv.max(c.candidate.cv);
     if cv > 0.05 {

@@ -117,6 +117,7 @@ pub struct CompareDefaults {
     pub max_rounds: Option<u32>,
     pub max_time: Option<Duration>,
     pub threshold: Option<f64>,
+    pub count_threshold: Option<f64>,
     pub alpha: Option<f64>,
     pub seed: Option<u64>,
     pub baseline: Option<String>,
@@ -131,6 +132,7 @@ impl CompareDefaults {
             || self.max_rounds.is_some()
             || self.max_time.is_some()
             || self.threshold.is_some()
+            || self.count_threshold.is_some()
             || self.alpha.is_some()
             || self.seed.is_some()
             || self.baseline.is_some()
@@ -196,6 +198,7 @@ pub struct GoBenchScenario {
     /// Each top-level benchmark is a trial of its own (default), or one
     /// trial runs the whole suite.
     pub per_benchmark: bool,
+    pub measure: Measures,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -206,6 +209,55 @@ pub struct CommandScenario {
     pub prepare: Option<String>,
     pub env: BTreeMap<String, String>,
     pub timeout: Option<Duration>,
+    pub measure: Measures,
+}
+
+/// What a benchmark or command trial measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Measure {
+    /// Wall-clock time (and what the tool reports beside it).
+    Time,
+    /// Instructions executed, counted under Valgrind (callgrind).
+    Instructions,
+}
+
+impl Measure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Measure::Time => "time",
+            Measure::Instructions => "instructions",
+        }
+    }
+}
+
+/// The measures a scenario runs, each as trials of their own, and whether
+/// instruction counts simulate the caches too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Measures {
+    /// Distinct, in the file's order; never empty.
+    pub list: Vec<Measure>,
+    /// `cache_sim = true`: L1/LL misses and estimated cycles per op.
+    pub cache_sim: bool,
+}
+
+impl Default for Measures {
+    fn default() -> Self {
+        Measures { list: vec![Measure::Time], cache_sim: false }
+    }
+}
+
+impl Measures {
+    pub fn has(&self, m: Measure) -> bool {
+        self.list.contains(&m)
+    }
+}
+
+/// `measure = "time"` or `measure = ["time", "instructions"]`.
+#[derive(Deserialize, JsonSchema)]
+#[serde(untagged)]
+enum RawMeasure {
+    One(String),
+    Many(Vec<String>),
 }
 
 /// One request of an HTTP scenario's mix.
@@ -385,6 +437,10 @@ struct RawCompare {
     /// Smallest change worth reporting as a change, e.g. "2%".
     #[serde(default)]
     threshold: Option<Percent>,
+    /// The same for instruction counts (`measure = "instructions"`), which
+    /// repeat: default "0.5%".
+    #[serde(default)]
+    count_threshold: Option<Percent>,
     /// Significance level, applied to q-values (default 0.05).
     #[serde(default)]
     #[schemars(with = "Option<f64>", extend("exclusiveMinimum" = 0, "exclusiveMaximum" = 1))]
@@ -459,6 +515,15 @@ struct RawScenario {
     /// back to back (default true); false: one trial runs the whole suite.
     #[serde(default)]
     per_benchmark: Option<bool>,
+    /// "time" (default), "instructions" (counted under Valgrind), or both
+    /// as a list: each measure runs as trials of its own.
+    #[serde(default)]
+    #[schemars(with = "Option<RawMeasure>")]
+    measure: Option<Spanned<RawMeasure>>,
+    /// With instructions: simulate the caches too (L1 and last-level
+    /// misses, estimated cycles). Slower; default false.
+    #[serde(default)]
+    cache_sim: Option<bool>,
     // command
     /// Shell command, run with `sh -c` in `dir`.
     #[serde(default)]
@@ -574,8 +639,10 @@ const SHARED_FIELDS: &[&str] = &["name", "kind", "dir", "env", "timeout", "judge
 /// for an unknown kind.
 fn kind_fields(kind: &str) -> Option<&'static [&'static str]> {
     Some(match kind {
-        "gobench" | "cargobench" => &["packages", "bench", "benchtime", "benchmem", "profile", "per_benchmark"],
-        "command" => &["command", "prepare"],
+        "gobench" | "cargobench" => {
+            &["packages", "bench", "benchtime", "benchmem", "profile", "per_benchmark", "measure", "cache_sim"]
+        }
+        "command" => &["command", "prepare", "measure", "cache_sim"],
         "http" => &[
             "duration",
             "warmup",
@@ -708,6 +775,7 @@ fn compare_defaults(
         compare.alpha = Some(v);
     }
     compare.threshold = c.threshold.map(|p| p.0);
+    compare.count_threshold = c.count_threshold.map(|p| p.0);
     compare.seed = c.seed;
     compare.baseline = c.baseline;
     if let Some(cand) = c.candidate {
@@ -737,6 +805,8 @@ fn present_fields(s: &RawScenario) -> Vec<(&'static str, bool)> {
         ("benchtime", s.benchtime.is_some()),
         ("benchmem", s.benchmem.is_some()),
         ("per_benchmark", s.per_benchmark.is_some()),
+        ("measure", s.measure.is_some()),
+        ("cache_sim", s.cache_sim.is_some()),
         ("command", s.command.is_some()),
         ("prepare", s.prepare.is_some()),
         ("duration", s.duration.is_some()),
@@ -882,7 +952,15 @@ pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
                         format!("`go test` cannot write a {k:?} profile; use cpu, allocs, heap, mutex or block"),
                     ));
                 }
+                let measure = measures(&s, &key_at).map_err(|(span, m)| at(span, m))?;
+                if measure.has(Measure::Instructions) && s.per_benchmark == Some(false) {
+                    return Err(at(
+                        key_at("per_benchmark"),
+                        "measure = \"instructions\" counts each top-level benchmark in a process of its own; remove per_benchmark = false".into(),
+                    ));
+                }
                 ScenarioKind::GoBench(GoBenchScenario {
+                    measure,
                     dir,
                     profile: s.profile.clone().unwrap_or_default(),
                     packages,
@@ -898,7 +976,15 @@ pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
                 let Some(command) = s.command.clone().filter(|c| !c.trim().is_empty()) else {
                     return Err(at(s.kind.span(), "a scenario of kind \"command\" needs `command = \"...\"`".into()));
                 };
-                ScenarioKind::Command(CommandScenario { dir, command, prepare: s.prepare.clone(), env, timeout })
+                let measure = measures(&s, &key_at).map_err(|(span, m)| at(span, m))?;
+                ScenarioKind::Command(CommandScenario {
+                    dir,
+                    command,
+                    prepare: s.prepare.clone(),
+                    env,
+                    timeout,
+                    measure,
+                })
             }
             "http" => ScenarioKind::Http(http_scenario(&s, &key_at).map_err(|(span, m)| at(span, m))?),
             "idle" => {
@@ -961,6 +1047,44 @@ fn requests(raw: &[RawRequest]) -> Vec<HttpRequest> {
             weight: r.weight.unwrap_or(1),
         })
         .collect()
+}
+
+/// `measure` and `cache_sim`: known measures, no repeats, at least one;
+/// `cache_sim` only where instructions are counted.
+fn measures(s: &RawScenario, key_at: &KeyAt<'_>) -> Result<Measures, Located> {
+    let mut list = Vec::new();
+    if let Some(m) = &s.measure {
+        let words: Vec<&str> = match m.get_ref() {
+            RawMeasure::One(w) => vec![w.as_str()],
+            RawMeasure::Many(ws) => ws.iter().map(String::as_str).collect(),
+        };
+        for w in words {
+            let parsed = match w {
+                "time" => Measure::Time,
+                "instructions" => Measure::Instructions,
+                other => {
+                    return Err((
+                        m.span(),
+                        format!("unknown measure {other:?}; expected \"time\" or \"instructions\""),
+                    ));
+                }
+            };
+            if list.contains(&parsed) {
+                return Err((m.span(), format!("measure {w:?} is listed twice")));
+            }
+            list.push(parsed);
+        }
+        if list.is_empty() {
+            return Err((m.span(), "measure must name at least one of \"time\", \"instructions\"".into()));
+        }
+    } else {
+        list.push(Measure::Time);
+    }
+    let cache_sim = s.cache_sim.unwrap_or(false);
+    if cache_sim && !list.contains(&Measure::Instructions) {
+        return Err((key_at("cache_sim"), "cache_sim needs measure = \"instructions\" (or a list with it)".into()));
+    }
+    Ok(Measures { list, cache_sim })
 }
 
 fn thresholds(s: &RawScenario, key_at: &KeyAt<'_>) -> Result<Vec<Threshold>, Located> {

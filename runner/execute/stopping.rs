@@ -107,7 +107,7 @@ fn solo_rows(samples: &[Sample], cfg: &CompareConfig, ctx: &Context) -> Vec<Comp
                 .filter(|_| median != 0.0)
                 .map(|(lo, hi)| ((lo / median - 1.0) * 100.0, (hi / median - 1.0) * 100.0))
                 .map(|(a, b)| (a.min(b), a.max(b)));
-            let t = cfg.threshold.abs() * 100.0;
+            let t = cfg.for_metric(&m.metric).threshold.abs() * 100.0;
             let exact = values.first() == values.last();
             let settled = exact || interval.is_some_and(|(lo, hi)| lo >= -t && hi <= t);
             Comparison {

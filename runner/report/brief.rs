@@ -822,6 +822,7 @@ mod tests {
             schedule: Vec::new(),
             alpha: 0.05,
             threshold_pct: 2.0,
+            count_threshold_pct: None,
             scenario_files: Vec::new(),
         };
         Results {

@@ -263,8 +263,13 @@ pub fn summary_line(results: &Results) -> String {
         count(Verdict::Unchanged),
         count(Verdict::Inconclusive)
     );
+    let counts = results.comparisons.iter().any(|c| crate::model::is_count(&c.metric));
+    let count_threshold = match results.run.count_threshold_pct {
+        Some(t) if counts => format!(", counts {t:.1}%"),
+        _ => String::new(),
+    };
     line.push_str(&format!(
-        " (threshold {:.1}%, alpha {}, {} round(s), seed {})",
+        " (threshold {:.1}%{count_threshold}, alpha {}, {} round(s), seed {})",
         results.run.threshold_pct, results.run.alpha, results.run.rounds, results.run.seed
     ));
     let failed = results.thresholds.iter().filter(|t| !t.passed).count();
@@ -430,6 +435,7 @@ mod tests {
             schedule: Vec::new(),
             alpha: 0.05,
             threshold_pct: 2.0,
+            count_threshold_pct: None,
             scenario_files: Vec::new(),
         };
         Results {

@@ -114,6 +114,30 @@ pub fn compare_paired(pairs: &[(f64, f64)], cfg: &CompareConfig) -> Effect {
     paired_effect(&diffs, scale, Some(delta), cfg)
 }
 
+/// The comparison of two exact counts: each side gave the same value in
+/// every one of its `n` rounds, so there is no noise to test against — the
+/// difference is the change, its interval is the point, and its p-value is
+/// 0 (a change) or 1 (none). `None` when a side varies, is zero, or has
+/// fewer than 2 values (one round proves nothing repeats).
+pub fn compare_exact(baseline: &[f64], candidate: &[f64]) -> Option<Effect> {
+    let constant = |v: &[f64]| v.len() >= 2 && v.iter().all(|x| *x == v[0]);
+    if !constant(baseline) || !constant(candidate) || baseline[0] <= 0.0 {
+        return None;
+    }
+    let delta = (candidate[0] / baseline[0] - 1.0) * 100.0;
+    Some(Effect {
+        delta_pct: delta,
+        delta_ci_low_pct: Some(delta),
+        delta_ci_high_pct: Some(delta),
+        p_value: Some(if delta == 0.0 { 1.0 } else { 0.0 }),
+        test: Test::Exact,
+        mde_pct: None,
+        e_value: None,
+        in_family: false,
+        needs: None,
+    })
+}
+
 /// Paired comparison of a metric whose natural level is zero (a growth
 /// rate), where a ratio to the baseline means nothing: the test runs on the
 /// per-round differences and the change is their median expressed as a
@@ -253,6 +277,20 @@ mod tests {
     fn close(got: Option<f64>, want: f64) {
         let got = got.expect("value present");
         assert!((got - want).abs() <= 1e-9 * want.abs().max(1.0), "got {got}, want {want}");
+    }
+
+    #[test]
+    fn exact_counts_need_no_test() {
+        let e = compare_exact(&[200.0, 200.0, 200.0], &[202.0, 202.0, 202.0]).unwrap();
+        assert_eq!(
+            (e.delta_ci_low_pct, e.delta_ci_high_pct, e.p_value),
+            (Some(e.delta_pct), Some(e.delta_pct), Some(0.0))
+        );
+        assert!((e.delta_pct - 1.0).abs() < 1e-9);
+        assert_eq!(compare_exact(&[5.0, 5.0], &[5.0, 5.0]).unwrap().p_value, Some(1.0));
+        assert!(compare_exact(&[5.0, 5.1], &[5.0, 5.0]).is_none(), "a side varies");
+        assert!(compare_exact(&[5.0], &[6.0]).is_none(), "one round proves nothing repeats");
+        assert!(compare_exact(&[0.0, 0.0], &[1.0, 1.0]).is_none());
     }
 
     #[test]

@@ -29,6 +29,9 @@ pub struct CompareConfig {
     pub confidence: f64,
     /// Smallest relative change worth calling a change, as a fraction (0.02 = 2%).
     pub threshold: f64,
+    /// The same for counts (instructions under Valgrind), which repeat to
+    /// ~0.1%: a 1% change in them is real (default 0.5%).
+    pub count_threshold: f64,
     /// The decision rule for paired rounds.
     pub rule: Rule,
     /// Also estimate the MDE (by resampling: skipped at a sequential run's
@@ -40,7 +43,26 @@ pub struct CompareConfig {
 
 impl Default for CompareConfig {
     fn default() -> Self {
-        CompareConfig { alpha: 0.05, confidence: 0.95, threshold: 0.02, rule: Rule::Fixed, power: true, settle: true }
+        CompareConfig {
+            alpha: 0.05,
+            confidence: 0.95,
+            threshold: 0.02,
+            count_threshold: DEFAULT_COUNT_THRESHOLD,
+            rule: Rule::Fixed,
+            power: true,
+            settle: true,
+        }
+    }
+}
+
+/// `count_threshold`'s default: 0.5%.
+pub const DEFAULT_COUNT_THRESHOLD: f64 = 0.005;
+
+impl CompareConfig {
+    /// The configuration one metric is judged with: counts use
+    /// `count_threshold` as their threshold.
+    pub fn for_metric(&self, metric: &str) -> CompareConfig {
+        if crate::model::is_count(metric) { CompareConfig { threshold: self.count_threshold, ..*self } } else { *self }
     }
 }
 
@@ -65,6 +87,10 @@ pub enum Test {
     /// The anytime-valid sign test of `sequential` (p = 1/e-value).
     #[serde(rename = "sequential-sign")]
     SequentialSign,
+    /// No test: counts with no variance (every round gave the same count
+    /// on each side), so the difference is exact.
+    #[serde(rename = "exact")]
+    Exact,
 }
 
 impl Test {
@@ -74,11 +100,14 @@ impl Test {
             Test::MannWhitneyU => "mann-whitney-u",
             Test::WilcoxonSignedRank => "wilcoxon-signed-rank",
             Test::SequentialSign => "sequential-sign",
+            Test::Exact => "exact",
         }
     }
 
     pub fn from_name(name: &str) -> Option<Test> {
-        [Test::MannWhitneyU, Test::WilcoxonSignedRank, Test::SequentialSign].into_iter().find(|t| t.as_str() == name)
+        [Test::MannWhitneyU, Test::WilcoxonSignedRank, Test::SequentialSign, Test::Exact]
+            .into_iter()
+            .find(|t| t.as_str() == name)
     }
 }
 
@@ -117,7 +146,7 @@ mod summary;
 mod verdict;
 mod wilcoxon;
 
-pub use effect::{compare_paired, compare_paired_on_scale, compare_unpaired};
+pub use effect::{compare_exact, compare_paired, compare_paired_on_scale, compare_unpaired};
 pub use geomean::geomean;
 pub use mann_whitney::{mann_whitney_u, u_test_min_samples};
 pub use multiple::benjamini_hochberg;

@@ -64,6 +64,8 @@ pub struct FamilyMember<'a> {
     pub candidate_n: usize,
     pub effect: &'a Effect,
     pub better: Better,
+    /// Its own threshold (a count's), else the family's.
+    pub threshold: Option<f64>,
 }
 
 /// Verdicts for a family of comparisons judged together: p-values are
@@ -89,7 +91,14 @@ pub fn judge_family(members: &[FamilyMember<'_>], cfg: &CompareConfig) -> Vec<(O
     for (&i, q) in tested.iter().zip(super::benjamini_hochberg(&ps)) {
         qs[i] = Some(q);
     }
-    members.iter().zip(qs).map(|(m, q)| (q, verdict(m.baseline_n, m.candidate_n, m.effect, q, m.better, cfg))).collect()
+    members
+        .iter()
+        .zip(qs)
+        .map(|(m, q)| {
+            let own = CompareConfig { threshold: m.threshold.unwrap_or(cfg.threshold), ..*cfg };
+            (q, verdict(m.baseline_n, m.candidate_n, m.effect, q, m.better, &own))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -178,7 +187,13 @@ mod tests {
         ];
         let members: Vec<FamilyMember> = e
             .iter()
-            .map(|e| FamilyMember { baseline_n: 10, candidate_n: 10, effect: e, better: Better::Lower })
+            .map(|e| FamilyMember {
+                baseline_n: 10,
+                candidate_n: 10,
+                effect: e,
+                better: Better::Lower,
+                threshold: None,
+            })
             .collect();
         let judged = judge_family(&members, &cfg);
         let qs: Vec<f64> = judged.iter().map(|j| j.0.unwrap()).collect();
@@ -198,7 +213,7 @@ mod tests {
         let slower = effect(28.0, Some((18.0, 31.0)), Some(0.03125));
         let members: Vec<FamilyMember> = [&slower, &zero, &zero]
             .into_iter()
-            .map(|e| FamilyMember { baseline_n: 6, candidate_n: 6, effect: e, better: Better::Lower })
+            .map(|e| FamilyMember { baseline_n: 6, candidate_n: 6, effect: e, better: Better::Lower, threshold: None })
             .collect();
         let judged = judge_family(&members, &cfg);
         assert_eq!(judged[0], (Some(0.03125), Verdict::Regressed));
@@ -207,7 +222,7 @@ mod tests {
         let flat = effect(0.0, Some((-3.0, 3.0)), Some(1.0));
         let members: Vec<FamilyMember> = [&slower, &flat]
             .into_iter()
-            .map(|e| FamilyMember { baseline_n: 6, candidate_n: 6, effect: e, better: Better::Lower })
+            .map(|e| FamilyMember { baseline_n: 6, candidate_n: 6, effect: e, better: Better::Lower, threshold: None })
             .collect();
         assert!((judge_family(&members, &cfg)[0].0.unwrap() - 0.0625).abs() < 1e-12);
     }

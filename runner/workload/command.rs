@@ -2,9 +2,12 @@
 //! CPU of its whole process tree, and the peak RSS of the largest process in
 //! the tree, from `wait4`), after an untimed `prepare` step.
 //! A non-zero exit is a failed trial, reported with the command's last lines.
+//! With `measure = "instructions"` the command runs under Valgrind instead
+//! (every process it starts, counted): `instructions`, a count, not time.
 
+use super::valgrind::{self, Valgrind};
 use super::{Measurement, TrialOutput, VariantContext, WorkloadError, check};
-use crate::config::{CommandScenario, Target};
+use crate::config::{CommandScenario, Measure, Measures, Target};
 use crate::model::Better;
 use crate::process;
 use crate::variant::build_cache::Build;
@@ -19,6 +22,9 @@ pub struct Prepared {
     pub prepare: Option<String>,
     pub env: Vec<(String, String)>,
     pub timeout: Option<Duration>,
+    pub measure: Measures,
+    /// Found at prepare when instructions are counted.
+    pub valgrind: Option<Valgrind>,
 }
 
 pub fn prepare(
@@ -40,6 +46,11 @@ pub fn prepare(
     let mut env: Vec<(String, String)> =
         target.map(|t| t.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
     env.extend(c.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let valgrind = if c.measure.has(Measure::Instructions) {
+        Some(valgrind::locate().map_err(|message| WorkloadError::Invalid { scenario: scenario.into(), message })?)
+    } else {
+        None
+    };
     Ok(Prepared {
         scenario: scenario.into(),
         dir,
@@ -47,10 +58,20 @@ pub fn prepare(
         prepare: c.prepare.as_deref().map(|p| super::substitute(p, &build_dir, ctx.checkout, None)),
         env,
         timeout: c.timeout,
+        measure: c.measure.clone(),
+        valgrind,
     })
 }
 
-pub fn run_trial(p: &Prepared, log: &Path) -> Result<TrialOutput, WorkloadError> {
+/// With both measures, each is a unit of its own: its trials run back to
+/// back for the two variants.
+pub fn units(p: &Prepared) -> Vec<String> {
+    if p.measure.list.len() > 1 { p.measure.list.iter().map(|m| m.as_str().to_string()).collect() } else { Vec::new() }
+}
+
+/// One trial: the `prepare` step, then the command timed, or (`unit`
+/// "instructions", or the only measure) counted under Valgrind.
+pub fn run_trial(p: &Prepared, log: &Path, unit: Option<&str>) -> Result<TrialOutput, WorkloadError> {
     if let Some(prep) = &p.prepare {
         let prep_log = log.with_extension("prepare.log");
         let spec = process::Spec { shell: prep, cwd: &p.dir, env: &p.env, log: &prep_log, timeout: p.timeout };
@@ -63,6 +84,14 @@ pub fn run_trial(p: &Prepared, log: &Path) -> Result<TrialOutput, WorkloadError>
             &prep_log,
             p.timeout,
         )?;
+    }
+    let measure = match unit {
+        Some("instructions") => Measure::Instructions,
+        Some(_) => Measure::Time,
+        None => p.measure.list[0],
+    };
+    if let (Measure::Instructions, Some(v)) = (measure, &p.valgrind) {
+        return count(p, v, log);
     }
     let spec = process::Spec { shell: &p.command, cwd: &p.dir, env: &p.env, log, timeout: p.timeout };
     let finished = process::run_shell(&spec)?;
@@ -92,4 +121,29 @@ pub fn run_trial(p: &Prepared, log: &Path) -> Result<TrialOutput, WorkloadError>
         ],
         ..TrialOutput::default()
     })
+}
+
+/// The command under Valgrind, following every program it starts.
+fn count(p: &Prepared, v: &Valgrind, log: &Path) -> Result<TrialOutput, WorkloadError> {
+    let args = vec!["-c".to_string(), p.command.clone()];
+    let out_dir = log.with_extension("callgrind");
+    let totals = valgrind::count(&valgrind::Run {
+        valgrind: v,
+        program: Path::new("/bin/sh"),
+        args: &args,
+        cwd: &p.dir,
+        env: &p.env,
+        log,
+        out_dir: &out_dir,
+        cache_sim: p.measure.cache_sim,
+        children: true,
+        timeout: p.timeout,
+        what: format!("command of scenario {:?} under Valgrind", p.scenario),
+    })?;
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let mut output = TrialOutput { config: vec![("valgrind".into(), v.version.clone())], ..TrialOutput::default() };
+    for (name, value) in valgrind::figures(&totals) {
+        output.push(&p.scenario, &name, &name, Better::Lower, value);
+    }
+    Ok(output)
 }

@@ -4,12 +4,23 @@
 //! By default each top-level benchmark is a trial of its own (`-test.bench
 //! '^Name$'`), so the two variants' runs of one benchmark are milliseconds
 //! apart instead of a whole suite apart.
+//!
+//! `measure = "instructions"` counts each benchmark under Valgrind instead:
+//! two runs of fixed iteration counts (`-test.benchtime=Nx`, then `2Nx`),
+//! whose difference cancels the process's start-up and the benchmark's
+//! first `b.N = 1` call, divided by N: `instructions/op`. N is calibrated
+//! once per benchmark and variant so that the difference is at least
+//! 5×10^7 instructions, where the runtime's own background work (~10^5
+//! per run) is noise of ~0.2%.
 
+use super::valgrind::{self, Valgrind};
 use super::{BuildNote, Measurement, StepFailure, TrialOutput, VariantContext, WorkloadError, check};
-use crate::config::GoBenchScenario;
+use crate::config::{GoBenchScenario, Measure, Measures};
 use crate::formats::gobench as format;
+use crate::model::Better;
 use crate::process;
 use crate::variant::build_cache::BuildCache;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -27,8 +38,14 @@ pub struct Prepared {
     pub toolchain: Vec<(String, String)>,
     /// Profiles for the profiling pass (`-test.cpuprofile`, ...).
     pub profile: Vec<String>,
-    /// One trial per top-level benchmark (empty: one trial runs the suite).
+    /// One trial per top-level benchmark (empty: one trial runs the suite),
+    /// and per measure when several are asked for.
     pub units: Vec<Unit>,
+    pub measure: Measures,
+    /// Found at prepare when instructions are counted.
+    pub valgrind: Option<Valgrind>,
+    /// Per unit label: the iteration counts its counted runs use, once calibrated.
+    pub iterations: BTreeMap<String, (u64, u64)>,
 }
 
 /// A top-level benchmark run as a trial of its own.
@@ -39,6 +56,10 @@ pub struct Unit {
     pub label: String,
     /// The `-test.bench` pattern that runs it (and the scenario's sub-benchmark levels).
     pub pattern: String,
+    /// The benchmark's name in the metrics of a count (the label without
+    /// the measure).
+    pub name: String,
+    pub measure: Measure,
 }
 
 /// `go env` settings that change what `go test -c` produces: part of the
@@ -107,6 +128,19 @@ pub fn prepare(
     let prefix_names = g.packages.len() > 1 || g.packages.iter().any(|p| p.contains("..."));
     let units =
         if g.per_benchmark { list_units(&binaries, &g.bench, &env, prefix_names, ctx, scenario) } else { Vec::new() };
+    let (units, valgrind) = if g.measure.has(Measure::Instructions) {
+        let invalid = |message| WorkloadError::Invalid { scenario: scenario.into(), message };
+        let v = valgrind::locate().map_err(invalid)?;
+        if units.is_empty() {
+            return Err(invalid(format!(
+                "measure = \"instructions\" counts each top-level benchmark on its own, and none could be listed for bench = {:?} (a top-level `|` cannot be split per benchmark)",
+                g.bench
+            )));
+        }
+        (with_measures(units, &g.measure), Some(v))
+    } else {
+        (units, None)
+    };
     Ok(Prepared {
         scenario: scenario.into(),
         packages: binaries,
@@ -117,7 +151,25 @@ pub fn prepare(
         toolchain,
         profile: g.profile.clone(),
         units,
+        measure: g.measure.clone(),
+        valgrind,
+        iterations: BTreeMap::new(),
     })
+}
+
+/// Each benchmark once per measure; with several, the counted unit's label
+/// says so (`BenchmarkX [instructions]`).
+fn with_measures(units: Vec<Unit>, measures: &Measures) -> Vec<Unit> {
+    let several = measures.list.len() > 1;
+    let mut out = Vec::new();
+    for u in units {
+        for &m in &measures.list {
+            let label =
+                if several && m != Measure::Time { format!("{} [{}]", u.label, m.as_str()) } else { u.label.clone() };
+            out.push(Unit { label, measure: m, ..u.clone() });
+        }
+    }
+    out
 }
 
 /// The top-level benchmarks the scenario's `bench` pattern selects, per
@@ -151,7 +203,12 @@ fn list_units(
         let Ok(text) = read_lossy(&log) else { return Vec::new() };
         for name in text.lines().map(str::trim).filter(|l| is_benchmark_name(l)) {
             let label = if prefix_names { format!("{}:{name}", pkg.import_path) } else { name.to_string() };
-            units.push(Unit { package, label, pattern: format!("^{name}${rest}") });
+            let pattern = format!("^{name}${rest}");
+            // Counted metrics name it as Go's output does: without "Benchmark"
+            // (and without a -GOMAXPROCS suffix: counts run with one P).
+            let short = name.strip_prefix("Benchmark").filter(|s| !s.is_empty()).unwrap_or(name);
+            let name = if prefix_names { format!("{}:{short}", pkg.import_path) } else { short.to_string() };
+            units.push(Unit { package, name, label, pattern, measure: Measure::Time });
         }
     }
     units
@@ -339,12 +396,16 @@ fn list_packages(
 
 /// One trial: the whole suite, or (`unit`) one top-level benchmark, whose
 /// output is appended to the round's `log`.
-pub fn run_trial(p: &Prepared, log: &Path, unit: Option<&str>) -> Result<TrialOutput, WorkloadError> {
+pub fn run_trial(p: &mut Prepared, log: &Path, unit: Option<&str>) -> Result<TrialOutput, WorkloadError> {
     let mut output = TrialOutput { config: p.toolchain.clone(), ..TrialOutput::default() };
     if let Some(label) = unit {
-        let Some(u) = p.units.iter().find(|u| u.label == label) else {
+        let Some(u) = p.units.iter().find(|u| u.label == label).cloned() else {
             return Ok(output);
         };
+        if u.measure == Measure::Instructions {
+            count_unit(p, &u, log, &mut output)?;
+            return Ok(output);
+        }
         let mut args = p.args.clone();
         for a in &mut args {
             if a.starts_with("-test.bench=") {
@@ -433,4 +494,118 @@ fn append_to(log: &Path, part: &Path) -> Result<(), WorkloadError> {
     f.write_all(&bytes)?;
     let _ = std::fs::remove_file(part);
     Ok(())
+}
+
+/// The difference of two counted runs this unit's calibration aims for.
+const COUNT_TARGET: f64 = 5e7;
+
+/// Counts one benchmark: runs of N and 2N iterations under Valgrind, and
+/// their difference per iteration.
+fn count_unit(p: &mut Prepared, u: &Unit, log: &Path, output: &mut TrialOutput) -> Result<(), WorkloadError> {
+    let Some(v) = p.valgrind.clone() else { return Ok(()) };
+    let (n1, n2) = match p.iterations.get(&u.label) {
+        Some(&n) => n,
+        None => {
+            let n = calibrate(p, &v, u, log)?;
+            p.iterations.insert(u.label.clone(), n);
+            n
+        }
+    };
+    let first = counted_run(p, &v, u, n1, log)?;
+    let second = counted_run(p, &v, u, n2, log)?;
+    let per = (n2 - n1) as f64;
+    let a = valgrind::figures(&first);
+    for (name, value) in valgrind::figures(&second) {
+        let before = a.iter().find(|(n, _)| *n == name).map(|(_, v)| *v).unwrap_or(0.0);
+        let metric = format!("{name}/op");
+        output.push(&u.name, &metric, &metric, Better::Lower, (value - before) / per);
+    }
+    let env = valgrind::go_env(&p.env);
+    let shown = |k: &str| env.iter().find(|(key, _)| key == k).map(|(_, v)| format!("{k}={v}")).unwrap_or_default();
+    output.config.push(("valgrind".into(), v.version.clone()));
+    output.config.push(("instructions_env".into(), [shown("GOMAXPROCS"), shown("GOGC"), shown("GODEBUG")].join(" ")));
+    output.config.push((format!("instructions_iterations {}", u.name), format!("{n1}x {n2}x")));
+    Ok(())
+}
+
+/// Picks N for a unit: doubles of 1, 10, 100, … iterations until their
+/// difference is clear of the runtime's noise, then N from the 1-2-5 series
+/// so that the difference of N and 2N is at least [`COUNT_TARGET`] (both
+/// variants land on the same N unless their costs differ a lot).
+fn calibrate(p: &Prepared, v: &Valgrind, u: &Unit, log: &Path) -> Result<(u64, u64), WorkloadError> {
+    let mut n: u64 = 1;
+    loop {
+        let a = counted_run(p, v, u, n, log)?.get("Ir");
+        let b = counted_run(p, v, u, 2 * n, log)?.get("Ir");
+        let diff = b.saturating_sub(a) as f64;
+        if diff >= COUNT_TARGET / 20.0 || n >= 100_000_000 {
+            let per_op = (diff / n as f64).max(1.0);
+            let n1 = one_two_five((COUNT_TARGET / per_op).ceil() as u64).clamp(1, 1_000_000_000);
+            return Ok((n1, 2 * n1));
+        }
+        n *= 10;
+    }
+}
+
+/// The smallest of 1, 2, 5, 10, 20, 50, … at least `x`.
+fn one_two_five(x: u64) -> u64 {
+    let mut decade: u64 = 1;
+    loop {
+        for m in [1, 2, 5] {
+            let v = decade.saturating_mul(m);
+            if v >= x || v == u64::MAX {
+                return v;
+            }
+        }
+        decade = decade.saturating_mul(10);
+    }
+}
+
+/// One run of the unit's benchmark for exactly `n` iterations under
+/// Valgrind; its output is appended to the round's log.
+fn counted_run(
+    p: &Prepared,
+    v: &Valgrind,
+    u: &Unit,
+    n: u64,
+    log: &Path,
+) -> Result<crate::formats::callgrind::Totals, WorkloadError> {
+    let pkg = &p.packages[u.package];
+    let mut args: Vec<String> = p
+        .args
+        .iter()
+        .filter(|a| !a.starts_with("-test.benchtime="))
+        .map(|a| if a.starts_with("-test.bench=") { format!("-test.bench={}", u.pattern) } else { a.clone() })
+        .collect();
+    args.push(format!("-test.benchtime={n}x"));
+    let part = log.with_extension("count.log");
+    let out_dir = log.with_extension("callgrind");
+    let env = valgrind::go_env(&p.env);
+    let totals = valgrind::count(&valgrind::Run {
+        valgrind: v,
+        program: &pkg.binary,
+        args: &args,
+        cwd: &pkg.dir,
+        env: &env,
+        log: &part,
+        out_dir: &out_dir,
+        cache_sim: p.measure.cache_sim,
+        children: false,
+        timeout: p.timeout,
+        what: format!("benchmark {} of {} under Valgrind", u.name, pkg.import_path),
+    })?;
+    let _ = std::fs::remove_dir_all(&out_dir);
+    append_to(log, &part)?;
+    Ok(totals)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iteration_counts_follow_the_one_two_five_series() {
+        let got: Vec<u64> = [0, 1, 2, 3, 6, 11, 190, 200, 201, 4_999].iter().map(|&x| one_two_five(x)).collect();
+        assert_eq!(got, vec![1, 1, 2, 5, 10, 20, 200, 200, 500, 5_000]);
+    }
 }

@@ -6,6 +6,7 @@ pub mod command;
 pub mod counters;
 pub mod gobench;
 pub mod service;
+pub mod valgrind;
 
 use crate::config::{Scenario, ScenarioKind, Target};
 use crate::model::Better;
@@ -217,7 +218,7 @@ pub fn run_trial(
 ) -> Result<TrialOutput, WorkloadError> {
     match prepared {
         Prepared::GoBench(p) => gobench::run_trial(p, log, unit),
-        Prepared::Command(p) => command::run_trial(p, log),
+        Prepared::Command(p) => command::run_trial(p, log, unit),
         Prepared::Service(p) => service::run_trial(p, round, log),
     }
 }
@@ -227,6 +228,7 @@ pub fn run_trial(
 pub fn units(prepared: &Prepared) -> Vec<String> {
     match prepared {
         Prepared::GoBench(p) => p.units.iter().map(|u| u.label.clone()).collect(),
+        Prepared::Command(p) => command::units(p),
         _ => Vec::new(),
     }
 }

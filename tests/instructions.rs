@@ -1,0 +1,198 @@
+//! `measure = "instructions"`: benchmarks and commands counted under
+//! Valgrind (real Valgrind, real `go test` binaries, real shells). Counts
+//! repeat where time does not, so a 1% change is a verdict and an A/A run
+//! is unchanged, on this noisy machine.
+
+mod common;
+
+use common::{Repo, comparison, out_dir, read_results, text, write_go_module};
+
+/// Valgrind from Debian's package. CI installs it (.ci/run) and must not
+/// skip; elsewhere a missing Valgrind skips loudly.
+fn valgrind() -> bool {
+    let found = std::process::Command::new("valgrind").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have Valgrind for the instruction-count tests: install Debian's `valgrind` package (.ci/run does)"
+        );
+        eprintln!("\n*** SKIPPED: Valgrind not found; install Debian's `valgrind` package to count instructions ***\n");
+    }
+    found
+}
+
+fn instructions_scenario() -> &'static str {
+    "name = \"work\"\n\n[[scenario]]\nname = \"bench\"\nkind = \"gobench\"\nbench = \"Work\"\nmeasure = \"instructions\"\n"
+}
+
+/// HEAD~1 runs `Work(100000)` per op, HEAD `Work(101000)`: 1% more of the
+/// same loop, far below what timing can see here (CV 20–35%).
+#[test]
+fn one_percent_more_work_is_regressed_by_instructions_and_a_a_is_unchanged() {
+    if !valgrind() {
+        return;
+    }
+    let repo = Repo::new();
+    write_go_module(&repo, 100_000);
+    repo.write("perf.toml", instructions_scenario());
+    repo.commit_all("base");
+    write_go_module(&repo, 101_000);
+    repo.commit_all("1% more work");
+
+    let out = out_dir(&repo, "ab");
+    let o = repo.perfgate(&[
+        "compare",
+        "--scenario",
+        "perf.toml",
+        "--baseline",
+        "HEAD~1",
+        "--candidate",
+        "HEAD",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let r = read_results(&out.join("results.json"));
+    let c = comparison(&r, "Work", "instructions/op");
+    assert_eq!(c["verdict"], "regressed", "{c:#}\n{}", text(&o));
+    let delta = c["delta_pct"].as_f64().unwrap();
+    assert!((0.8..1.2).contains(&delta), "1% more loop work: {delta}%");
+    assert_eq!(c["unit"], "instructions/op");
+    assert!(c["notes"].to_string().contains("a count (Valgrind), not time"), "{c:#}");
+    assert_eq!(o.status.code(), Some(1), "a regression fails the gate: {}", text(&o));
+    // The environment of the counts is recorded with the run.
+    let go = r["environment"]["go"].to_string();
+    assert!(go.contains("GOMAXPROCS=1") && go.contains("asyncpreemptoff=1") && go.contains("valgrind-"), "{go}");
+    assert_eq!(r["run"]["count_threshold_pct"], 0.5);
+
+    let out = out_dir(&repo, "aa");
+    let o = repo.perfgate(&[
+        "compare",
+        "--scenario",
+        "perf.toml",
+        "--baseline",
+        "HEAD",
+        "--candidate",
+        "HEAD",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let r = read_results(&out.join("results.json"));
+    let c = comparison(&r, "Work", "instructions/op");
+    assert_eq!(c["verdict"], "unchanged", "A/A: {c:#}\n{}", text(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+/// A command's count is exact (a shell loop repeats to the instruction);
+/// with both measures, time and instructions run as trials of their own.
+/// With the cache simulation: misses and estimated cycles too.
+#[test]
+fn commands_are_counted_exactly_with_both_measures() {
+    if !valgrind() {
+        return;
+    }
+    let repo = Repo::new();
+    repo.write(
+        "perf.toml",
+        "name = \"loop\"\n\n[[scenario]]\nname = \"loop\"\nkind = \"command\"\ncommand = \"sh loop.sh\"\n\
+         measure = [\"time\", \"instructions\"]\ncache_sim = true\n",
+    );
+    let script = |n: u32| format!("i=0\nwhile [ $i -lt {n} ]; do i=$((i+1)); done\n");
+    repo.write("loop.sh", &script(2000));
+    repo.commit_all("base");
+    repo.write("loop.sh", &script(2600));
+    repo.commit_all("30% more iterations");
+    let out = out_dir(&repo, "cmd");
+    let o = repo.perfgate(&[
+        "compare",
+        "--scenario",
+        "perf.toml",
+        "--baseline",
+        "HEAD~1",
+        "--candidate",
+        "HEAD",
+        "--rounds",
+        "5",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let r = read_results(&out.join("results.json"));
+    let c = comparison(&r, "loop", "instructions");
+    assert_eq!(c["verdict"], "regressed", "{c:#}\n{}", text(&o));
+    // Exact: every round counted the same on each side.
+    assert_eq!(c["baseline"]["min"], c["baseline"]["max"], "{c:#}");
+    assert_eq!(c["candidate"]["min"], c["candidate"]["max"], "{c:#}");
+    assert_eq!(c["test"], "exact");
+    assert_eq!(c["delta_ci_low_pct"], c["delta_pct"]);
+    for metric in ["l1_misses", "ll_misses", "estimated_cycles", "wall_time"] {
+        comparison(&r, "loop", metric);
+    }
+    let units: Vec<String> =
+        r["run"]["schedule"].as_array().unwrap().iter().map(|s| s["unit"].as_str().unwrap_or("").to_string()).collect();
+    assert!(units.contains(&"time".to_string()) && units.contains(&"instructions".to_string()), "{units:?}");
+}
+
+/// A missing Valgrind is exit 2 saying how to install it, before anything
+/// runs; a program that crashes under Valgrind is exit 3 naming it, and the
+/// rounds the other scenario measured before are kept.
+#[test]
+fn missing_valgrind_and_crashes_are_clear_errors() {
+    if !valgrind() {
+        return;
+    }
+    let repo = Repo::new();
+    repo.write(
+        "perf.toml",
+        "name = \"c\"\n\n[[scenario]]\nname = \"fine\"\nkind = \"command\"\ncommand = \"true\"\n\n\
+         [[scenario]]\nname = \"crash\"\nkind = \"command\"\ncommand = \"kill -SEGV $$\"\nmeasure = \"instructions\"\n",
+    );
+    repo.commit_all("base");
+    let out = out_dir(&repo, "missing");
+    let o = common::perfgate_cmd(
+        repo.path(),
+        &["compare", "--scenario", "perf.toml", "--candidate", "HEAD", "--rounds", "2", "--out", out.to_str().unwrap()],
+    )
+    .env("PERFGATE_VALGRIND", "/nonexistent/valgrind")
+    .output()
+    .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("apt-get install valgrind"), "{}", text(&o));
+
+    let out = out_dir(&repo, "crash");
+    let o = repo.perfgate(&[
+        "compare",
+        "--scenario",
+        "perf.toml",
+        "--candidate",
+        "HEAD",
+        "--rounds",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("under Valgrind") && stderr.contains("crash"), "{}", text(&o));
+    let r = read_results(&out.join("results.json"));
+    let fine = r["samples"].as_array().unwrap().iter().filter(|s| s["scenario"] == "fine").count();
+    assert!(fine > 0, "the other scenario's rounds are kept: {}", text(&o));
+}
+
+/// `measure` is checked where it is written.
+#[test]
+fn measure_settings_are_validated_with_their_location() {
+    let repo = Repo::new();
+    let cases = [
+        ("kind = \"command\"\ncommand = \"true\"\nmeasure = \"cycles\"\n", "unknown measure \"cycles\""),
+        ("kind = \"command\"\ncommand = \"true\"\ncache_sim = true\n", "cache_sim needs measure"),
+        ("kind = \"command\"\ncommand = \"true\"\nmeasure = [\"time\", \"time\"]\n", "listed twice"),
+        ("kind = \"gobench\"\nmeasure = \"instructions\"\nper_benchmark = false\n", "remove per_benchmark = false"),
+        ("kind = \"http\"\nurl = \"http://127.0.0.1:1/\"\nmeasure = \"instructions\"\n", "measure"),
+    ];
+    for (body, want) in cases {
+        repo.write("perf.toml", &format!("name = \"v\"\n\n[[scenario]]\nname = \"s\"\n{body}"));
+        let o = repo.perfgate(&["validate", "perf.toml"]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{body}: {}", text(&o));
+        assert!(err.contains(want) && err.contains("perf.toml:"), "{body}: {err}");
+    }
+}
