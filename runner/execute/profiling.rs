@@ -23,6 +23,7 @@ fn sample_type_for(kind: &str) -> &'static str {
         "allocs" => "alloc_space",
         "goroutine" => "goroutine",
         "mutex" | "block" => "delay",
+        "instructions" => "instructions",
         _ => "",
     }
 }
@@ -76,6 +77,7 @@ pub fn run(
     let mut out = Outcome { profiles: Vec::new(), diffs: Vec::new(), warnings: Vec::new() };
     let dir = out_dir.join("profiles");
     for (i, (pair, name)) in prepared.iter_mut().zip(names).enumerate() {
+        let counted = counted_iterations(pair);
         let mut captured: [Vec<workload::service::Captured>; 2] = [Vec::new(), Vec::new()];
         for (slot, role) in [Role::Baseline, Role::Candidate].into_iter().enumerate() {
             let safe = crate::paths::file_component(name);
@@ -86,9 +88,14 @@ pub fn run(
                     crate::note!("profiling {name} ({role}) ...");
                     workload::service::profile_pass(p, &dir, &prefix, &log)?
                 }
-                Some(Prepared::GoBench(p)) if !p.profile.is_empty() => {
+                Some(Prepared::GoBench(p)) if !p.profile.is_empty() || !counted.is_empty() => {
                     crate::note!("profiling {name} ({role}) ...");
-                    workload::gobench::profile_pass(p, iterations.get(i).copied().flatten(), &dir, &prefix, &log)?
+                    let n = iterations.get(i).copied().flatten();
+                    let (mut got, mut warnings) = workload::gobench::profile_pass(p, n, &dir, &prefix, &log)?;
+                    let (more, said) = workload::gobench::instruction_profile(p, &counted, &dir, &prefix, &log)?;
+                    got.extend(more);
+                    warnings.extend(said);
+                    (got, warnings)
                 }
                 _ => continue,
             };
@@ -162,6 +169,21 @@ pub fn run(
         }
     }
     Ok(out)
+}
+
+/// Per counted benchmark, the iterations both variants' instruction
+/// profiles run: the smaller of the two calibrated counts, so both hold
+/// the same number of operations and their diff is the change in work.
+fn counted_iterations(pair: &[Option<Prepared>; 2]) -> std::collections::BTreeMap<String, u64> {
+    let mut out = std::collections::BTreeMap::new();
+    for p in pair.iter().flatten() {
+        if let Prepared::GoBench(g) = p {
+            for (label, &(n1, _)) in &g.iterations {
+                out.entry(label.clone()).and_modify(|n: &mut u64| *n = (*n).min(n1)).or_insert(n1);
+            }
+        }
+    }
+    out
 }
 
 fn options(p: &Profile, kind: &str) -> TopOptions {

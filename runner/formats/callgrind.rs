@@ -112,6 +112,183 @@ pub fn totals(text: &str) -> Result<Totals, String> {
     Ok(Totals { events, values })
 }
 
+/// Self cost of one source line of one function (no costs of calls).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineCost {
+    pub function: String,
+    pub file: String,
+    pub line: i64,
+    pub values: Vec<u64>,
+}
+
+/// Every function's self cost per source line, from a callgrind output
+/// file: what an instruction profile is made of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelfCosts {
+    pub events: Vec<String>,
+    pub lines: Vec<LineCost>,
+}
+
+/// Most distinct (function, file, line) entries a file may yield, and the
+/// longest name kept (longer ones are cut).
+const MAX_LINES: usize = 2_000_000;
+const MAX_NAME: usize = 4096;
+
+/// Names defined once as `(id) name` and referred to later as `(id)`.
+#[derive(Default)]
+struct Names(std::collections::HashMap<u64, String>);
+
+impl Names {
+    fn resolve(&mut self, value: &str, n: usize) -> Result<String, String> {
+        let value = value.trim();
+        let Some(rest) = value.strip_prefix('(') else { return Ok(cut(value)) };
+        let (id, name) = rest.split_once(')').ok_or_else(|| format!("line {n}: unclosed `(` in a name"))?;
+        let id: u64 = id.trim().parse().map_err(|_| format!("line {n}: {id:?} is not a name id"))?;
+        let name = name.trim();
+        if name.is_empty() {
+            return self
+                .0
+                .get(&id)
+                .cloned()
+                .ok_or_else(|| format!("line {n}: name id {id} is used before it is defined"));
+        }
+        if self.0.len() >= MAX_LINES {
+            return Err(format!("line {n}: more than {MAX_LINES} names"));
+        }
+        let name = cut(name);
+        self.0.insert(id, name.clone());
+        Ok(name)
+    }
+}
+
+fn cut(name: &str) -> String {
+    if name.len() <= MAX_NAME {
+        return name.to_string();
+    }
+    let mut end = MAX_NAME;
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    name[..end].to_string()
+}
+
+/// A position field: absolute, `+n`/`-n` relative to the last, or `*` (same).
+fn position(word: &str, last: i64, n: usize) -> Result<i64, String> {
+    let bad = || format!("line {n}: {word:?} is not a position");
+    let value = if word == "*" {
+        last
+    } else if let Some(d) = word.strip_prefix('+') {
+        last.checked_add(parse_number(d).ok_or_else(bad)?).ok_or_else(bad)?
+    } else if let Some(d) = word.strip_prefix('-') {
+        last.checked_sub(parse_number(d).ok_or_else(bad)?).ok_or_else(bad)?
+    } else {
+        parse_number(word).ok_or_else(bad)?
+    };
+    Ok(value)
+}
+
+fn parse_number(word: &str) -> Option<i64> {
+    match word.strip_prefix("0x") {
+        Some(hex) => i64::from_str_radix(hex, 16).ok(),
+        None => word.parse().ok(),
+    }
+}
+
+/// Reads the self costs of a callgrind output file: cost lines under each
+/// `fn=`, by the file (`fl=`, or `fi=`/`fe=` for inlined code) and line.
+/// The cost line after `calls=` is the call's inclusive cost and is not
+/// counted (the callee's own lines hold it).
+pub fn self_costs(text: &str) -> Result<SelfCosts, String> {
+    let mut events: Vec<String> = Vec::new();
+    let mut positions = 1usize;
+    let (mut files, mut functions) = (Names::default(), Names::default());
+    let (mut fl, mut file, mut function) = (String::new(), String::new(), String::new());
+    let mut last = [0i64; 2];
+    let mut skip_next = false;
+    let mut index: std::collections::HashMap<(String, String, i64), usize> = std::collections::HashMap::new();
+    let mut lines: Vec<LineCost> = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let n = n + 1;
+        let Some(first) = line.bytes().next() else { continue };
+        if first.is_ascii_digit() || matches!(first, b'+' | b'-' | b'*') {
+            let mut words = line.split_whitespace();
+            let mut at = 0i64;
+            for slot in last.iter_mut().take(positions) {
+                let word = words.next().ok_or_else(|| format!("line {n}: a cost line without its position"))?;
+                *slot = position(word, *slot, n)?;
+                at = *slot;
+            }
+            if events.is_empty() {
+                return Err(format!("line {n}: no `events:` line before this cost line: not a callgrind output file"));
+            }
+            if std::mem::take(&mut skip_next) || function.is_empty() {
+                continue;
+            }
+            let mut values = vec![0u64; events.len()];
+            for (i, word) in words.enumerate() {
+                let v = values
+                    .get_mut(i)
+                    .ok_or_else(|| format!("line {n}: more costs than the {} events", events.len()))?;
+                *v = word.parse().map_err(|_| format!("line {n}: {word:?} is not a count"))?;
+            }
+            let key = (function.clone(), file.clone(), at);
+            let slot = match index.get(&key) {
+                Some(&i) => i,
+                None => {
+                    if lines.len() >= MAX_LINES {
+                        return Err(format!("line {n}: more than {MAX_LINES} distinct source lines"));
+                    }
+                    index.insert(key, lines.len());
+                    lines.push(LineCost {
+                        function: function.clone(),
+                        file: file.clone(),
+                        line: at,
+                        values: vec![0; events.len()],
+                    });
+                    lines.len() - 1
+                }
+            };
+            for (sum, v) in lines[slot].values.iter_mut().zip(values) {
+                *sum = sum.saturating_add(v);
+            }
+            continue;
+        }
+        let Some((key, value)) = line.split_once(['=', ':']) else { continue };
+        match key {
+            "events" if line.as_bytes()[key.len()] == b':' => {
+                events = value.split_whitespace().take(MAX_EVENTS + 1).map(str::to_string).collect();
+                if events.is_empty() || events.len() > MAX_EVENTS {
+                    return Err(format!("line {n}: `events:` must name 1 to {MAX_EVENTS} events"));
+                }
+            }
+            "positions" => {
+                positions = value.split_whitespace().count().clamp(1, 2);
+            }
+            "fl" => {
+                fl = files.resolve(value, n)?;
+                file = fl.clone();
+            }
+            "fi" | "fe" => file = files.resolve(value, n)?,
+            "fn" => {
+                function = functions.resolve(value, n)?;
+                file = fl.clone();
+            }
+            "cfi" | "cfl" => {
+                files.resolve(value, n)?;
+            }
+            "cfn" => {
+                functions.resolve(value, n)?;
+            }
+            "calls" | "jump" | "jcnd" => skip_next = true,
+            _ => {}
+        }
+    }
+    if events.is_empty() {
+        return Err("no `events:` line: not a callgrind output file".into());
+    }
+    Ok(SelfCosts { events, lines })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +308,33 @@ mod tests {
         let mut sum = t.clone();
         sum.add(&totals("events: Ir\ntotals: 8\n").unwrap());
         assert_eq!(sum.get("Ir"), 50);
+    }
+
+    #[test]
+    fn self_costs_by_function_and_line_without_call_costs() {
+        let text = "events: Ir\npositions: line\nfl=(1) /src/a.go\nfn=(1) main.work\n10 100\n+2 50\ncfi=(2) /src/b.go\ncfn=(2) main.helper\ncalls=3 5\n* 999\n* 7\nfi=(2)\n5 20\nfn=(2)\nfl=(2)\nfn=(2)\n5 30\n";
+        let c = self_costs(text).unwrap();
+        let get = |f: &str, file: &str, l: i64| {
+            c.lines.iter().find(|x| x.function == f && x.file == file && x.line == l).map(|x| x.values[0])
+        };
+        assert_eq!(get("main.work", "/src/a.go", 10), Some(100));
+        // The call's inclusive 999 is not self cost; the line after it is.
+        assert_eq!(get("main.work", "/src/a.go", 12), Some(57));
+        // Inlined code: its own file, still the caller's function.
+        assert_eq!(get("main.work", "/src/b.go", 5), Some(20));
+        assert_eq!(get("main.helper", "/src/b.go", 5), Some(30));
+        assert_eq!(c.lines.iter().map(|l| l.values[0]).sum::<u64>(), 207);
+    }
+
+    #[test]
+    fn hostile_self_cost_files_are_errors() {
+        assert!(self_costs("events: Ir\nfn=(1)\n").unwrap_err().contains("before it is defined"));
+        assert!(self_costs("events: Ir\nfn=(x) a\n").unwrap_err().contains("not a name id"));
+        assert!(self_costs("events: Ir\nfn=(1) a\n+x 1\n").unwrap_err().contains("not a position"));
+        assert!(self_costs("events: Ir\nfn=(1) a\n1 1 2\n").unwrap_err().contains("more costs"));
+        assert!(self_costs("fn=(1) a\n1 1\n").unwrap_err().contains("no `events:`"));
+        let long = format!("events: Ir\nfn=(1) {}\n1 1\n", "x".repeat(10_000));
+        assert_eq!(self_costs(&long).unwrap().lines[0].function.len(), MAX_NAME);
     }
 
     #[test]

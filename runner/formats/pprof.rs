@@ -415,6 +415,73 @@ fn resolve(p: pb::Profile) -> Result<Profile, PprofError> {
     })
 }
 
+/// One frame of a stack to encode: a function, its source file and a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Frame<'a> {
+    pub function: &'a str,
+    pub file: &'a str,
+    pub line: i64,
+}
+
+/// Writes stacks (frames leaf first, one value per sample type) as a
+/// gzipped profile.proto that `go tool pprof` and [`decode`] read: how
+/// counts measured elsewhere (callgrind's) become a profile like any other.
+pub fn encode(sample_types: &[(&str, &str)], samples: &[(Vec<Frame<'_>>, Vec<i64>)], comments: &[&str]) -> Vec<u8> {
+    let mut strings: Vec<String> = vec![String::new()];
+    let mut string_ids: HashMap<String, i64> = HashMap::from([(String::new(), 0)]);
+    let mut id = |text: &str| -> i64 {
+        if let Some(&i) = string_ids.get(text) {
+            return i;
+        }
+        strings.push(text.to_string());
+        string_ids.insert(text.to_string(), strings.len() as i64 - 1);
+        strings.len() as i64 - 1
+    };
+    let sample_type: Vec<pb::ValueType> =
+        sample_types.iter().map(|(t, u)| pb::ValueType { r#type: id(t), unit: id(u) }).collect();
+    let (mut functions, mut function_ids) = (Vec::new(), HashMap::new());
+    let (mut locations, mut location_ids) = (Vec::new(), HashMap::new());
+    let mut sample = Vec::with_capacity(samples.len());
+    for (frames, values) in samples {
+        let mut location_id = Vec::with_capacity(frames.len());
+        for f in frames {
+            let function_id = *function_ids.entry((f.function, f.file)).or_insert_with(|| {
+                let fid = functions.len() as u64 + 1;
+                let name = id(f.function);
+                functions.push(pb::Function { id: fid, name, system_name: name, filename: id(f.file), start_line: 0 });
+                fid
+            });
+            let lid = *location_ids.entry((function_id, f.line)).or_insert_with(|| {
+                let lid = locations.len() as u64 + 1;
+                let line = vec![pb::Line { function_id, line: f.line }];
+                locations.push(pb::Location { id: lid, mapping_id: 0, address: 0, line });
+                lid
+            });
+            location_id.push(lid);
+        }
+        sample.push(pb::Sample { location_id, value: values.clone() });
+    }
+    let comment = comments.iter().map(|c| id(c)).collect();
+    let profile = pb::Profile {
+        sample_type,
+        sample,
+        mapping: Vec::new(),
+        location: locations,
+        function: functions,
+        string_table: strings,
+        time_nanos: 0,
+        duration_nanos: 0,
+        period_type: None,
+        period: 0,
+        comment,
+        default_sample_type: 0,
+    };
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    // Writing into a Vec cannot fail.
+    let _ = std::io::Write::write_all(&mut gz, &profile.encode_to_vec());
+    gz.finish().unwrap_or_default()
+}
+
 /// A mangled C++ (`_Z…`) or Rust (`_R…`) symbol, simplified as pprof shows
 /// it: no parameters, no template arguments. `None` if it is not mangled
 /// (Go names never are).
@@ -584,6 +651,20 @@ pub(crate) mod tests {
         assert_eq!(p.comments.len(), 100_000);
         assert_eq!(p.comments[0].len(), 1 << 20);
         assert!(p.comments.iter().all(|c| Arc::ptr_eq(c, &p.comments[0])), "every reference shares one string");
+    }
+
+    #[test]
+    fn encoded_stacks_decode_to_the_same_frames() {
+        let f = |function, line| Frame { function, file: "/src/a.go", line };
+        let samples = vec![(vec![f("leaf", 7), f("main", 3)], vec![40]), (vec![f("leaf", 8), f("main", 3)], vec![2])];
+        let p = decode(&encode(&[("instructions", "count")], &samples, &["from callgrind"])).unwrap();
+        assert_eq!(p.sample_types[0], ValueType { kind: "instructions".into(), unit: "count".into() });
+        assert_eq!(p.samples.len(), 2);
+        let leaf = &p.locations[p.samples[0].locations[0]];
+        assert_eq!((&*p.functions[leaf.lines[0].function.unwrap()].name, leaf.lines[0].line), ("leaf", 7));
+        assert_eq!(p.samples[1].values, vec![2]);
+        assert_eq!(&*p.comments[0], "from callgrind");
+        assert_eq!(p.functions.len(), 2, "one function per name and file");
     }
 
     #[test]

@@ -523,7 +523,9 @@ fn count_unit(p: &mut Prepared, u: &Unit, log: &Path, output: &mut TrialOutput) 
     let env = valgrind::go_env(&p.env);
     let shown = |k: &str| env.iter().find(|(key, _)| key == k).map(|(_, v)| format!("{k}={v}")).unwrap_or_default();
     output.config.push(("valgrind".into(), v.version.clone()));
-    output.config.push(("instructions_env".into(), [shown("GOMAXPROCS"), shown("GOGC"), shown("GODEBUG")].join(" ")));
+    let shown: Vec<String> =
+        ["GOMAXPROCS", "GOGC", "GOMEMLIMIT", "GODEBUG"].iter().map(|k| shown(k)).filter(|s| !s.is_empty()).collect();
+    output.config.push(("instructions_env".into(), shown.join(" ")));
     output.config.push((format!("instructions_iterations {}", u.name), format!("{n1}x {n2}x")));
     Ok(())
 }
@@ -561,6 +563,61 @@ fn one_two_five(x: u64) -> u64 {
     }
 }
 
+/// The instruction profile of a counted scenario, in the profiling pass:
+/// each counted benchmark runs once more under callgrind for `iterations`
+/// of its label (the same for both variants), and every function's own
+/// instructions per source line become one pprof profile (sample type
+/// `instructions`, kind "instructions"). Go switches goroutine stacks
+/// under callgrind's feet, so its call chains are not trusted: each
+/// sample is one function at one line (flat = cum).
+pub fn instruction_profile(
+    p: &Prepared,
+    iterations: &BTreeMap<String, u64>,
+    dir: &Path,
+    file_prefix: &str,
+    log: &Path,
+) -> Result<(Vec<super::service::Captured>, Vec<String>), WorkloadError> {
+    let Some(v) = p.valgrind.clone() else { return Ok((Vec::new(), Vec::new())) };
+    std::fs::create_dir_all(dir)?;
+    let mut sums: BTreeMap<(String, String, i64), u64> = BTreeMap::new();
+    let mut warnings = Vec::new();
+    for u in p.units.iter().filter(|u| u.measure == Measure::Instructions) {
+        let Some(&n) = iterations.get(&u.label) else { continue };
+        let out_dir = log.with_extension("callgrind");
+        counted_run_in(p, &v, u, n, log, &out_dir)?;
+        match valgrind::read_self_costs(&out_dir) {
+            Ok(files) => {
+                for costs in files {
+                    let ir = costs.events.iter().position(|e| e == "Ir").unwrap_or(0);
+                    for l in costs.lines {
+                        let e = sums.entry((l.function, l.file, l.line)).or_default();
+                        *e = e.saturating_add(l.values.get(ir).copied().unwrap_or(0));
+                    }
+                }
+            }
+            Err(e) => warnings
+                .push(format!("scenario {:?}: the callgrind output of {} is unreadable: {e}", p.scenario, u.name)),
+        }
+        let _ = std::fs::remove_dir_all(&out_dir);
+    }
+    if sums.is_empty() {
+        return Ok((Vec::new(), warnings));
+    }
+    let samples: Vec<(Vec<crate::formats::pprof::Frame<'_>>, Vec<i64>)> = sums
+        .iter()
+        .filter(|(_, ir)| **ir > 0)
+        .map(|((function, file, line), ir)| {
+            let frame = crate::formats::pprof::Frame { function, file, line: *line };
+            (vec![frame], vec![i64::try_from(*ir).unwrap_or(i64::MAX)])
+        })
+        .collect();
+    let comment = format!("instructions counted by {} (callgrind)", v.version);
+    let bytes = crate::formats::pprof::encode(&[("instructions", "count")], &samples, &[&comment]);
+    let path = dir.join(format!("{file_prefix}-instructions.pb.gz"));
+    std::fs::write(&path, bytes)?;
+    Ok((vec![super::service::Captured { kind: "instructions".into(), path }], warnings))
+}
+
 /// One run of the unit's benchmark for exactly `n` iterations under
 /// Valgrind; its output is appended to the round's log.
 fn counted_run(
@@ -569,6 +626,21 @@ fn counted_run(
     u: &Unit,
     n: u64,
     log: &Path,
+) -> Result<crate::formats::callgrind::Totals, WorkloadError> {
+    let out_dir = log.with_extension("callgrind");
+    let totals = counted_run_in(p, v, u, n, log, &out_dir)?;
+    let _ = std::fs::remove_dir_all(&out_dir);
+    Ok(totals)
+}
+
+/// [`counted_run`], leaving callgrind's files in `out_dir`.
+fn counted_run_in(
+    p: &Prepared,
+    v: &Valgrind,
+    u: &Unit,
+    n: u64,
+    log: &Path,
+    out_dir: &Path,
 ) -> Result<crate::formats::callgrind::Totals, WorkloadError> {
     let pkg = &p.packages[u.package];
     let mut args: Vec<String> = p
@@ -579,7 +651,6 @@ fn counted_run(
         .collect();
     args.push(format!("-test.benchtime={n}x"));
     let part = log.with_extension("count.log");
-    let out_dir = log.with_extension("callgrind");
     let env = valgrind::go_env(&p.env);
     let totals = valgrind::count(&valgrind::Run {
         valgrind: v,
@@ -588,13 +659,12 @@ fn counted_run(
         cwd: &pkg.dir,
         env: &env,
         log: &part,
-        out_dir: &out_dir,
+        out_dir,
         cache_sim: p.measure.cache_sim,
         children: false,
         timeout: p.timeout,
         what: format!("benchmark {} of {} under Valgrind", u.name, pkg.import_path),
     })?;
-    let _ = std::fs::remove_dir_all(&out_dir);
     append_to(log, &part)?;
     Ok(totals)
 }
