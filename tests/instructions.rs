@@ -21,6 +21,25 @@ fn valgrind() -> bool {
     found
 }
 
+/// `perfgate compare --scenario perf.toml --baseline B --candidate C
+/// [EXTRA...] --out out/NAME`: its output and results.json.
+fn compare(
+    repo: &Repo,
+    name: &str,
+    base: &str,
+    cand: &str,
+    extra: &[&str],
+) -> (std::process::Output, serde_json::Value) {
+    let out = out_dir(repo, name);
+    let mut args = vec!["compare", "--scenario", "perf.toml", "--baseline", base, "--candidate", cand];
+    args.extend_from_slice(extra);
+    let dir = out.to_str().unwrap().to_string();
+    args.extend_from_slice(&["--out", &dir]);
+    let o = repo.perfgate(&args);
+    let r = read_results(&out.join("results.json"));
+    (o, r)
+}
+
 fn instructions_scenario() -> &'static str {
     "name = \"work\"\n\n[[scenario]]\nname = \"bench\"\nkind = \"gobench\"\nbench = \"Work\"\nmeasure = \"instructions\"\n"
 }
@@ -39,19 +58,7 @@ fn one_percent_more_work_is_regressed_by_instructions_and_a_a_is_unchanged() {
     write_go_module(&repo, 101_000);
     repo.commit_all("1% more work");
 
-    let out = out_dir(&repo, "ab");
-    let o = repo.perfgate(&[
-        "compare",
-        "--scenario",
-        "perf.toml",
-        "--baseline",
-        "HEAD~1",
-        "--candidate",
-        "HEAD",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    let r = read_results(&out.join("results.json"));
+    let (o, r) = compare(&repo, "ab", "HEAD~1", "HEAD", &[]);
     let c = comparison(&r, "Work", "instructions/op");
     assert_eq!(c["verdict"], "regressed", "{c:#}\n{}", text(&o));
     let delta = c["delta_pct"].as_f64().unwrap();
@@ -63,21 +70,9 @@ fn one_percent_more_work_is_regressed_by_instructions_and_a_a_is_unchanged() {
     let go = r["environment"]["go"].to_string();
     assert!(go.contains("GOMAXPROCS=1") && go.contains("asyncpreemptoff=1") && go.contains("valgrind-"), "{go}");
     assert_eq!(r["run"]["count_threshold_pct"], 0.5);
-    instruction_profiles_name_the_changed_function(&out, &r);
+    instruction_profiles_name_the_changed_function(&out_dir(&repo, "ab"), &r);
 
-    let out = out_dir(&repo, "aa");
-    let o = repo.perfgate(&[
-        "compare",
-        "--scenario",
-        "perf.toml",
-        "--baseline",
-        "HEAD",
-        "--candidate",
-        "HEAD",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    let r = read_results(&out.join("results.json"));
+    let (o, r) = compare(&repo, "aa", "HEAD", "HEAD", &[]);
     let c = comparison(&r, "Work", "instructions/op");
     assert_eq!(c["verdict"], "unchanged", "A/A: {c:#}\n{}", text(&o));
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
@@ -102,21 +97,7 @@ fn commands_are_counted_exactly_with_both_measures() {
     repo.commit_all("base");
     repo.write("loop.sh", &script(2600));
     repo.commit_all("30% more iterations");
-    let out = out_dir(&repo, "cmd");
-    let o = repo.perfgate(&[
-        "compare",
-        "--scenario",
-        "perf.toml",
-        "--baseline",
-        "HEAD~1",
-        "--candidate",
-        "HEAD",
-        "--rounds",
-        "5",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    let r = read_results(&out.join("results.json"));
+    let (o, r) = compare(&repo, "cmd", "HEAD~1", "HEAD", &["--rounds", "5"]);
     let c = comparison(&r, "loop", "instructions");
     assert_eq!(c["verdict"], "regressed", "{c:#}\n{}", text(&o));
     // Exact: every round counted the same on each side.
@@ -158,22 +139,10 @@ fn missing_valgrind_and_crashes_are_clear_errors() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stderr).contains("apt-get install valgrind"), "{}", text(&o));
 
-    let out = out_dir(&repo, "crash");
-    let o = repo.perfgate(&[
-        "compare",
-        "--scenario",
-        "perf.toml",
-        "--candidate",
-        "HEAD",
-        "--rounds",
-        "2",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let (o, r) = compare(&repo, "crash", "HEAD", "HEAD", &["--rounds", "2"]);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(stderr.contains("under Valgrind") && stderr.contains("crash"), "{}", text(&o));
-    let r = read_results(&out.join("results.json"));
     let fine = r["samples"].as_array().unwrap().iter().filter(|s| s["scenario"] == "fine").count();
     assert!(fine > 0, "the other scenario's rounds are kept: {}", text(&o));
 }

@@ -92,7 +92,7 @@ pub fn run(
                     crate::note!("profiling {name} ({role}) ...");
                     let n = iterations.get(i).copied().flatten();
                     let (mut got, mut warnings) = workload::gobench::profile_pass(p, n, &dir, &prefix, &log)?;
-                    let (more, said) = workload::gobench::instruction_profile(p, &counted, &dir, &prefix, &log)?;
+                    let (more, said) = workload::gocount::instruction_profile(p, &counted, &dir, &prefix, &log)?;
                     got.extend(more);
                     warnings.extend(said);
                     (got, warnings)

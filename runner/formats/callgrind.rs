@@ -116,8 +116,11 @@ pub fn totals(text: &str) -> Result<Totals, String> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineCost {
     pub function: String,
+    /// The line's file: the function's own, or an inlined callee's (`fi=`).
     pub file: String,
     pub line: i64,
+    /// The line is inlined code from another file than the function's.
+    pub inlined: bool,
     pub values: Vec<u64>,
 }
 
@@ -243,6 +246,7 @@ pub fn self_costs(text: &str) -> Result<SelfCosts, String> {
                         function: function.clone(),
                         file: file.clone(),
                         line: at,
+                        inlined: file != fl,
                         values: vec![0; events.len()],
                     });
                     lines.len() - 1
@@ -322,6 +326,7 @@ mod tests {
         assert_eq!(get("main.work", "/src/a.go", 12), Some(57));
         // Inlined code: its own file, still the caller's function.
         assert_eq!(get("main.work", "/src/b.go", 5), Some(20));
+        assert!(c.lines.iter().all(|l| l.inlined == (l.function == "main.work" && l.file == "/src/b.go")));
         assert_eq!(get("main.helper", "/src/b.go", 5), Some(30));
         assert_eq!(c.lines.iter().map(|l| l.values[0]).sum::<u64>(), 207);
     }

@@ -5,19 +5,13 @@
 //! '^Name$'`), so the two variants' runs of one benchmark are milliseconds
 //! apart instead of a whole suite apart.
 //!
-//! `measure = "instructions"` counts each benchmark under Valgrind instead:
-//! two runs of fixed iteration counts (`-test.benchtime=Nx`, then `2Nx`),
-//! whose difference cancels the process's start-up and the benchmark's
-//! first `b.N = 1` call, divided by N: `instructions/op`. N is calibrated
-//! once per benchmark and variant so that the difference is at least
-//! 5×10^7 instructions, where the runtime's own background work (~10^5
-//! per run) is noise of ~0.2%.
+//! `measure = "instructions"` counts each benchmark under Valgrind instead
+//! (see [`super::gocount`]).
 
 use super::valgrind::{self, Valgrind};
 use super::{BuildNote, Measurement, StepFailure, TrialOutput, VariantContext, WorkloadError, check};
 use crate::config::{GoBenchScenario, Measure, Measures};
 use crate::formats::gobench as format;
-use crate::model::Better;
 use crate::process;
 use crate::variant::build_cache::BuildCache;
 use std::collections::BTreeMap;
@@ -403,7 +397,7 @@ pub fn run_trial(p: &mut Prepared, log: &Path, unit: Option<&str>) -> Result<Tri
             return Ok(output);
         };
         if u.measure == Measure::Instructions {
-            count_unit(p, &u, log, &mut output)?;
+            super::gocount::count_unit(p, &u, log, &mut output)?;
             return Ok(output);
         }
         let mut args = p.args.clone();
@@ -487,195 +481,11 @@ fn run_package(
 
 /// Appends a unit trial's output to the round's log (one log per variant
 /// and round, however many benchmarks ran as trials of their own).
-fn append_to(log: &Path, part: &Path) -> Result<(), WorkloadError> {
+pub(super) fn append_to(log: &Path, part: &Path) -> Result<(), WorkloadError> {
     use std::io::Write as _;
     let bytes = std::fs::read(part)?;
     let mut f = std::fs::OpenOptions::new().create(true).append(true).open(log)?;
     f.write_all(&bytes)?;
     let _ = std::fs::remove_file(part);
     Ok(())
-}
-
-/// The difference of two counted runs this unit's calibration aims for.
-const COUNT_TARGET: f64 = 5e7;
-
-/// Counts one benchmark: runs of N and 2N iterations under Valgrind, and
-/// their difference per iteration.
-fn count_unit(p: &mut Prepared, u: &Unit, log: &Path, output: &mut TrialOutput) -> Result<(), WorkloadError> {
-    let Some(v) = p.valgrind.clone() else { return Ok(()) };
-    let (n1, n2) = match p.iterations.get(&u.label) {
-        Some(&n) => n,
-        None => {
-            let n = calibrate(p, &v, u, log)?;
-            p.iterations.insert(u.label.clone(), n);
-            n
-        }
-    };
-    let first = counted_run(p, &v, u, n1, log)?;
-    let second = counted_run(p, &v, u, n2, log)?;
-    let per = (n2 - n1) as f64;
-    let a = valgrind::figures(&first);
-    for (name, value) in valgrind::figures(&second) {
-        let before = a.iter().find(|(n, _)| *n == name).map(|(_, v)| *v).unwrap_or(0.0);
-        let metric = format!("{name}/op");
-        output.push(&u.name, &metric, &metric, Better::Lower, (value - before) / per);
-    }
-    let env = valgrind::go_env(&p.env);
-    let shown = |k: &str| env.iter().find(|(key, _)| key == k).map(|(_, v)| format!("{k}={v}")).unwrap_or_default();
-    output.config.push(("valgrind".into(), v.version.clone()));
-    let shown: Vec<String> =
-        ["GOMAXPROCS", "GOGC", "GOMEMLIMIT", "GODEBUG"].iter().map(|k| shown(k)).filter(|s| !s.is_empty()).collect();
-    output.config.push(("instructions_env".into(), shown.join(" ")));
-    output.config.push((format!("instructions_iterations {}", u.name), format!("{n1}x {n2}x")));
-    Ok(())
-}
-
-/// Picks N for a unit: doubles of 1, 10, 100, … iterations until their
-/// difference is clear of the runtime's noise, then N from the 1-2-5 series
-/// so that the difference of N and 2N is at least [`COUNT_TARGET`] (both
-/// variants land on the same N unless their costs differ a lot).
-fn calibrate(p: &Prepared, v: &Valgrind, u: &Unit, log: &Path) -> Result<(u64, u64), WorkloadError> {
-    let mut n: u64 = 1;
-    loop {
-        let a = counted_run(p, v, u, n, log)?.get("Ir");
-        let b = counted_run(p, v, u, 2 * n, log)?.get("Ir");
-        let diff = b.saturating_sub(a) as f64;
-        if diff >= COUNT_TARGET / 20.0 || n >= 100_000_000 {
-            let per_op = (diff / n as f64).max(1.0);
-            let n1 = one_two_five((COUNT_TARGET / per_op).ceil() as u64).clamp(1, 1_000_000_000);
-            return Ok((n1, 2 * n1));
-        }
-        n *= 10;
-    }
-}
-
-/// The smallest of 1, 2, 5, 10, 20, 50, … at least `x`.
-fn one_two_five(x: u64) -> u64 {
-    let mut decade: u64 = 1;
-    loop {
-        for m in [1, 2, 5] {
-            let v = decade.saturating_mul(m);
-            if v >= x || v == u64::MAX {
-                return v;
-            }
-        }
-        decade = decade.saturating_mul(10);
-    }
-}
-
-/// The instruction profile of a counted scenario, in the profiling pass:
-/// each counted benchmark runs once more under callgrind for `iterations`
-/// of its label (the same for both variants), and every function's own
-/// instructions per source line become one pprof profile (sample type
-/// `instructions`, kind "instructions"). Go switches goroutine stacks
-/// under callgrind's feet, so its call chains are not trusted: each
-/// sample is one function at one line (flat = cum).
-pub fn instruction_profile(
-    p: &Prepared,
-    iterations: &BTreeMap<String, u64>,
-    dir: &Path,
-    file_prefix: &str,
-    log: &Path,
-) -> Result<(Vec<super::service::Captured>, Vec<String>), WorkloadError> {
-    let Some(v) = p.valgrind.clone() else { return Ok((Vec::new(), Vec::new())) };
-    std::fs::create_dir_all(dir)?;
-    let mut sums: BTreeMap<(String, String, i64), u64> = BTreeMap::new();
-    let mut warnings = Vec::new();
-    for u in p.units.iter().filter(|u| u.measure == Measure::Instructions) {
-        let Some(&n) = iterations.get(&u.label) else { continue };
-        let out_dir = log.with_extension("callgrind");
-        counted_run_in(p, &v, u, n, log, &out_dir)?;
-        match valgrind::read_self_costs(&out_dir) {
-            Ok(files) => {
-                for costs in files {
-                    let ir = costs.events.iter().position(|e| e == "Ir").unwrap_or(0);
-                    for l in costs.lines {
-                        let e = sums.entry((l.function, l.file, l.line)).or_default();
-                        *e = e.saturating_add(l.values.get(ir).copied().unwrap_or(0));
-                    }
-                }
-            }
-            Err(e) => warnings
-                .push(format!("scenario {:?}: the callgrind output of {} is unreadable: {e}", p.scenario, u.name)),
-        }
-        let _ = std::fs::remove_dir_all(&out_dir);
-    }
-    if sums.is_empty() {
-        return Ok((Vec::new(), warnings));
-    }
-    let samples: Vec<(Vec<crate::formats::pprof::Frame<'_>>, Vec<i64>)> = sums
-        .iter()
-        .filter(|(_, ir)| **ir > 0)
-        .map(|((function, file, line), ir)| {
-            let frame = crate::formats::pprof::Frame { function, file, line: *line };
-            (vec![frame], vec![i64::try_from(*ir).unwrap_or(i64::MAX)])
-        })
-        .collect();
-    let comment = format!("instructions counted by {} (callgrind)", v.version);
-    let bytes = crate::formats::pprof::encode(&[("instructions", "count")], &samples, &[&comment]);
-    let path = dir.join(format!("{file_prefix}-instructions.pb.gz"));
-    std::fs::write(&path, bytes)?;
-    Ok((vec![super::service::Captured { kind: "instructions".into(), path }], warnings))
-}
-
-/// One run of the unit's benchmark for exactly `n` iterations under
-/// Valgrind; its output is appended to the round's log.
-fn counted_run(
-    p: &Prepared,
-    v: &Valgrind,
-    u: &Unit,
-    n: u64,
-    log: &Path,
-) -> Result<crate::formats::callgrind::Totals, WorkloadError> {
-    let out_dir = log.with_extension("callgrind");
-    let totals = counted_run_in(p, v, u, n, log, &out_dir)?;
-    let _ = std::fs::remove_dir_all(&out_dir);
-    Ok(totals)
-}
-
-/// [`counted_run`], leaving callgrind's files in `out_dir`.
-fn counted_run_in(
-    p: &Prepared,
-    v: &Valgrind,
-    u: &Unit,
-    n: u64,
-    log: &Path,
-    out_dir: &Path,
-) -> Result<crate::formats::callgrind::Totals, WorkloadError> {
-    let pkg = &p.packages[u.package];
-    let mut args: Vec<String> = p
-        .args
-        .iter()
-        .filter(|a| !a.starts_with("-test.benchtime="))
-        .map(|a| if a.starts_with("-test.bench=") { format!("-test.bench={}", u.pattern) } else { a.clone() })
-        .collect();
-    args.push(format!("-test.benchtime={n}x"));
-    let part = log.with_extension("count.log");
-    let env = valgrind::go_env(&p.env);
-    let totals = valgrind::count(&valgrind::Run {
-        valgrind: v,
-        program: &pkg.binary,
-        args: &args,
-        cwd: &pkg.dir,
-        env: &env,
-        log: &part,
-        out_dir,
-        cache_sim: p.measure.cache_sim,
-        children: false,
-        timeout: p.timeout,
-        what: format!("benchmark {} of {} under Valgrind", u.name, pkg.import_path),
-    })?;
-    append_to(log, &part)?;
-    Ok(totals)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn iteration_counts_follow_the_one_two_five_series() {
-        let got: Vec<u64> = [0, 1, 2, 3, 6, 11, 190, 200, 201, 4_999].iter().map(|&x| one_two_five(x)).collect();
-        assert_eq!(got, vec![1, 1, 2, 5, 10, 20, 200, 200, 500, 5_000]);
-    }
 }

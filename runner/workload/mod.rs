@@ -5,6 +5,7 @@
 pub mod command;
 pub mod counters;
 pub mod gobench;
+pub mod gocount;
 pub mod service;
 pub mod valgrind;
 
