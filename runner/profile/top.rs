@@ -4,7 +4,7 @@
 //! counted once), inlined frames expanded, nodes trimmed below 0.5% of the
 //! flat sum, rows sorted by |flat|, then name, then |cum|. Pure.
 
-use crate::formats::pprof::{Location, Profile};
+use crate::formats::pprof::{Location, Profile, ValueType};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -162,7 +162,9 @@ fn accumulate(walks: &[Walk], nodes: &mut [Node]) {
     }
 }
 
-fn compute(new: &Profile, base: Option<&Profile>, opts: &TopOptions) -> Result<Top, String> {
+/// The sample type to rank by, as pprof picks it: a diff uses the types
+/// both profiles have, in NEW's order.
+fn chosen_type(new: &Profile, base: Option<&Profile>, opts: &TopOptions) -> Result<ValueType, String> {
     // A diff uses the sample types both profiles have, in NEW's order.
     let types: Vec<_> = match base {
         Some(b) => new
@@ -193,7 +195,11 @@ fn compute(new: &Profile, base: Option<&Profile>, opts: &TopOptions) -> Result<T
         comments: Vec::new(),
     };
     let index = merged.sample_index(opts.sample_index.as_deref())?;
-    let chosen = &types[index];
+    Ok(types[index].clone())
+}
+
+fn compute(new: &Profile, base: Option<&Profile>, opts: &TopOptions) -> Result<Top, String> {
+    let chosen = &chosen_type(new, base, opts)?;
     let column = |p: &Profile| p.sample_types.iter().position(|t| t.kind == chosen.kind && t.unit == chosen.unit);
 
     let mut nodes: Vec<Node> = Vec::new();
@@ -311,6 +317,22 @@ fn compute(new: &Profile, base: Option<&Profile>, opts: &TopOptions) -> Result<T
         })
         .collect();
 
+    Ok(Top {
+        sample_type: chosen.kind.to_string(),
+        unit: chosen.unit.to_string(),
+        total,
+        rows,
+        dropped,
+        kept: kept_count,
+        nodefraction: opts.nodefraction,
+        header: header(new, base),
+    })
+}
+
+/// The header lines pprof prints above the rows: the first mapping's file
+/// and build id, both profiles' comments once each, the earlier start time
+/// and the summed duration.
+fn header(new: &Profile, base: Option<&Profile>) -> Header {
     let mut comments: Vec<String> = Vec::new();
     for c in new.comments.iter().chain(base.map(|b| b.comments.iter()).into_iter().flatten()) {
         if !comments.iter().any(|have| **have == **c) {
@@ -322,22 +344,13 @@ fn compute(new: &Profile, base: Option<&Profile>, opts: &TopOptions) -> Result<T
         _ => new.time_nanos,
     };
     let first_mapping = new.mappings.first();
-    Ok(Top {
-        sample_type: chosen.kind.to_string(),
-        unit: chosen.unit.to_string(),
-        total,
-        rows,
-        dropped,
-        kept: kept_count,
-        nodefraction: opts.nodefraction,
-        header: Header {
-            file: first_mapping.map(|m| m.file.to_string()).filter(|f| !f.is_empty()),
-            build_id: first_mapping.map(|m| m.build_id.to_string()).filter(|b| !b.is_empty()),
-            comments,
-            time_nanos,
-            duration_nanos: new.duration_nanos + base.map(|b| b.duration_nanos).unwrap_or(0),
-        },
-    })
+    Header {
+        file: first_mapping.map(|m| m.file.to_string()).filter(|f| !f.is_empty()),
+        build_id: first_mapping.map(|m| m.build_id.to_string()).filter(|b| !b.is_empty()),
+        comments,
+        time_nanos,
+        duration_nanos: new.duration_nanos + base.map(|b| b.duration_nanos).unwrap_or(0),
+    }
 }
 
 /// A location's frames, outer (physical) first: (node, is inlined, line).
