@@ -256,7 +256,10 @@ fn describe(kind: &crate::config::ScenarioKind) -> analyze::ScenarioInfo {
         K::Idle(i) => (format!("no load, {} windows", secs(i.duration)), i.counters.is_some()),
         K::GoBench(g) => (format!("go test -bench '{}' in {}", g.bench, g.packages.join(" ")), false),
         K::Command(c) => (c.command.clone(), false),
-        K::NotYetRunnable { .. } => (String::new(), false),
+        K::CargoBench(c) => {
+            let filter = c.bench.as_deref().map(|b| format!(" -- {b}")).unwrap_or_default();
+            (format!("cargo bench in {}{filter}", c.dir), false)
+        }
     };
     analyze::ScenarioInfo { kind: kind.name().to_string(), what, counters }
 }

@@ -263,13 +263,6 @@ fn flatten(files: &[ScenarioFile]) -> Result<Vec<PlannedScenario>, PlanError> {
                     s.name
                 )));
             }
-            if let config::ScenarioKind::NotYetRunnable { kind } = &s.kind {
-                return Err(PlanError(format!(
-                    "{}: scenario {:?} is of kind {kind:?}, which this version of perfgate cannot run yet (runnable: gobench, command, http, websocket, idle)",
-                    file.path.display(),
-                    s.name
-                )));
-            }
             out.push(PlannedScenario { file: f, index, name: s.name.clone() });
         }
     }

@@ -160,25 +160,22 @@ pub struct Scenario {
 #[derive(Debug, Clone)]
 pub enum ScenarioKind {
     GoBench(GoBenchScenario),
+    CargoBench(CargoBenchScenario),
     Command(CommandScenario),
     Http(HttpScenario),
     Idle(IdleScenario),
     WebSocket(WebSocketScenario),
-    /// A kind whose fields validate but which this version cannot run yet.
-    NotYetRunnable {
-        kind: String,
-    },
 }
 
 impl ScenarioKind {
     pub fn name(&self) -> &str {
         match self {
             ScenarioKind::GoBench(_) => "gobench",
+            ScenarioKind::CargoBench(_) => "cargobench",
             ScenarioKind::Command(_) => "command",
             ScenarioKind::Http(_) => "http",
             ScenarioKind::Idle(_) => "idle",
             ScenarioKind::WebSocket(_) => "websocket",
-            ScenarioKind::NotYetRunnable { kind } => kind,
         }
     }
 }
@@ -200,6 +197,36 @@ pub struct GoBenchScenario {
     pub per_benchmark: bool,
     pub measure: Measures,
 }
+
+/// A Rust crate's benchmarks (criterion, or libtest `#[bench]`), built
+/// with `cargo bench --no-run` into perfgate's own target dir.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CargoBenchScenario {
+    /// The crate (or workspace) directory, relative to the checkout.
+    pub dir: String,
+    /// `cargo bench --package`.
+    pub package: Option<String>,
+    /// `cargo bench --features`.
+    pub features: Vec<String>,
+    /// Bench targets (`--bench NAME`); empty: every target `--benches` builds.
+    pub targets: Vec<String>,
+    /// The filter given to each bench binary, as to `cargo bench -- FILTER`
+    /// (criterion: a regular expression; libtest: a substring).
+    pub bench: Option<String>,
+    /// Criterion's `--measurement-time` per round.
+    pub benchtime: Duration,
+    /// Criterion's `--warm-up-time` per round.
+    pub warmup: Duration,
+    pub env: BTreeMap<String, String>,
+    pub timeout: Option<Duration>,
+    pub measure: Measures,
+}
+
+/// Criterion's measurement and warm-up time per round when a `cargobench`
+/// scenario sets none: one short sample set per round (10 samples), many
+/// rounds, as for Go's benchmarks.
+pub const DEFAULT_CARGO_BENCHTIME: Duration = Duration::from_millis(200);
+pub const DEFAULT_CARGO_WARMUP: Duration = Duration::from_millis(50);
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommandScenario {
@@ -377,7 +404,8 @@ impl ScenarioKind {
                     _ => false,
                 }
             }
-            ScenarioKind::Command(_) | ScenarioKind::NotYetRunnable { .. } => false,
+            ScenarioKind::CargoBench(c) => cap(&mut c.benchtime, QUICK_BENCHTIME) | cap(&mut c.warmup, QUICK_WARMUP),
+            ScenarioKind::Command(_) => false,
         }
     }
 }
@@ -501,10 +529,14 @@ struct RawScenario {
     /// `go list` patterns (default ["."]).
     #[serde(default)]
     packages: Option<Vec<String>>,
-    /// `-test.bench` regular expression (default ".").
+    /// gobench: `-test.bench` regular expression (default "."); cargobench:
+    /// the filter `cargo bench -- FILTER` takes (criterion: a regular
+    /// expression, libtest: a substring; default: every benchmark).
     #[serde(default)]
     bench: Option<String>,
-    /// `-test.benchtime`: a duration ("200ms") or an iteration count ("100x") (default "30ms").
+    /// gobench: `-test.benchtime`, a duration ("200ms") or an iteration
+    /// count ("100x") (default "30ms"); cargobench: criterion's
+    /// `--measurement-time` per round (default "200ms").
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     benchtime: Option<Spanned<String>>,
@@ -524,6 +556,16 @@ struct RawScenario {
     /// misses, estimated cycles). Slower; default false.
     #[serde(default)]
     cache_sim: Option<bool>,
+    // cargobench
+    /// `cargo bench --package`.
+    #[serde(default)]
+    package: Option<String>,
+    /// `cargo bench --features`.
+    #[serde(default)]
+    features: Option<Vec<String>>,
+    /// Bench targets to build and run (`--bench NAME`; default: all, `--benches`).
+    #[serde(default)]
+    targets: Option<Vec<String>>,
     // command
     /// Shell command, run with `sh -c` in `dir`.
     #[serde(default)]
@@ -536,7 +578,8 @@ struct RawScenario {
     /// The measured window per round.
     #[serde(default)]
     duration: Option<HumanDuration>,
-    /// Load before the measured window, not measured.
+    /// Load before the measured window, not measured (cargobench:
+    /// criterion's `--warm-up-time` per round, default "50ms").
     #[serde(default)]
     warmup: Option<HumanDuration>,
     /// Closed model: clients that each send a request and wait for the answer (default 16).
@@ -639,9 +682,10 @@ const SHARED_FIELDS: &[&str] = &["name", "kind", "dir", "env", "timeout", "judge
 /// for an unknown kind.
 fn kind_fields(kind: &str) -> Option<&'static [&'static str]> {
     Some(match kind {
-        "gobench" | "cargobench" => {
+        "gobench" => {
             &["packages", "bench", "benchtime", "benchmem", "profile", "per_benchmark", "measure", "cache_sim"]
         }
+        "cargobench" => &["package", "features", "targets", "bench", "benchtime", "warmup", "measure", "cache_sim"],
         "command" => &["command", "prepare", "measure", "cache_sim"],
         "http" => &[
             "duration",
@@ -697,6 +741,13 @@ fn scenario_rules(schema: &mut schemars::Schema) {
                     "bench": { "pattern": r"\S" },
                     "benchtime": units::benchtime_schema(),
                     "profile": { "items": { "not": { "const": "goroutine" } } },
+                }
+            }),
+            "cargobench" => json!({
+                "properties": {
+                    "bench": { "pattern": r"\S" },
+                    "targets": { "minItems": 1 },
+                    "benchtime": { "pattern": units::DURATION_PATTERN },
                 }
             }),
             "command" => json!({ "required": ["command"] }),
@@ -807,6 +858,9 @@ fn present_fields(s: &RawScenario) -> Vec<(&'static str, bool)> {
         ("per_benchmark", s.per_benchmark.is_some()),
         ("measure", s.measure.is_some()),
         ("cache_sim", s.cache_sim.is_some()),
+        ("package", s.package.is_some()),
+        ("features", s.features.is_some()),
+        ("targets", s.targets.is_some()),
         ("command", s.command.is_some()),
         ("prepare", s.prepare.is_some()),
         ("duration", s.duration.is_some()),
@@ -972,6 +1026,9 @@ pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
                     per_benchmark: s.per_benchmark.unwrap_or(true),
                 })
             }
+            "cargobench" => ScenarioKind::CargoBench(
+                cargo_bench_scenario(&s, dir, env, timeout, &key_at).map_err(|(span, m)| at(span, m))?,
+            ),
             "command" => {
                 let Some(command) = s.command.clone().filter(|c| !c.trim().is_empty()) else {
                     return Err(at(s.kind.span(), "a scenario of kind \"command\" needs `command = \"...\"`".into()));
@@ -1013,7 +1070,7 @@ pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
                 })
             }
             "websocket" => ScenarioKind::WebSocket(websocket_scenario(&s, &key_at).map_err(|(span, m)| at(span, m))?),
-            other => ScenarioKind::NotYetRunnable { kind: other.to_string() },
+            other => unreachable!("kind_fields knows {other:?} but parse does not"),
         };
         let judge = match &s.judge {
             Some(j) if j.get_ref().is_empty() || j.get_ref().iter().any(|m| m.trim().is_empty()) => {
@@ -1047,6 +1104,60 @@ fn requests(raw: &[RawRequest]) -> Vec<HttpRequest> {
             weight: r.weight.unwrap_or(1),
         })
         .collect()
+}
+
+/// A `cargobench` scenario: durations above zero, names not empty.
+fn cargo_bench_scenario(
+    s: &RawScenario,
+    dir: String,
+    env: BTreeMap<String, String>,
+    timeout: Option<Duration>,
+    key_at: &KeyAt<'_>,
+) -> Result<CargoBenchScenario, Located> {
+    let benchtime = match &s.benchtime {
+        Some(bt) => match parse_duration(bt.get_ref()) {
+            Ok(d) if !d.is_zero() => d,
+            _ => {
+                return Err((
+                    bt.span(),
+                    format!("benchtime {:?} is not a duration above zero, such as \"200ms\" (criterion's measurement time per round)", bt.get_ref()),
+                ));
+            }
+        },
+        None => DEFAULT_CARGO_BENCHTIME,
+    };
+    let warmup = match s.warmup {
+        Some(w) if w.0.is_zero() => {
+            return Err((key_at("warmup"), "warmup must be longer than 0s (criterion needs a warm-up)".into()));
+        }
+        Some(w) => w.0,
+        None => DEFAULT_CARGO_WARMUP,
+    };
+    if s.bench.as_deref().is_some_and(|b| b.trim().is_empty()) {
+        return Err((key_at("bench"), "bench must not be empty; omit it for every benchmark".into()));
+    }
+    let blank = |v: &Option<Vec<String>>| v.iter().flatten().any(|x| x.trim().is_empty());
+    if s.targets.as_ref().is_some_and(|t| t.is_empty()) || blank(&s.targets) {
+        return Err((key_at("targets"), "targets must name bench targets, e.g. [\"summary\"]; omit it for all".into()));
+    }
+    if blank(&s.features) {
+        return Err((key_at("features"), "features must not hold an empty name".into()));
+    }
+    if s.package.as_deref().is_some_and(|p| p.trim().is_empty()) {
+        return Err((key_at("package"), "package must not be empty".into()));
+    }
+    Ok(CargoBenchScenario {
+        dir,
+        package: s.package.clone(),
+        features: s.features.clone().unwrap_or_default(),
+        targets: s.targets.clone().unwrap_or_default(),
+        bench: s.bench.clone(),
+        benchtime,
+        warmup,
+        env,
+        timeout,
+        measure: measures(s, key_at)?,
+    })
 }
 
 /// `measure` and `cache_sim`: known measures, no repeats, at least one;

@@ -97,6 +97,10 @@ pub fn run(
                     warnings.extend(said);
                     (got, warnings)
                 }
+                Some(Prepared::CargoBench(p)) if p.valgrind.is_some() => {
+                    crate::note!("profiling {name} ({role}) ...");
+                    workload::cargobench::instruction_profile(p, &dir, &prefix, &log)?
+                }
                 _ => continue,
             };
             captured[slot] = got;

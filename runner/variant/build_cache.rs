@@ -24,6 +24,12 @@ impl BuildCache {
         BuildCache { dir }
     }
 
+    /// The directory the cache lives in (`.perfgate`), for state kept beside
+    /// it (cargo's target dir).
+    pub fn state_dir(&self) -> &Path {
+        self.dir.parent().unwrap_or(&self.dir)
+    }
+
     /// A stable key from everything that can change a build's output.
     pub fn key(tree: &str, command: &str, env: &[(String, String)], extra: &str) -> String {
         let mut h = Sha256::new();

@@ -137,6 +137,7 @@ fn count(p: &Prepared, v: &Valgrind, log: &Path) -> Result<TrialOutput, Workload
         out_dir: &out_dir,
         cache_sim: p.measure.cache_sim,
         children: true,
+        collect: &[],
         timeout: p.timeout,
         what: format!("command of scenario {:?} under Valgrind", p.scenario),
     })?;

@@ -90,10 +90,8 @@ fn one_two_five(x: u64) -> u64 {
 /// The instruction profile of a counted scenario, in the profiling pass:
 /// each counted benchmark runs once more under callgrind for `iterations`
 /// of its label (the same for both variants), and every function's own
-/// instructions per source line become one pprof profile (sample type
-/// `instructions`, kind "instructions"). Go switches goroutine stacks
-/// under callgrind's feet, so its call chains are not trusted: each
-/// sample is one function at one line (flat = cum).
+/// instructions per source line become one pprof profile (see
+/// [`valgrind::ProfileSum`]).
 pub fn instruction_profile(
     p: &Prepared,
     iterations: &BTreeMap<String, u64>,
@@ -102,53 +100,18 @@ pub fn instruction_profile(
     log: &Path,
 ) -> Result<(Vec<super::service::Captured>, Vec<String>), WorkloadError> {
     let Some(v) = p.valgrind.clone() else { return Ok((Vec::new(), Vec::new())) };
-    std::fs::create_dir_all(dir)?;
-    // Inlined code (callgrind's `fi=`) names its file but not its function:
-    // it becomes a function of its own, `F [inlined file.go]`, so that every
-    // row's file:line is a line of that file.
-    let mut sums: BTreeMap<(String, String, i64), u64> = BTreeMap::new();
+    let mut sum = valgrind::ProfileSum::default();
     let mut warnings = Vec::new();
     for u in p.units.iter().filter(|u| u.measure == Measure::Instructions) {
         let Some(&n) = iterations.get(&u.label) else { continue };
         let out_dir = log.with_extension("callgrind");
         counted_run_in(p, &v, u, n, log, &out_dir)?;
-        match valgrind::read_self_costs(&out_dir) {
-            Ok(files) => {
-                for costs in files {
-                    let ir = costs.events.iter().position(|e| e == "Ir").unwrap_or(0);
-                    for l in costs.lines {
-                        let function = if l.inlined {
-                            let base = l.file.rsplit('/').next().unwrap_or(&l.file);
-                            format!("{} [inlined {base}]", l.function)
-                        } else {
-                            l.function
-                        };
-                        let e = sums.entry((function, l.file, l.line)).or_default();
-                        *e = e.saturating_add(l.values.get(ir).copied().unwrap_or(0));
-                    }
-                }
-            }
-            Err(e) => warnings
-                .push(format!("scenario {:?}: the callgrind output of {} is unreadable: {e}", p.scenario, u.name)),
+        if let Err(e) = sum.add_dir(&out_dir) {
+            warnings.push(format!("scenario {:?}: the callgrind output of {} is unreadable: {e}", p.scenario, u.name));
         }
         let _ = std::fs::remove_dir_all(&out_dir);
     }
-    if sums.is_empty() {
-        return Ok((Vec::new(), warnings));
-    }
-    let samples: Vec<(Vec<crate::formats::pprof::Frame<'_>>, Vec<i64>)> = sums
-        .iter()
-        .filter(|(_, ir)| **ir > 0)
-        .map(|((function, file, line), ir)| {
-            let frame = crate::formats::pprof::Frame { function, file, line: *line };
-            (vec![frame], vec![i64::try_from(*ir).unwrap_or(i64::MAX)])
-        })
-        .collect();
-    let comment = format!("instructions counted by {} (callgrind)", v.version);
-    let bytes = crate::formats::pprof::encode(&[("instructions", "count")], &samples, &[&comment]);
-    let path = dir.join(format!("{file_prefix}-instructions.pb.gz"));
-    std::fs::write(&path, bytes)?;
-    Ok((vec![super::service::Captured { kind: "instructions".into(), path }], warnings))
+    Ok((sum.write(&v, dir, file_prefix)?.into_iter().collect(), warnings))
 }
 
 /// One run of the unit's benchmark for exactly `n` iterations under
@@ -195,6 +158,7 @@ fn counted_run_in(
         out_dir,
         cache_sim: p.measure.cache_sim,
         children: false,
+        collect: &[],
         timeout: p.timeout,
         what: format!("benchmark {} of {} under Valgrind", u.name, pkg.import_path),
     })?;

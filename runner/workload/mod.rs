@@ -2,6 +2,7 @@
 //! (builds, cached) and then runs one trial per round, returning the
 //! measurements of that trial. Drivers never compare or judge numbers.
 
+pub mod cargobench;
 pub mod command;
 pub mod counters;
 pub mod gobench;
@@ -157,6 +158,7 @@ pub fn build_timeout() -> Result<std::time::Duration, String> {
 #[derive(Debug)]
 pub enum Prepared {
     GoBench(gobench::Prepared),
+    CargoBench(cargobench::Prepared),
     Command(command::Prepared),
     Service(Box<service::Prepared>),
 }
@@ -180,6 +182,9 @@ pub fn prepare(
 ) -> Result<Prepared, WorkloadError> {
     match &scenario.kind {
         ScenarioKind::GoBench(g) => gobench::prepare(&scenario.name, g, ctx, notes).map(Prepared::GoBench),
+        ScenarioKind::CargoBench(c) => {
+            cargobench::prepare(&scenario.name, c, ctx, notes).map(Prepared::CargoBench)
+        }
         ScenarioKind::Command(c) => {
             command::prepare(&scenario.name, c, target, target_build, ctx).map(Prepared::Command)
         }
@@ -200,12 +205,6 @@ pub fn prepare(
             allow_remote,
         )
         .map(|p| Prepared::Service(Box::new(p))),
-        ScenarioKind::NotYetRunnable { kind } => Err(WorkloadError::Invalid {
-            scenario: scenario.name.clone(),
-            message: format!(
-                "scenarios of kind {kind:?} cannot be run by this version of perfgate yet (runnable: gobench, command, http, websocket, idle)"
-            ),
-        }),
     }
 }
 
@@ -219,6 +218,7 @@ pub fn run_trial(
 ) -> Result<TrialOutput, WorkloadError> {
     match prepared {
         Prepared::GoBench(p) => gobench::run_trial(p, log, unit),
+        Prepared::CargoBench(p) => cargobench::run_trial(p, log, unit),
         Prepared::Command(p) => command::run_trial(p, log, unit),
         Prepared::Service(p) => service::run_trial(p, round, log),
     }
@@ -229,6 +229,7 @@ pub fn run_trial(
 pub fn units(prepared: &Prepared) -> Vec<String> {
     match prepared {
         Prepared::GoBench(p) => p.units.iter().map(|u| u.label.clone()).collect(),
+        Prepared::CargoBench(p) => p.units.iter().map(|u| u.label.clone()).collect(),
         Prepared::Command(p) => command::units(p),
         _ => Vec::new(),
     }

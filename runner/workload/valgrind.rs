@@ -89,6 +89,9 @@ pub struct Run<'a> {
     pub cache_sim: bool,
     /// Follow `exec` into child processes (a shell command's programs).
     pub children: bool,
+    /// Count only inside these functions (callgrind's `--toggle-collect`
+    /// patterns, `*` and `?` wildcards); empty: the whole run.
+    pub collect: &'a [&'a str],
     pub timeout: Option<Duration>,
     /// What ran, for errors ("benchmarks of example.com/x").
     pub what: String,
@@ -105,11 +108,17 @@ pub fn count(run: &Run<'_>) -> Result<Totals, WorkloadError> {
         format!("--callgrind-out-file={}", run.out_dir.join("callgrind.out.%p").display()),
         format!("--cache-sim={}", if run.cache_sim { "yes" } else { "no" }),
         format!("--trace-children={}", if run.children { "yes" } else { "no" }),
+    ];
+    if !run.collect.is_empty() {
+        args.push("--collect-atstart=no".into());
+        args.extend(run.collect.iter().map(|f| format!("--toggle-collect={f}")));
+    }
+    args.extend([
         // Valgrind's own error exit would hide the program's status.
         "--error-exitcode=0".into(),
         "--".into(),
         run.program.display().to_string(),
-    ];
+    ]);
     args.extend(run.args.iter().cloned());
     let finished = process::run_program(&run.valgrind.path, &args, run.cwd, run.env, run.log, run.timeout)?;
     let command = format!("{} {}", run.valgrind.path.display(), args.join(" "));
@@ -172,6 +181,65 @@ fn read_capped(path: &Path) -> Result<String, String> {
         return Err(format!("over {} MiB", MAX_OUTPUT >> 20));
     }
     Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Instructions per function and source line, summed over counted runs,
+/// to become one pprof profile (sample type `instructions`). Inlined code
+/// (callgrind's `fi=`) names its file but not its function: it becomes a
+/// function of its own, `F [inlined file.go]`, so that every row's
+/// file:line is a line of that file. Call chains are not kept (Go switches
+/// goroutine stacks under callgrind's feet): each sample is one function at
+/// one line (flat = cum).
+#[derive(Debug, Default)]
+pub struct ProfileSum {
+    sums: std::collections::BTreeMap<(String, String, i64), u64>,
+}
+
+impl ProfileSum {
+    /// Adds the self costs of every callgrind file in `dir`.
+    pub fn add_dir(&mut self, dir: &Path) -> Result<(), String> {
+        for costs in read_self_costs(dir)? {
+            let ir = costs.events.iter().position(|e| e == "Ir").unwrap_or(0);
+            for l in costs.lines {
+                let function = if l.inlined {
+                    let base = l.file.rsplit('/').next().unwrap_or(&l.file);
+                    format!("{} [inlined {base}]", l.function)
+                } else {
+                    l.function
+                };
+                let e = self.sums.entry((function, l.file, l.line)).or_default();
+                *e = e.saturating_add(l.values.get(ir).copied().unwrap_or(0));
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes `dir/PREFIX-instructions.pb.gz`; `None` when nothing was counted.
+    pub fn write(
+        &self,
+        v: &Valgrind,
+        dir: &Path,
+        file_prefix: &str,
+    ) -> std::io::Result<Option<super::service::Captured>> {
+        let samples: Vec<(Vec<crate::formats::pprof::Frame<'_>>, Vec<i64>)> = self
+            .sums
+            .iter()
+            .filter(|(_, ir)| **ir > 0)
+            .map(|((function, file, line), ir)| {
+                let frame = crate::formats::pprof::Frame { function, file, line: *line };
+                (vec![frame], vec![i64::try_from(*ir).unwrap_or(i64::MAX)])
+            })
+            .collect();
+        if samples.is_empty() {
+            return Ok(None);
+        }
+        std::fs::create_dir_all(dir)?;
+        let comment = format!("instructions counted by {} (callgrind)", v.version);
+        let bytes = crate::formats::pprof::encode(&[("instructions", "count")], &samples, &[&comment]);
+        let path = dir.join(format!("{file_prefix}-instructions.pb.gz"));
+        std::fs::write(&path, bytes)?;
+        Ok(Some(super::service::Captured { kind: "instructions".into(), path }))
+    }
 }
 
 /// A count's figures by name: instructions, then the cache model's.

@@ -1,0 +1,715 @@
+//! `cargobench` scenarios: a Rust crate's benchmarks — criterion benches,
+//! or libtest `#[bench]` functions (nightly). Each variant's bench
+//! binaries are built once with `cargo bench --no-run` into perfgate's own
+//! target dir (`.perfgate/cargo-target`, so the user's `target/` and its
+//! criterion baselines are never touched), copied into the build cache by
+//! tree, and run per round, one benchmark per trial (`--exact ID`), the two
+//! variants back to back.
+//!
+//! Time: criterion runs with a short `--warm-up-time`/`--measurement-time`
+//! and 10 samples per round, `CRITERION_HOME` in a fresh directory, and
+//! its own `estimates.json` is read (the slope, else the mean: the figure
+//! criterion prints); libtest's JSON output gives its median.
+//!
+//! Instructions: the binary runs in test mode (`--test` for criterion;
+//! libtest's default), where every benchmark runs its routine exactly once,
+//! under callgrind counting only inside criterion's timing loop
+//! (`Bencher::iter` and kin, so the bench's set-up and criterion itself are
+//! not counted) or inside the `#[bench]` function (libtest's `Bencher`
+//! is inlined into it, so its set-up counts too). One call of the routine,
+//! with criterion's ~260 instructions of timing around it: the same binary
+//! gives the same count every time.
+
+use super::valgrind::{self, Valgrind};
+use super::{BuildNote, StepFailure, TrialOutput, VariantContext, WorkloadError, check};
+use crate::config::{CargoBenchScenario, Measure, Measures};
+use crate::model::Better;
+use crate::process;
+use crate::variant::build_cache::BuildCache;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Criterion samples per round: its minimum.
+const SAMPLES: u32 = 10;
+
+/// The largest criterion or libtest output file read (a few KB in practice).
+const MAX_FILE: u64 = 4 << 20;
+
+/// Where criterion's timing loops are (all `#[inline(never)]` in criterion
+/// 0.5–0.8; `iter_with_setup` and `iter_with_large_drop` call
+/// `iter_batched`, whose set-up is counted too).
+const CRITERION_LOOPS: &[&str] = &[
+    "criterion::bencher::Bencher*::iter",
+    "criterion::bencher::Bencher*::iter_custom",
+    "criterion::bencher::Bencher*::iter_batched",
+    "criterion::bencher::Bencher*::iter_batched_ref",
+    "criterion::bencher::AsyncBencher*::iter",
+    "criterion::bencher::AsyncBencher*::iter_custom",
+    "criterion::bencher::AsyncBencher*::iter_batched",
+    "criterion::bencher::AsyncBencher*::iter_batched_ref",
+];
+
+/// libtest runs each test (a `#[bench]` in test mode) inside this frame.
+const LIBTEST_FRAME: &[&str] = &["test::__rust_begin_short_backtrace*"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Harness {
+    Criterion,
+    Libtest,
+}
+
+#[derive(Debug, Clone)]
+pub struct BenchBinary {
+    /// The cargo target it was built from (`summary` for benches/summary.rs).
+    pub target: String,
+    pub path: PathBuf,
+    /// The package's directory: cargo runs benches there, so do we.
+    pub cwd: PathBuf,
+    pub harness: Harness,
+}
+
+/// One benchmark (per measure) run as a trial of its own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unit {
+    pub binary: usize,
+    /// Its name in the schedule.
+    pub label: String,
+    /// The id the harness lists and `--exact` selects.
+    pub id: String,
+    /// The benchmark's name in the metrics (the label without the measure).
+    pub name: String,
+    pub measure: Measure,
+}
+
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub scenario: String,
+    pub binaries: Vec<BenchBinary>,
+    pub units: Vec<Unit>,
+    pub env: Vec<(String, String)>,
+    pub timeout: Option<Duration>,
+    pub benchtime: Duration,
+    pub warmup: Duration,
+    pub measure: Measures,
+    /// Found at prepare when instructions are counted.
+    pub valgrind: Option<Valgrind>,
+    /// rustc and cargo versions, recorded with every trial.
+    pub toolchain: Vec<(String, String)>,
+}
+
+pub fn prepare(
+    scenario: &str,
+    c: &CargoBenchScenario,
+    ctx: &VariantContext<'_>,
+    notes: &mut Vec<BuildNote>,
+) -> Result<Prepared, WorkloadError> {
+    let invalid = |message: String| WorkloadError::Invalid { scenario: scenario.into(), message };
+    let root = super::scenario_dir(ctx.checkout, &c.dir);
+    if !root.join("Cargo.toml").is_file() {
+        return Err(invalid(format!(
+            "dir {:?} has no Cargo.toml in the {} checkout ({})",
+            c.dir,
+            ctx.role,
+            root.display()
+        )));
+    }
+    let env: Vec<(String, String)> = c.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let toolchain = toolchain(scenario, &root, &env, ctx)?;
+    let binaries = build(scenario, c, &root, &env, &toolchain, ctx, notes)?;
+    let mut units = Vec::new();
+    let prefix = c.targets.len() != 1;
+    for (i, b) in binaries.iter().enumerate() {
+        for id in list(scenario, b, c.bench.as_deref(), &env, ctx)? {
+            let name = if prefix { format!("{}:{id}", b.target) } else { id.clone() };
+            units.push(Unit { binary: i, label: name.clone(), id, name, measure: Measure::Time });
+        }
+    }
+    if units.is_empty() {
+        let filter = c.bench.as_deref().map(|b| format!(" matching bench = {b:?}")).unwrap_or_default();
+        return Err(invalid(format!(
+            "no benchmark{filter} in the {} build of {} ({} bench binaries: {})",
+            ctx.role,
+            c.dir,
+            binaries.len(),
+            binaries.iter().map(|b| b.target.as_str()).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    let valgrind = if c.measure.has(Measure::Instructions) { Some(valgrind::locate().map_err(invalid)?) } else { None };
+    Ok(Prepared {
+        scenario: scenario.into(),
+        binaries,
+        units: with_measures(units, &c.measure),
+        env,
+        timeout: c.timeout,
+        benchtime: c.benchtime,
+        warmup: c.warmup,
+        measure: c.measure.clone(),
+        valgrind,
+        toolchain,
+    })
+}
+
+/// Each benchmark once per measure; with several, the counted unit's label
+/// says so (`parse [instructions]`).
+fn with_measures(units: Vec<Unit>, measures: &Measures) -> Vec<Unit> {
+    let several = measures.list.len() > 1;
+    let mut out = Vec::new();
+    for u in units {
+        for &m in &measures.list {
+            let label =
+                if several && m != Measure::Time { format!("{} [{}]", u.label, m.as_str()) } else { u.label.clone() };
+            out.push(Unit { label, measure: m, ..u.clone() });
+        }
+    }
+    out
+}
+
+/// `rustc -vV` and `cargo -V`, run where the crate is (a
+/// `rust-toolchain.toml` there picks the toolchain): part of the build key,
+/// and recorded.
+fn toolchain(
+    scenario: &str,
+    root: &Path,
+    env: &[(String, String)],
+    ctx: &VariantContext<'_>,
+) -> Result<Vec<(String, String)>, WorkloadError> {
+    let mut out = Vec::new();
+    for (program, arg, key) in [("rustc", "-vV", "rustc"), ("cargo", "-V", "cargo")] {
+        let log = ctx.logs.join(format!("{program}-version-{}-{}.log", crate::paths::file_component(scenario), ctx.role));
+        let args = vec![arg.to_string()];
+        let finished = process::run_program(Path::new(program), &args, root, env, &log, Some(ctx.build_timeout))?;
+        check(
+            &finished,
+            WorkloadError::BuildFailed,
+            format!("running `{program} {arg}`"),
+            format!("{program} {arg}"),
+            &log,
+            Some(ctx.build_timeout),
+        )?;
+        let text = read_capped(&log)?;
+        let mut lines = text.lines();
+        out.push((key.to_string(), lines.next().unwrap_or_default().trim().to_string()));
+        if program == "rustc" {
+            let host = lines.find_map(|l| l.strip_prefix("host: ")).unwrap_or_default();
+            out.push(("rust_host".into(), host.trim().to_string()));
+        }
+    }
+    Ok(out)
+}
+
+/// `cargo bench --no-run` into perfgate's target dir, once per tree
+/// (cached); every bench executable is copied into the build, listed in
+/// `benches.tsv` (file, target, package dir relative to `root`).
+fn build(
+    scenario: &str,
+    c: &CargoBenchScenario,
+    root: &Path,
+    env: &[(String, String)],
+    toolchain: &[(String, String)],
+    ctx: &VariantContext<'_>,
+    notes: &mut Vec<BuildNote>,
+) -> Result<Vec<BenchBinary>, WorkloadError> {
+    let mut args: Vec<String> =
+        ["bench", "--no-run", "--message-format=json-render-diagnostics"].iter().map(|s| s.to_string()).collect();
+    if let Some(p) = &c.package {
+        args.extend(["--package".into(), p.clone()]);
+    }
+    if !c.features.is_empty() {
+        args.extend(["--features".into(), c.features.join(",")]);
+    }
+    if c.targets.is_empty() {
+        args.push("--benches".into());
+    }
+    for t in &c.targets {
+        args.extend(["--bench".into(), t.clone()]);
+    }
+    let mut build_env = env.to_vec();
+    // Line tables for instruction profiles' file:line; they do not change the code.
+    if !env.iter().any(|(k, _)| k == "CARGO_PROFILE_BENCH_DEBUG") {
+        build_env.push(("CARGO_PROFILE_BENCH_DEBUG".into(), "line-tables-only".into()));
+    }
+    let tools: String = toolchain.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+    let key = BuildCache::key(ctx.tree, &args.join(" "), &build_env, &format!("cargobench\n{}\n{tools}", c.dir));
+    build_env.push(("CARGO_TARGET_DIR".into(), ctx.cache.state_dir().join("cargo-target").display().to_string()));
+    build_env.push(("CARGO_TERM_COLOR".into(), "never".into()));
+    let safe = crate::paths::file_component(scenario);
+    let log = ctx.logs.join(format!("build-{safe}-{}-cargo.log", ctx.role));
+    let canonical_root = std::fs::canonicalize(root)?;
+    let build = ctx.cache.get_or_build(&key, |out| {
+        let finished =
+            process::run_program(Path::new("cargo"), &args, root, &build_env, &log, Some(ctx.build_timeout))?;
+        check(
+            &finished,
+            WorkloadError::BuildFailed,
+            format!("building the {} benches of {}", ctx.role, c.dir),
+            format!("cargo {}", args.join(" ")),
+            &log,
+            Some(ctx.build_timeout),
+        )?;
+        let mut listing = String::new();
+        for (i, a) in executables(&read_capped_large(&log)?).into_iter().enumerate() {
+            let file = format!("{i}-{}", crate::paths::file_component(&a.target));
+            std::fs::copy(&a.executable, out.join(&file))?;
+            let dir = a.manifest_dir.strip_prefix(&canonical_root).unwrap_or(Path::new(""));
+            listing.push_str(&format!("{file}\t{}\t{}\n", a.target, dir.display()));
+        }
+        std::fs::write(out.join("benches.tsv"), listing)?;
+        Ok::<(), WorkloadError>(())
+    })?;
+    notes.push(BuildNote { role: ctx.role, what: format!("cargo bench --no-run ({})", c.dir), build: build.clone() });
+    let listing = std::fs::read_to_string(build.dir.join("benches.tsv"))?;
+    let mut binaries = Vec::new();
+    for line in listing.lines() {
+        let mut f = line.splitn(3, '\t');
+        let (Some(file), Some(target), Some(dir)) = (f.next(), f.next(), f.next()) else { continue };
+        let path = build.dir.join(file);
+        let harness = harness(&path, root, env, ctx)?;
+        binaries.push(BenchBinary { target: target.into(), path, cwd: root.join(dir), harness });
+    }
+    Ok(binaries)
+}
+
+/// A bench executable cargo reported.
+#[derive(Debug, PartialEq)]
+struct Artifact {
+    target: String,
+    executable: PathBuf,
+    manifest_dir: PathBuf,
+}
+
+/// The executables in cargo's JSON messages (`compiler-artifact` with an
+/// `executable`: bench targets, and the library's test harness under
+/// `--benches`), in the order cargo built them.
+fn executables(messages: &str) -> Vec<Artifact> {
+    #[derive(serde::Deserialize)]
+    struct Message {
+        reason: String,
+        #[serde(default)]
+        executable: Option<PathBuf>,
+        #[serde(default)]
+        manifest_path: Option<PathBuf>,
+        #[serde(default)]
+        target: Option<Target>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Target {
+        name: String,
+    }
+    let mut out = Vec::new();
+    for line in messages.lines().filter(|l| l.starts_with('{')) {
+        let Ok(m) = serde_json::from_str::<Message>(line) else { continue };
+        if m.reason != "compiler-artifact" {
+            continue;
+        }
+        if let (Some(executable), Some(target), Some(manifest)) = (m.executable, m.target, m.manifest_path) {
+            let manifest_dir = manifest.parent().map(Path::to_path_buf).unwrap_or_default();
+            out.push(Artifact { target: target.name, executable, manifest_dir });
+        }
+    }
+    out
+}
+
+/// Criterion's binaries take `--noplot`; libtest's do not.
+fn harness(binary: &Path, cwd: &Path, env: &[(String, String)], ctx: &VariantContext<'_>) -> Result<Harness, WorkloadError> {
+    let log = ctx.logs.join(format!("help-{}-{}.log", ctx.role, crate::paths::file_component(&binary.display().to_string())));
+    let finished =
+        process::run_program(binary, &["--help".to_string()], cwd, env, &log, Some(Duration::from_secs(60)))?;
+    if finished.interrupted {
+        return Err(WorkloadError::Interrupted);
+    }
+    let text = read_capped(&log)?;
+    let _ = std::fs::remove_file(&log);
+    Ok(if text.contains("--noplot") { Harness::Criterion } else { Harness::Libtest })
+}
+
+/// The benchmarks a binary lists (`--list --format terse`, lines
+/// `ID: benchmark`), through the scenario's filter.
+fn list(
+    scenario: &str,
+    b: &BenchBinary,
+    filter: Option<&str>,
+    env: &[(String, String)],
+    ctx: &VariantContext<'_>,
+) -> Result<Vec<String>, WorkloadError> {
+    let log = ctx.logs.join(format!(
+        "list-{}-{}-{}.log",
+        crate::paths::file_component(scenario),
+        ctx.role,
+        crate::paths::file_component(&b.target)
+    ));
+    let mut args = vec!["--list".to_string(), "--format".into(), "terse".into()];
+    args.extend(filter.map(str::to_string));
+    let home = log.with_extension("criterion");
+    let env = with_home(env, &home);
+    let finished = process::run_program(&b.path, &args, &b.cwd, &env, &log, Some(Duration::from_secs(60)))?;
+    let _ = std::fs::remove_dir_all(&home);
+    check(
+        &finished,
+        WorkloadError::BuildFailed,
+        format!("listing the benchmarks of {}", b.target),
+        format!("{} {}", b.path.display(), args.join(" ")),
+        &log,
+        Some(Duration::from_secs(60)),
+    )?;
+    Ok(listed(&read_capped(&log)?))
+}
+
+/// `ID: benchmark` lines, in order, each once.
+fn listed(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for id in text.lines().filter_map(|l| l.strip_suffix(": benchmark")) {
+        if !id.is_empty() && !out.iter().any(|o| o == id) {
+            out.push(id.to_string());
+        }
+    }
+    out
+}
+
+/// The environment with `CRITERION_HOME` set: criterion writes there, and
+/// does not run `cargo metadata` to find a target dir.
+fn with_home(env: &[(String, String)], home: &Path) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = env.iter().filter(|(k, _)| k != "CRITERION_HOME").cloned().collect();
+    env.push(("CRITERION_HOME".into(), home.display().to_string()));
+    env
+}
+
+/// One trial: one benchmark, timed or counted.
+pub fn run_trial(p: &Prepared, log: &Path, unit: Option<&str>) -> Result<TrialOutput, WorkloadError> {
+    let mut output = TrialOutput { config: p.toolchain.clone(), ..TrialOutput::default() };
+    let units: Vec<&Unit> = match unit {
+        Some(label) => p.units.iter().filter(|u| u.label == label).collect(),
+        None => p.units.iter().collect(),
+    };
+    for u in units {
+        let b = &p.binaries[u.binary];
+        let part = log.with_extension("unit.log");
+        let result = match (u.measure, &p.valgrind) {
+            (Measure::Instructions, Some(v)) => count(p, v, u, &part, &mut output),
+            _ => time(p, u, &part, &mut output),
+        };
+        super::gobench::append_to(log, &part)?;
+        result?;
+        let harness = match (b.harness, u.measure) {
+            (Harness::Criterion, Measure::Instructions) => "criterion --test: the routine once, counted".into(),
+            (Harness::Libtest, Measure::Instructions) => "libtest: the #[bench] function once, counted".into(),
+            (Harness::Criterion, _) => format!(
+                "criterion: warm-up {}ms, measurement {}ms, {SAMPLES} samples",
+                p.warmup.as_millis(),
+                p.benchtime.as_millis()
+            ),
+            (Harness::Libtest, _) => "libtest #[bench] (median of its own samples)".into(),
+        };
+        output.config.push((format!("harness {}", b.target), harness));
+    }
+    Ok(output)
+}
+
+/// Times one benchmark with its harness and reads the harness's own
+/// machine-readable result.
+fn time(p: &Prepared, u: &Unit, log: &Path, output: &mut TrialOutput) -> Result<(), WorkloadError> {
+    let b = &p.binaries[u.binary];
+    let secs = |d: Duration| format!("{}", d.as_secs_f64());
+    let (args, env, home) = match b.harness {
+        Harness::Criterion => {
+            let home = log.with_extension("criterion");
+            let _ = std::fs::remove_dir_all(&home);
+            let args = vec![
+                "--bench".to_string(),
+                "--noplot".into(),
+                "--exact".into(),
+                u.id.clone(),
+                "--warm-up-time".into(),
+                secs(p.warmup),
+                "--measurement-time".into(),
+                secs(p.benchtime),
+                "--sample-size".into(),
+                SAMPLES.to_string(),
+            ];
+            (args, with_home(&p.env, &home), Some(home))
+        }
+        Harness::Libtest => {
+            let args = ["--bench", "--exact", &u.id, "--format", "json", "-Z", "unstable-options"];
+            (args.iter().map(|s| s.to_string()).collect(), p.env.clone(), None)
+        }
+    };
+    let command = format!("{} {}", b.path.display(), args.join(" "));
+    let finished = process::run_program(&b.path, &args, &b.cwd, &env, log, p.timeout)?;
+    check(&finished, WorkloadError::TrialFailed, format!("benchmark {} of {}", u.id, b.target), command.clone(), log, p.timeout)?;
+    let read = match &home {
+        Some(home) => criterion_result(home, &u.id),
+        None => libtest_result(&read_capped(log)?, &u.id),
+    };
+    if let Some(home) = &home {
+        let _ = std::fs::remove_dir_all(home);
+    }
+    let result = read.map_err(|m| WorkloadError::TrialFailed(StepFailure::new(format!("benchmark {} of {}", u.id, b.target), command, m, log, 10)))?;
+    output.push(&u.name, "ns/op", "ns/op", Better::Lower, result.ns_per_op);
+    if let Some((metric, value)) = result.throughput {
+        output.push(&u.name, metric, metric, Better::Higher, value);
+    }
+    Ok(())
+}
+
+/// What one timed run of a benchmark reported.
+#[derive(Debug, PartialEq)]
+struct Timed {
+    ns_per_op: f64,
+    /// `MB/s` or `elem/s`, where the bench declares a throughput.
+    throughput: Option<(&'static str, f64)>,
+}
+
+/// Criterion's result for `id` under `home`: the `new/benchmark.json`
+/// whose `full_id` is `id`, and the `estimates.json` beside it.
+fn criterion_result(home: &Path, id: &str) -> Result<Timed, String> {
+    #[derive(serde::Deserialize)]
+    struct Benchmark {
+        full_id: String,
+        #[serde(default)]
+        throughput: Option<serde_json::Value>,
+    }
+    let mut found = None;
+    let mut stack = vec![(home.to_path_buf(), 0)];
+    // Criterion nests group/function/value: a few levels, never many files.
+    while let Some((dir, depth)) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for e in entries.flatten().take(10_000) {
+            let path = e.path();
+            if path.is_dir() && depth < 8 && !e.file_type().is_ok_and(|t| t.is_symlink()) {
+                stack.push((path, depth + 1));
+            } else if path.ends_with("new/benchmark.json") {
+                let text = read_capped(&path).map_err(|e| e.to_string())?;
+                let b: Benchmark = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+                if b.full_id == id {
+                    found = Some((path.with_file_name("estimates.json"), b.throughput));
+                }
+            }
+        }
+    }
+    let Some((estimates, throughput)) = found else {
+        return Err(format!("criterion wrote no result for {id:?} under {}", home.display()));
+    };
+    let text = read_capped(&estimates).map_err(|e| e.to_string())?;
+    let ns_per_op = typical_estimate(&text).map_err(|e| format!("{}: {e}", estimates.display()))?;
+    Ok(Timed { ns_per_op, throughput: throughput.and_then(|t| per_second(&t, ns_per_op)) })
+}
+
+/// Criterion's headline figure from `estimates.json`: the slope of its
+/// linear sampling, else the mean, in nanoseconds.
+fn typical_estimate(text: &str) -> Result<f64, String> {
+    #[derive(serde::Deserialize)]
+    struct Estimate {
+        point_estimate: f64,
+    }
+    #[derive(serde::Deserialize)]
+    struct Estimates {
+        mean: Estimate,
+        #[serde(default)]
+        slope: Option<Estimate>,
+    }
+    let e: Estimates = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let v = e.slope.unwrap_or(e.mean).point_estimate;
+    if v.is_finite() && v > 0.0 { Ok(v) } else { Err(format!("a time per iteration of {v} ns")) }
+}
+
+/// Criterion's declared throughput per iteration as a rate.
+fn per_second(throughput: &serde_json::Value, ns_per_op: f64) -> Option<(&'static str, f64)> {
+    let (kind, n) = throughput.as_object()?.iter().next()?;
+    let n = n.as_u64()? as f64;
+    match kind.as_str() {
+        "Bytes" | "BytesDecimal" => Some(("MB/s", n / ns_per_op * 1e3)),
+        "Elements" => Some(("elem/s", n / ns_per_op * 1e9)),
+        _ => None,
+    }
+}
+
+/// libtest's JSON result for `id`: `{"type": "bench", "name": ID, "median": NS, ...}`.
+fn libtest_result(text: &str, id: &str) -> Result<Timed, String> {
+    #[derive(serde::Deserialize)]
+    struct Event {
+        #[serde(rename = "type")]
+        kind: String,
+        #[serde(default)]
+        name: String,
+        #[serde(default)]
+        median: Option<f64>,
+        #[serde(default)]
+        mib_per_second: Option<f64>,
+    }
+    for line in text.lines().filter(|l| l.starts_with('{')) {
+        let Ok(e) = serde_json::from_str::<Event>(line) else { continue };
+        if e.kind == "bench" && e.name == id {
+            let ns = e.median.filter(|m| m.is_finite() && *m > 0.0).ok_or("a bench event without a median above 0")?;
+            let throughput = e.mib_per_second.filter(|m| m.is_finite() && *m > 0.0).map(|m| ("MB/s", m * 1.048_576));
+            return Ok(Timed { ns_per_op: ns, throughput });
+        }
+    }
+    Err(format!("libtest printed no bench result for {id:?}"))
+}
+
+/// Counts one benchmark's routine, run once in test mode, under callgrind.
+fn count(p: &Prepared, v: &Valgrind, u: &Unit, log: &Path, output: &mut TrialOutput) -> Result<(), WorkloadError> {
+    let out_dir = log.with_extension("callgrind");
+    let totals = counted_run(p, v, u, log, &out_dir)?;
+    let _ = std::fs::remove_dir_all(&out_dir);
+    for (name, value) in valgrind::figures(&totals) {
+        let metric = format!("{name}/op");
+        output.push(&u.name, &metric, &metric, Better::Lower, value);
+    }
+    output.config.push(("valgrind".into(), v.version.clone()));
+    Ok(())
+}
+
+/// One counted run, leaving callgrind's files in `out_dir`.
+fn counted_run(
+    p: &Prepared,
+    v: &Valgrind,
+    u: &Unit,
+    log: &Path,
+    out_dir: &Path,
+) -> Result<crate::formats::callgrind::Totals, WorkloadError> {
+    let b = &p.binaries[u.binary];
+    let (args, collect, env): (Vec<String>, &[&str], Vec<(String, String)>) = match b.harness {
+        Harness::Criterion => {
+            let args = vec!["--bench".to_string(), "--test".into(), "--exact".into(), u.id.clone()];
+            (args, CRITERION_LOOPS, with_home(&p.env, &log.with_extension("criterion")))
+        }
+        Harness::Libtest => {
+            let args = vec!["--exact".to_string(), u.id.clone(), "--test-threads".into(), "1".into()];
+            (args, LIBTEST_FRAME, p.env.clone())
+        }
+    };
+    let what = format!("benchmark {} of {} under Valgrind", u.id, b.target);
+    let totals = valgrind::count(&valgrind::Run {
+        valgrind: v,
+        program: &b.path,
+        args: &args,
+        cwd: &b.cwd,
+        env: &env,
+        log,
+        out_dir,
+        cache_sim: p.measure.cache_sim,
+        children: false,
+        collect,
+        timeout: p.timeout,
+        what: what.clone(),
+    })?;
+    let _ = std::fs::remove_dir_all(log.with_extension("criterion"));
+    if totals.get("Ir") == 0 {
+        let status = match b.harness {
+            Harness::Criterion => "no instructions inside criterion's timing loop (Bencher::iter and kin) were counted; is this criterion 0.5 or later?",
+            Harness::Libtest => "no instructions inside libtest's test frame were counted",
+        };
+        let command = format!("{} {}", b.path.display(), args.join(" "));
+        return Err(WorkloadError::TrialFailed(StepFailure::new(what, command, status.into(), log, 10)));
+    }
+    Ok(totals)
+}
+
+/// The instruction profile of a counted scenario, in the profiling pass:
+/// each counted benchmark runs once more, and what callgrind counted
+/// inside its routine becomes one pprof profile (see
+/// [`valgrind::ProfileSum`]).
+pub fn instruction_profile(
+    p: &Prepared,
+    dir: &Path,
+    file_prefix: &str,
+    log: &Path,
+) -> Result<(Vec<super::service::Captured>, Vec<String>), WorkloadError> {
+    let Some(v) = p.valgrind.clone() else { return Ok((Vec::new(), Vec::new())) };
+    let mut sum = valgrind::ProfileSum::default();
+    let mut warnings = Vec::new();
+    for u in p.units.iter().filter(|u| u.measure == Measure::Instructions) {
+        let out_dir = log.with_extension("callgrind");
+        let part = log.with_extension("count.log");
+        counted_run(p, &v, u, &part, &out_dir)?;
+        super::gobench::append_to(log, &part)?;
+        if let Err(e) = sum.add_dir(&out_dir) {
+            warnings.push(format!("scenario {:?}: the callgrind output of {} is unreadable: {e}", p.scenario, u.name));
+        }
+        let _ = std::fs::remove_dir_all(&out_dir);
+    }
+    Ok((sum.write(&v, dir, file_prefix)?.into_iter().collect(), warnings))
+}
+
+/// A harness's file, within [`MAX_FILE`]: bench output is hostile input.
+fn read_capped(path: &Path) -> Result<String, std::io::Error> {
+    read_limited(path, MAX_FILE)
+}
+
+/// Cargo's JSON messages for a build (one per crate compiled), within 256 MiB.
+fn read_capped_large(path: &Path) -> Result<String, std::io::Error> {
+    read_limited(path, 256 << 20)
+}
+
+fn read_limited(path: &Path, limit: u64) -> Result<String, std::io::Error> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(std::io::Error::other(format!("{} is over {} MiB", path.display(), limit >> 20)));
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_benchmarks_not_tests() {
+        let text = "parse: benchmark\nparse/10k: benchmark\ntests::it_works: test\nparse: benchmark\n\n0 tests, 2 benchmarks\n";
+        assert_eq!(listed(text), vec!["parse".to_string(), "parse/10k".into()]);
+    }
+
+    #[test]
+    fn criterion_headline_is_the_slope_else_the_mean() {
+        let with_slope = r#"{"mean":{"point_estimate":190.0,"standard_error":1.0,"confidence_interval":{}},"slope":{"point_estimate":180.5}}"#;
+        assert_eq!(typical_estimate(with_slope), Ok(180.5));
+        let flat = r#"{"mean":{"point_estimate":190.0},"slope":null}"#;
+        assert_eq!(typical_estimate(flat), Ok(190.0));
+        assert!(typical_estimate(r#"{"mean":{"point_estimate":0.0}}"#).is_err());
+        assert!(typical_estimate("{").is_err());
+    }
+
+    #[test]
+    fn throughput_becomes_a_rate() {
+        let bytes = serde_json::json!({ "Bytes": 1000 });
+        assert_eq!(per_second(&bytes, 500.0), Some(("MB/s", 2000.0)));
+        let elems = serde_json::json!({ "Elements": 10 });
+        assert_eq!(per_second(&elems, 1000.0), Some(("elem/s", 1e7)));
+        assert_eq!(per_second(&serde_json::json!({ "Bits": 8 }), 1.0), None);
+        assert_eq!(per_second(&serde_json::json!("odd"), 1.0), None);
+    }
+
+    #[test]
+    fn libtest_json_gives_the_median() {
+        let text = concat!(
+            "{ \"type\": \"suite\", \"event\": \"started\", \"test_count\": 1 }\n",
+            "{ \"type\": \"bench\", \"name\": \"inner::nested\", \"median\": 17.88, \"deviation\": 8.48 }\n",
+            "{ \"type\": \"bench\", \"name\": \"other\", \"median\": 5.0, \"deviation\": 1.0, \"mib_per_second\": 100 }\n",
+        );
+        assert_eq!(libtest_result(text, "inner::nested"), Ok(Timed { ns_per_op: 17.88, throughput: None }));
+        let other = libtest_result(text, "other").unwrap();
+        let (metric, rate) = other.throughput.unwrap();
+        assert!(metric == "MB/s" && (rate - 104.8576).abs() < 1e-9, "{metric} {rate}");
+        assert!(libtest_result(text, "missing").is_err());
+    }
+
+    #[test]
+    fn cargo_messages_name_the_executables() {
+        let text = concat!(
+            "{\"reason\":\"compiler-artifact\",\"target\":{\"name\":\"criterion\",\"kind\":[\"lib\"]},\"executable\":null,\"manifest_path\":\"/r/c/Cargo.toml\"}\n",
+            "{\"reason\":\"compiler-artifact\",\"target\":{\"name\":\"summary\",\"kind\":[\"bench\"]},\"executable\":\"/t/release/deps/summary-1\",\"manifest_path\":\"/w/lib/Cargo.toml\"}\n",
+            "   Compiling rustlib v0.1.0\n{not json\n",
+            "{\"reason\":\"build-finished\",\"success\":true}\n",
+        );
+        assert_eq!(
+            executables(text),
+            vec![Artifact {
+                target: "summary".into(),
+                executable: "/t/release/deps/summary-1".into(),
+                manifest_dir: "/w/lib".into()
+            }]
+        );
+    }
+}
