@@ -236,16 +236,27 @@ fn build(
     let log = ctx.logs.join(format!("build-{safe}-{}-cargo.log", ctx.role));
     let canonical_root = std::fs::canonicalize(root)?;
     let build = ctx.cache.get_or_build(&key, |out| {
-        let finished =
-            process::run_program(Path::new("cargo"), &args, root, &build_env, &log, Some(ctx.build_timeout))?;
-        check(
-            &finished,
-            WorkloadError::BuildFailed,
-            format!("building the {} benches of {}", ctx.role, c.dir),
-            format!("cargo {}", args.join(" ")),
-            &log,
-            Some(ctx.build_timeout),
-        )?;
+        let run = |args: &[String], log: &Path, what: String| {
+            let finished =
+                process::run_program(Path::new("cargo"), args, root, &build_env, log, Some(ctx.build_timeout))?;
+            check(&finished, WorkloadError::BuildFailed, what, format!("cargo {}", args.join(" ")), log, Some(ctx.build_timeout))
+        };
+        // The target dir is shared by both variants (dependencies compile
+        // once), but cargo judges a local package fresh by the files its
+        // last build read — the other variant's worktree: clean them first.
+        let meta_log = ctx.logs.join(format!("metadata-{safe}-{}.log", ctx.role));
+        let meta_args: Vec<String> =
+            ["metadata", "--no-deps", "--format-version", "1"].iter().map(|s| s.to_string()).collect();
+        run(&meta_args, &meta_log, format!("reading the {} crate's metadata", ctx.role))?;
+        let mut clean_args: Vec<String> = vec!["clean".into(), "--release".into()];
+        for name in local_packages(&read_capped_large(&meta_log)?) {
+            clean_args.extend(["-p".into(), name]);
+        }
+        if clean_args.len() > 2 {
+            let clean_log = ctx.logs.join(format!("clean-{safe}-{}.log", ctx.role));
+            run(&clean_args, &clean_log, format!("cleaning the {} crate's last build", ctx.role))?;
+        }
+        run(&args, &log, format!("building the {} benches of {}", ctx.role, c.dir))?;
         let mut listing = String::new();
         for (i, a) in executables(&read_capped_large(&log)?).into_iter().enumerate() {
             let file = format!("{i}-{}", crate::paths::file_component(&a.target));
@@ -267,6 +278,21 @@ fn build(
         binaries.push(BenchBinary { target: target.into(), path, cwd: root.join(dir), harness });
     }
     Ok(binaries)
+}
+
+/// The names of the packages `cargo metadata --no-deps` lists (the
+/// workspace's own).
+fn local_packages(metadata: &str) -> Vec<String> {
+    #[derive(serde::Deserialize)]
+    struct Metadata {
+        packages: Vec<Package>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Package {
+        name: String,
+    }
+    let json = metadata.lines().find(|l| l.starts_with('{')).unwrap_or("{}");
+    serde_json::from_str::<Metadata>(json).map(|m| m.packages.into_iter().map(|p| p.name).collect()).unwrap_or_default()
 }
 
 /// A bench executable cargo reported.
@@ -311,7 +337,8 @@ fn executables(messages: &str) -> Vec<Artifact> {
 
 /// Criterion's binaries take `--noplot`; libtest's do not.
 fn harness(binary: &Path, cwd: &Path, env: &[(String, String)], ctx: &VariantContext<'_>) -> Result<Harness, WorkloadError> {
-    let log = ctx.logs.join(format!("help-{}-{}.log", ctx.role, crate::paths::file_component(&binary.display().to_string())));
+    let name = binary.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let log = ctx.logs.join(format!("help-{}-{}.log", ctx.role, crate::paths::file_component(&name)));
     let finished =
         process::run_program(binary, &["--help".to_string()], cwd, env, &log, Some(Duration::from_secs(60)))?;
     if finished.interrupted {
@@ -319,6 +346,7 @@ fn harness(binary: &Path, cwd: &Path, env: &[(String, String)], ctx: &VariantCon
     }
     let text = read_capped(&log)?;
     let _ = std::fs::remove_file(&log);
+    let _ = std::fs::remove_file(log.with_extension("stderr.log"));
     Ok(if text.contains("--noplot") { Harness::Criterion } else { Harness::Libtest })
 }
 
