@@ -154,6 +154,25 @@ pub fn run_program(
     run(cmd, cwd, env, log, timeout)
 }
 
+/// [`run_program`] without the named variables of perfgate's own
+/// environment (the scenario's `env` may still set them).
+pub fn run_program_without(
+    program: &Path,
+    args: &[String],
+    remove: &[&str],
+    cwd: &Path,
+    env: &[(String, String)],
+    log: &Path,
+    timeout: Option<Duration>,
+) -> Result<Finished, SpawnError> {
+    let mut cmd = Command::new(program);
+    cmd.args(args);
+    for k in remove {
+        cmd.env_remove(k);
+    }
+    run(cmd, cwd, env, log, timeout)
+}
+
 fn run(
     cmd: Command,
     cwd: &Path,

@@ -148,7 +148,9 @@ pub struct Environment {
     pub cores: usize,
     pub memory_bytes: u64,
     pub hostname: String,
-    /// Go's benchmark configuration lines (goos, goarch, pkg, cpu, ...), by scenario.
+    /// The benchmark tools' configuration lines, by scenario: Go's (goos,
+    /// goarch, pkg, cpu, ...), cargobench's (rustc, cargo, harness settings)
+    /// and, for counts, Valgrind's version and environment.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub go: Vec<GoConfig>,
 }

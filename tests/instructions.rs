@@ -5,21 +5,7 @@
 
 mod common;
 
-use common::{Repo, comparison, out_dir, read_results, text, write_go_module};
-
-/// Valgrind from Debian's package. CI installs it (.ci/run) and must not
-/// skip; elsewhere a missing Valgrind skips loudly.
-fn valgrind() -> bool {
-    let found = std::process::Command::new("valgrind").arg("--version").output().is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have Valgrind for the instruction-count tests: install Debian's `valgrind` package (.ci/run does)"
-        );
-        eprintln!("\n*** SKIPPED: Valgrind not found; install Debian's `valgrind` package to count instructions ***\n");
-    }
-    found
-}
+use common::{Repo, comparison, out_dir, read_results, text, valgrind, write_go_module};
 
 /// `perfgate compare --scenario perf.toml --baseline B --candidate C
 /// [EXTRA...] --out out/NAME`: its output and results.json.

@@ -389,7 +389,9 @@ fn notes(c: &Comparison, cfg: &CompareConfig) -> Vec<String> {
     match c.mde_pct {
         Some(mde) if mde > cfg.threshold * 100.0 => notes.push(format!("MDE {mde:.1}%")),
         // A count with no variance is decided exactly: no power to lack.
-        None if n >= 4 && cfg.power && c.test != stats::Test::Exact.as_str() => notes.push(format!("n={n}: too few rounds to detect any change")),
+        None if n >= 4 && cfg.power && c.test != stats::Test::Exact.as_str() => {
+            notes.push(format!("n={n}: too few rounds to detect any change"))
+        }
         _ => {}
     }
     notes

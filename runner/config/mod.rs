@@ -1120,7 +1120,10 @@ fn cargo_bench_scenario(
             _ => {
                 return Err((
                     bt.span(),
-                    format!("benchtime {:?} is not a duration above zero, such as \"200ms\" (criterion's measurement time per round)", bt.get_ref()),
+                    format!(
+                        "benchtime {:?} is not a duration above zero, such as \"200ms\" (criterion's measurement time per round)",
+                        bt.get_ref()
+                    ),
                 ));
             }
         },

@@ -29,6 +29,23 @@ use crate::variant::build_cache::BuildCache;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// Not passed on to cargo and rustc: rustup sets `RUSTUP_TOOLCHAIN` for
+/// whatever it starts (perfgate itself, under `cargo run`), which would
+/// override the crate's own `rust-toolchain.toml`.
+const NOT_INHERITED: &[&str] = &["RUSTUP_TOOLCHAIN"];
+
+/// Runs `cargo`/`rustc` with `args` in `cwd`.
+fn rust_tool(
+    program: &str,
+    args: &[String],
+    cwd: &Path,
+    env: &[(String, String)],
+    log: &Path,
+    timeout: Duration,
+) -> Result<process::Finished, process::SpawnError> {
+    process::run_program_without(Path::new(program), args, NOT_INHERITED, cwd, env, log, Some(timeout))
+}
+
 /// Criterion samples per round: its minimum.
 const SAMPLES: u32 = 10;
 
@@ -175,9 +192,10 @@ fn toolchain(
 ) -> Result<Vec<(String, String)>, WorkloadError> {
     let mut out = Vec::new();
     for (program, arg, key) in [("rustc", "-vV", "rustc"), ("cargo", "-V", "cargo")] {
-        let log = ctx.logs.join(format!("{program}-version-{}-{}.log", crate::paths::file_component(scenario), ctx.role));
+        let log =
+            ctx.logs.join(format!("{program}-version-{}-{}.log", crate::paths::file_component(scenario), ctx.role));
         let args = vec![arg.to_string()];
-        let finished = process::run_program(Path::new(program), &args, root, env, &log, Some(ctx.build_timeout))?;
+        let finished = rust_tool(program, &args, root, env, &log, ctx.build_timeout)?;
         check(
             &finished,
             WorkloadError::BuildFailed,
@@ -237,9 +255,15 @@ fn build(
     let canonical_root = std::fs::canonicalize(root)?;
     let build = ctx.cache.get_or_build(&key, |out| {
         let run = |args: &[String], log: &Path, what: String| {
-            let finished =
-                process::run_program(Path::new("cargo"), args, root, &build_env, log, Some(ctx.build_timeout))?;
-            check(&finished, WorkloadError::BuildFailed, what, format!("cargo {}", args.join(" ")), log, Some(ctx.build_timeout))
+            let finished = rust_tool("cargo", args, root, &build_env, log, ctx.build_timeout)?;
+            check(
+                &finished,
+                WorkloadError::BuildFailed,
+                what,
+                format!("cargo {}", args.join(" ")),
+                log,
+                Some(ctx.build_timeout),
+            )
         };
         // The target dir is shared by both variants (dependencies compile
         // once), but cargo judges a local package fresh by the files its
@@ -336,7 +360,12 @@ fn executables(messages: &str) -> Vec<Artifact> {
 }
 
 /// Criterion's binaries take `--noplot`; libtest's do not.
-fn harness(binary: &Path, cwd: &Path, env: &[(String, String)], ctx: &VariantContext<'_>) -> Result<Harness, WorkloadError> {
+fn harness(
+    binary: &Path,
+    cwd: &Path,
+    env: &[(String, String)],
+    ctx: &VariantContext<'_>,
+) -> Result<Harness, WorkloadError> {
     let name = binary.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let log = ctx.logs.join(format!("help-{}-{}.log", ctx.role, crate::paths::file_component(&name)));
     let finished =
@@ -462,7 +491,14 @@ fn time(p: &Prepared, u: &Unit, log: &Path, output: &mut TrialOutput) -> Result<
     };
     let command = format!("{} {}", b.path.display(), args.join(" "));
     let finished = process::run_program(&b.path, &args, &b.cwd, &env, log, p.timeout)?;
-    check(&finished, WorkloadError::TrialFailed, format!("benchmark {} of {}", u.id, b.target), command.clone(), log, p.timeout)?;
+    check(
+        &finished,
+        WorkloadError::TrialFailed,
+        format!("benchmark {} of {}", u.id, b.target),
+        command.clone(),
+        log,
+        p.timeout,
+    )?;
     let read = match &home {
         Some(home) => criterion_result(home, &u.id),
         None => libtest_result(&read_capped(log)?, &u.id),
@@ -470,7 +506,9 @@ fn time(p: &Prepared, u: &Unit, log: &Path, output: &mut TrialOutput) -> Result<
     if let Some(home) = &home {
         let _ = std::fs::remove_dir_all(home);
     }
-    let result = read.map_err(|m| WorkloadError::TrialFailed(StepFailure::new(format!("benchmark {} of {}", u.id, b.target), command, m, log, 10)))?;
+    let result = read.map_err(|m| {
+        WorkloadError::TrialFailed(StepFailure::new(format!("benchmark {} of {}", u.id, b.target), command, m, log, 10))
+    })?;
     output.push(&u.name, "ns/op", "ns/op", Better::Lower, result.ns_per_op);
     if let Some((metric, value)) = result.throughput {
         output.push(&u.name, metric, metric, Better::Higher, value);
@@ -624,7 +662,9 @@ fn counted_run(
     let _ = std::fs::remove_dir_all(log.with_extension("criterion"));
     if totals.get("Ir") == 0 {
         let status = match b.harness {
-            Harness::Criterion => "no instructions inside criterion's timing loop (Bencher::iter and kin) were counted; is this criterion 0.5 or later?",
+            Harness::Criterion => {
+                "no instructions inside criterion's timing loop (Bencher::iter and kin) were counted; is this criterion 0.5 or later?"
+            }
             Harness::Libtest => "no instructions inside libtest's test frame were counted",
         };
         let command = format!("{} {}", b.path.display(), args.join(" "));

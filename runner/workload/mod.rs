@@ -182,9 +182,7 @@ pub fn prepare(
 ) -> Result<Prepared, WorkloadError> {
     match &scenario.kind {
         ScenarioKind::GoBench(g) => gobench::prepare(&scenario.name, g, ctx, notes).map(Prepared::GoBench),
-        ScenarioKind::CargoBench(c) => {
-            cargobench::prepare(&scenario.name, c, ctx, notes).map(Prepared::CargoBench)
-        }
+        ScenarioKind::CargoBench(c) => cargobench::prepare(&scenario.name, c, ctx, notes).map(Prepared::CargoBench),
         ScenarioKind::Command(c) => {
             command::prepare(&scenario.name, c, target, target_build, ctx).map(Prepared::Command)
         }

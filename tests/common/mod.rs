@@ -234,3 +234,17 @@ pub fn assert_valid_results(path: &Path) {
         errors.join("\n")
     );
 }
+
+/// Valgrind from Debian's package. CI installs it (.ci/run) and must not
+/// skip; elsewhere a missing Valgrind skips loudly.
+pub fn valgrind() -> bool {
+    let found = Command::new("valgrind").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have Valgrind for the instruction-count tests: install Debian's `valgrind` package (.ci/run does)"
+        );
+        eprintln!("\n*** SKIPPED: Valgrind not found; install Debian's `valgrind` package to count instructions ***\n");
+    }
+    found
+}
