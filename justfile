@@ -8,6 +8,10 @@ perfgate := "cargo run --quiet --release --"
 demo *ARGS:
     {{perfgate}} compare --scenario scenarios/demo.toml {{ARGS}}
 
+# The Rust example: examples/rustlib at HEAD vs HEAD + its optimize.patch, timed and counted (needs Valgrind).
+rust *ARGS:
+    {{perfgate}} compare --scenario scenarios/rust.toml {{ARGS}}
+
 # Compare the working tree (or --candidate/--patch) against HEAD on the given scenario.
 bench-compare scenario="scenarios/demo.toml" *ARGS:
     {{perfgate}} compare --scenario {{scenario}} {{ARGS}}

@@ -69,6 +69,7 @@ fn rustlib_patch_and_slowdown_are_judged_by_time_and_instructions() {
     let top = &diff["top"][0];
     assert!(top["function"].as_str().unwrap().contains("sort"), "the sort is gone: {diff:#}");
     assert!(top["flat"].as_f64().unwrap() < 0.0 && top["line"].as_u64().unwrap() > 0, "{top:#}");
+    common::instruction_profiles_agree_with_go_tool_pprof(&out_dir(&repo, "patch"), &r);
     assert!(
         !repo.path().join(RUSTLIB).join("target").exists(),
         "perfgate builds in its own target dir, never the crate's target/"

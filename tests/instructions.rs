@@ -155,7 +155,7 @@ fn measure_settings_are_validated_with_their_location() {
 
 /// The profiling pass turned each variant's callgrind output into a pprof
 /// profile: its diff names the function whose loop grew, with file:line,
-/// and `go tool pprof -top` reads the file and prints what perfgate prints.
+/// and `go tool pprof` reads the files and prints what perfgate prints.
 fn instruction_profiles_name_the_changed_function(out: &std::path::Path, r: &serde_json::Value) {
     let diff = r["profile_diffs"].as_array().unwrap().iter().find(|d| d["kind"] == "instructions");
     let diff = diff.unwrap_or_else(|| panic!("no instructions diff: {:#}", r["profile_diffs"]));
@@ -164,28 +164,5 @@ fn instruction_profiles_name_the_changed_function(out: &std::path::Path, r: &ser
     assert!(top["function"].as_str().unwrap().contains("Work"), "{diff:#}");
     assert!(top["file"].as_str().unwrap().ends_with("work.go") && top["line"].as_u64().unwrap() > 0, "{top:#}");
     assert!(top["flat"].as_f64().unwrap() > 0.0, "the candidate runs more instructions there: {top:#}");
-    let have_go = std::process::Command::new("go").arg("version").output().is_ok_and(|o| o.status.success());
-    if !have_go {
-        assert!(std::env::var_os("CI").is_none(), "CI: `go` is required for the pprof oracle");
-        eprintln!(
-            "\n*** SKIPPED: `go` not found; the instruction profiles are not checked against go tool pprof ***\n"
-        );
-        return;
-    }
-    for p in r["profiles"].as_array().unwrap().iter().filter(|p| p["kind"] == "instructions") {
-        let file = out.join(p["path"].as_str().unwrap());
-        let want = std::process::Command::new("go")
-            .args(["tool", "pprof", "-top", "-nodecount=10"])
-            .arg(&file)
-            .env("TZ", "UTC")
-            .output()
-            .unwrap();
-        assert!(want.status.success(), "go tool pprof: {}", String::from_utf8_lossy(&want.stderr));
-        let got = common::perfgate_cmd(out, &["profile", "top", file.to_str().unwrap(), "--n", "10"]).output().unwrap();
-        assert_eq!(
-            String::from_utf8_lossy(&got.stdout).trim_end(),
-            String::from_utf8_lossy(&want.stdout).trim_end(),
-            "profile top of {file:?}"
-        );
-    }
+    common::instruction_profiles_agree_with_go_tool_pprof(out, r);
 }

@@ -4,6 +4,7 @@
 use super::{CliError, EXIT_OK};
 use crate::variant::Repo;
 use crate::variant::build_cache::{BuildCache, human_size as size};
+use crate::workload::cargobench::CARGO_TARGET;
 use std::time::{Duration, SystemTime};
 
 #[derive(clap::Args, Debug)]
@@ -36,6 +37,17 @@ pub fn run(args: CacheArgs) -> Result<i32, CliError> {
                 let state = if e.complete { "" } else { " (unfinished)" };
                 crate::out!("  {}  {:>10}  used {} ago{state}\n", e.dir.display(), size(e.bytes), ago(age));
             }
+            let cargo = repo.state_dir().join(CARGO_TARGET);
+            if let Some(used) = last_built(&cargo) {
+                let age = SystemTime::now().duration_since(used).unwrap_or_default();
+                let bytes = crate::variant::build_cache::disk_usage(&cargo);
+                crate::out!(
+                    "{}: {} (cargo's target dir for cargobench scenarios), built in {} ago\n",
+                    cargo.display(),
+                    size(bytes),
+                    ago(age)
+                );
+            }
         }
         Some(CacheAction::Prune { older_than }) => {
             // Runs build into the cache while holding the lock: never prune under one.
@@ -48,10 +60,33 @@ pub fn run(args: CacheArgs) -> Result<i32, CliError> {
                     freed += e.bytes;
                 }
             }
+            let cargo = repo.state_dir().join(CARGO_TARGET);
+            if let Some(used) = last_built(&cargo)
+                && SystemTime::now().duration_since(used).unwrap_or_default() >= older_than
+            {
+                let bytes = crate::variant::build_cache::disk_usage(&cargo);
+                if std::fs::remove_dir_all(&cargo).is_ok() {
+                    crate::out!("removed {} ({})\n", cargo.display(), size(bytes));
+                }
+            }
             crate::out!("removed {removed} build(s), freed {}; {} left\n", size(freed), size(cache.size()));
         }
     }
     Ok(EXIT_OK)
+}
+
+/// When cargo last built in its target dir: the newest of its profile
+/// directories' entries (cargo adds and replaces files there per build).
+fn last_built(dir: &std::path::Path) -> Option<SystemTime> {
+    let mut newest = std::fs::metadata(dir).and_then(|m| m.modified()).ok()?;
+    for profile in std::fs::read_dir(dir).ok()?.flatten() {
+        for e in std::fs::read_dir(profile.path()).into_iter().flatten().flatten() {
+            if let Ok(t) = e.metadata().and_then(|m| m.modified()) {
+                newest = newest.max(t);
+            }
+        }
+    }
+    Some(newest)
 }
 
 /// A duration as `parse_duration` reads it, or whole days (`14d`).

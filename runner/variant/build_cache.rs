@@ -134,7 +134,7 @@ pub fn human_size(bytes: u64) -> String {
 }
 
 /// Bytes under `path` (files only, symlinks not followed), bounded in depth.
-fn disk_usage(path: &Path) -> u64 {
+pub fn disk_usage(path: &Path) -> u64 {
     fn walk(p: &Path, depth: u32) -> u64 {
         let Ok(meta) = std::fs::symlink_metadata(p) else { return 0 };
         if meta.is_file() {

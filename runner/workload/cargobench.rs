@@ -23,6 +23,8 @@
 use super::valgrind::{self, Valgrind};
 use super::{BuildNote, StepFailure, TrialOutput, VariantContext, WorkloadError, check};
 use crate::config::{CargoBenchScenario, Measure, Measures};
+use crate::formats::cargo;
+use crate::formats::criterion::{self, Timed};
 use crate::model::Better;
 use crate::process;
 use crate::variant::build_cache::BuildCache;
@@ -45,6 +47,10 @@ fn rust_tool(
 ) -> Result<process::Finished, process::SpawnError> {
     process::run_program_without(Path::new(program), args, NOT_INHERITED, cwd, env, log, Some(timeout))
 }
+
+/// perfgate's target dir for every crate, in `.perfgate` (`perfgate cache`
+/// shows and prunes it).
+pub const CARGO_TARGET: &str = "cargo-target";
 
 /// Criterion samples per round: its minimum.
 const SAMPLES: u32 = 10;
@@ -248,7 +254,7 @@ fn build(
     }
     let tools: String = toolchain.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
     let key = BuildCache::key(ctx.tree, &args.join(" "), &build_env, &format!("cargobench\n{}\n{tools}", c.dir));
-    build_env.push(("CARGO_TARGET_DIR".into(), ctx.cache.state_dir().join("cargo-target").display().to_string()));
+    build_env.push(("CARGO_TARGET_DIR".into(), ctx.cache.state_dir().join(CARGO_TARGET).display().to_string()));
     build_env.push(("CARGO_TERM_COLOR".into(), "never".into()));
     let safe = crate::paths::file_component(scenario);
     let log = ctx.logs.join(format!("build-{safe}-{}-cargo.log", ctx.role));
@@ -273,7 +279,7 @@ fn build(
             ["metadata", "--no-deps", "--format-version", "1"].iter().map(|s| s.to_string()).collect();
         run(&meta_args, &meta_log, format!("reading the {} crate's metadata", ctx.role))?;
         let mut clean_args: Vec<String> = vec!["clean".into(), "--release".into()];
-        for name in local_packages(&read_capped_large(&meta_log)?) {
+        for name in cargo::local_packages(&read_capped_large(&meta_log)?) {
             clean_args.extend(["-p".into(), name]);
         }
         if clean_args.len() > 2 {
@@ -282,7 +288,7 @@ fn build(
         }
         run(&args, &log, format!("building the {} benches of {}", ctx.role, c.dir))?;
         let mut listing = String::new();
-        for (i, a) in executables(&read_capped_large(&log)?).into_iter().enumerate() {
+        for (i, a) in cargo::executables(&read_capped_large(&log)?).into_iter().enumerate() {
             let file = format!("{i}-{}", crate::paths::file_component(&a.target));
             std::fs::copy(&a.executable, out.join(&file))?;
             let dir = a.manifest_dir.strip_prefix(&canonical_root).unwrap_or(Path::new(""));
@@ -302,61 +308,6 @@ fn build(
         binaries.push(BenchBinary { target: target.into(), path, cwd: root.join(dir), harness });
     }
     Ok(binaries)
-}
-
-/// The names of the packages `cargo metadata --no-deps` lists (the
-/// workspace's own).
-fn local_packages(metadata: &str) -> Vec<String> {
-    #[derive(serde::Deserialize)]
-    struct Metadata {
-        packages: Vec<Package>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Package {
-        name: String,
-    }
-    let json = metadata.lines().find(|l| l.starts_with('{')).unwrap_or("{}");
-    serde_json::from_str::<Metadata>(json).map(|m| m.packages.into_iter().map(|p| p.name).collect()).unwrap_or_default()
-}
-
-/// A bench executable cargo reported.
-#[derive(Debug, PartialEq)]
-struct Artifact {
-    target: String,
-    executable: PathBuf,
-    manifest_dir: PathBuf,
-}
-
-/// The executables in cargo's JSON messages (`compiler-artifact` with an
-/// `executable`: bench targets, and the library's test harness under
-/// `--benches`), in the order cargo built them.
-fn executables(messages: &str) -> Vec<Artifact> {
-    #[derive(serde::Deserialize)]
-    struct Message {
-        reason: String,
-        #[serde(default)]
-        executable: Option<PathBuf>,
-        #[serde(default)]
-        manifest_path: Option<PathBuf>,
-        #[serde(default)]
-        target: Option<Target>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Target {
-        name: String,
-    }
-    let mut out = Vec::new();
-    for line in messages.lines().filter(|l| l.starts_with('{')) {
-        let Ok(m) = serde_json::from_str::<Message>(line) else { continue };
-        if m.reason != "compiler-artifact" {
-            continue;
-        }
-        if let (Some(executable), Some(target), Some(manifest)) = (m.executable, m.target, m.manifest_path) {
-            let manifest_dir = manifest.parent().map(Path::to_path_buf).unwrap_or_default();
-            out.push(Artifact { target: target.name, executable, manifest_dir });
-        }
-    }
-    out
 }
 
 /// Criterion's binaries take `--noplot`; libtest's do not.
@@ -408,18 +359,7 @@ fn list(
         &log,
         Some(Duration::from_secs(60)),
     )?;
-    Ok(listed(&read_capped(&log)?))
-}
-
-/// `ID: benchmark` lines, in order, each once.
-fn listed(text: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for id in text.lines().filter_map(|l| l.strip_suffix(": benchmark")) {
-        if !id.is_empty() && !out.iter().any(|o| o == id) {
-            out.push(id.to_string());
-        }
-    }
-    out
+    Ok(criterion::listed(&read_capped(&log)?))
 }
 
 /// The environment with `CRITERION_HOME` set: criterion writes there, and
@@ -444,8 +384,9 @@ pub fn run_trial(p: &Prepared, log: &Path, unit: Option<&str>) -> Result<TrialOu
             (Measure::Instructions, Some(v)) => count(p, v, u, &part, &mut output),
             _ => time(p, u, &part, &mut output),
         };
-        super::gobench::append_to(log, &part)?;
+        let appended = super::gobench::append_to(log, &part);
         result?;
+        appended?;
         let harness = match (b.harness, u.measure) {
             (Harness::Criterion, Measure::Instructions) => "criterion --test: the routine once, counted".into(),
             (Harness::Libtest, Measure::Instructions) => "libtest: the #[bench] function once, counted".into(),
@@ -501,7 +442,7 @@ fn time(p: &Prepared, u: &Unit, log: &Path, output: &mut TrialOutput) -> Result<
     )?;
     let read = match &home {
         Some(home) => criterion_result(home, &u.id),
-        None => libtest_result(&read_capped(log)?, &u.id),
+        None => criterion::libtest_result(&read_capped(log)?, &u.id),
     };
     if let Some(home) = &home {
         let _ = std::fs::remove_dir_all(home);
@@ -516,23 +457,9 @@ fn time(p: &Prepared, u: &Unit, log: &Path, output: &mut TrialOutput) -> Result<
     Ok(())
 }
 
-/// What one timed run of a benchmark reported.
-#[derive(Debug, PartialEq)]
-struct Timed {
-    ns_per_op: f64,
-    /// `MB/s` or `elem/s`, where the bench declares a throughput.
-    throughput: Option<(&'static str, f64)>,
-}
-
 /// Criterion's result for `id` under `home`: the `new/benchmark.json`
 /// whose `full_id` is `id`, and the `estimates.json` beside it.
 fn criterion_result(home: &Path, id: &str) -> Result<Timed, String> {
-    #[derive(serde::Deserialize)]
-    struct Benchmark {
-        full_id: String,
-        #[serde(default)]
-        throughput: Option<serde_json::Value>,
-    }
     let mut found = None;
     let mut stack = vec![(home.to_path_buf(), 0)];
     // Criterion nests group/function/value: a few levels, never many files.
@@ -544,7 +471,7 @@ fn criterion_result(home: &Path, id: &str) -> Result<Timed, String> {
                 stack.push((path, depth + 1));
             } else if path.ends_with("new/benchmark.json") {
                 let text = read_capped(&path).map_err(|e| e.to_string())?;
-                let b: Benchmark = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+                let b = criterion::benchmark(&text).map_err(|e| format!("{}: {e}", path.display()))?;
                 if b.full_id == id {
                     found = Some((path.with_file_name("estimates.json"), b.throughput));
                 }
@@ -555,61 +482,7 @@ fn criterion_result(home: &Path, id: &str) -> Result<Timed, String> {
         return Err(format!("criterion wrote no result for {id:?} under {}", home.display()));
     };
     let text = read_capped(&estimates).map_err(|e| e.to_string())?;
-    let ns_per_op = typical_estimate(&text).map_err(|e| format!("{}: {e}", estimates.display()))?;
-    Ok(Timed { ns_per_op, throughput: throughput.and_then(|t| per_second(&t, ns_per_op)) })
-}
-
-/// Criterion's headline figure from `estimates.json`: the slope of its
-/// linear sampling, else the mean, in nanoseconds.
-fn typical_estimate(text: &str) -> Result<f64, String> {
-    #[derive(serde::Deserialize)]
-    struct Estimate {
-        point_estimate: f64,
-    }
-    #[derive(serde::Deserialize)]
-    struct Estimates {
-        mean: Estimate,
-        #[serde(default)]
-        slope: Option<Estimate>,
-    }
-    let e: Estimates = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    let v = e.slope.unwrap_or(e.mean).point_estimate;
-    if v.is_finite() && v > 0.0 { Ok(v) } else { Err(format!("a time per iteration of {v} ns")) }
-}
-
-/// Criterion's declared throughput per iteration as a rate.
-fn per_second(throughput: &serde_json::Value, ns_per_op: f64) -> Option<(&'static str, f64)> {
-    let (kind, n) = throughput.as_object()?.iter().next()?;
-    let n = n.as_u64()? as f64;
-    match kind.as_str() {
-        "Bytes" | "BytesDecimal" => Some(("MB/s", n / ns_per_op * 1e3)),
-        "Elements" => Some(("elem/s", n / ns_per_op * 1e9)),
-        _ => None,
-    }
-}
-
-/// libtest's JSON result for `id`: `{"type": "bench", "name": ID, "median": NS, ...}`.
-fn libtest_result(text: &str, id: &str) -> Result<Timed, String> {
-    #[derive(serde::Deserialize)]
-    struct Event {
-        #[serde(rename = "type")]
-        kind: String,
-        #[serde(default)]
-        name: String,
-        #[serde(default)]
-        median: Option<f64>,
-        #[serde(default)]
-        mib_per_second: Option<f64>,
-    }
-    for line in text.lines().filter(|l| l.starts_with('{')) {
-        let Ok(e) = serde_json::from_str::<Event>(line) else { continue };
-        if e.kind == "bench" && e.name == id {
-            let ns = e.median.filter(|m| m.is_finite() && *m > 0.0).ok_or("a bench event without a median above 0")?;
-            let throughput = e.mib_per_second.filter(|m| m.is_finite() && *m > 0.0).map(|m| ("MB/s", m * 1.048_576));
-            return Ok(Timed { ns_per_op: ns, throughput });
-        }
-    }
-    Err(format!("libtest printed no bench result for {id:?}"))
+    criterion::timed(&text, throughput.as_ref()).map_err(|e| format!("{}: {e}", estimates.display()))
 }
 
 /// Counts one benchmark's routine, run once in test mode, under callgrind.
@@ -717,67 +590,4 @@ fn read_limited(path: &Path, limit: u64) -> Result<String, std::io::Error> {
         return Err(std::io::Error::other(format!("{} is over {} MiB", path.display(), limit >> 20)));
     }
     Ok(String::from_utf8_lossy(&bytes).into_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lists_benchmarks_not_tests() {
-        let text = "parse: benchmark\nparse/10k: benchmark\ntests::it_works: test\nparse: benchmark\n\n0 tests, 2 benchmarks\n";
-        assert_eq!(listed(text), vec!["parse".to_string(), "parse/10k".into()]);
-    }
-
-    #[test]
-    fn criterion_headline_is_the_slope_else_the_mean() {
-        let with_slope = r#"{"mean":{"point_estimate":190.0,"standard_error":1.0,"confidence_interval":{}},"slope":{"point_estimate":180.5}}"#;
-        assert_eq!(typical_estimate(with_slope), Ok(180.5));
-        let flat = r#"{"mean":{"point_estimate":190.0},"slope":null}"#;
-        assert_eq!(typical_estimate(flat), Ok(190.0));
-        assert!(typical_estimate(r#"{"mean":{"point_estimate":0.0}}"#).is_err());
-        assert!(typical_estimate("{").is_err());
-    }
-
-    #[test]
-    fn throughput_becomes_a_rate() {
-        let bytes = serde_json::json!({ "Bytes": 1000 });
-        assert_eq!(per_second(&bytes, 500.0), Some(("MB/s", 2000.0)));
-        let elems = serde_json::json!({ "Elements": 10 });
-        assert_eq!(per_second(&elems, 1000.0), Some(("elem/s", 1e7)));
-        assert_eq!(per_second(&serde_json::json!({ "Bits": 8 }), 1.0), None);
-        assert_eq!(per_second(&serde_json::json!("odd"), 1.0), None);
-    }
-
-    #[test]
-    fn libtest_json_gives_the_median() {
-        let text = concat!(
-            "{ \"type\": \"suite\", \"event\": \"started\", \"test_count\": 1 }\n",
-            "{ \"type\": \"bench\", \"name\": \"inner::nested\", \"median\": 17.88, \"deviation\": 8.48 }\n",
-            "{ \"type\": \"bench\", \"name\": \"other\", \"median\": 5.0, \"deviation\": 1.0, \"mib_per_second\": 100 }\n",
-        );
-        assert_eq!(libtest_result(text, "inner::nested"), Ok(Timed { ns_per_op: 17.88, throughput: None }));
-        let other = libtest_result(text, "other").unwrap();
-        let (metric, rate) = other.throughput.unwrap();
-        assert!(metric == "MB/s" && (rate - 104.8576).abs() < 1e-9, "{metric} {rate}");
-        assert!(libtest_result(text, "missing").is_err());
-    }
-
-    #[test]
-    fn cargo_messages_name_the_executables() {
-        let text = concat!(
-            "{\"reason\":\"compiler-artifact\",\"target\":{\"name\":\"criterion\",\"kind\":[\"lib\"]},\"executable\":null,\"manifest_path\":\"/r/c/Cargo.toml\"}\n",
-            "{\"reason\":\"compiler-artifact\",\"target\":{\"name\":\"summary\",\"kind\":[\"bench\"]},\"executable\":\"/t/release/deps/summary-1\",\"manifest_path\":\"/w/lib/Cargo.toml\"}\n",
-            "   Compiling rustlib v0.1.0\n{not json\n",
-            "{\"reason\":\"build-finished\",\"success\":true}\n",
-        );
-        assert_eq!(
-            executables(text),
-            vec![Artifact {
-                target: "summary".into(),
-                executable: "/t/release/deps/summary-1".into(),
-                manifest_dir: "/w/lib".into()
-            }]
-        );
-    }
 }

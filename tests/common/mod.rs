@@ -248,3 +248,44 @@ pub fn valgrind() -> bool {
     }
     found
 }
+
+/// `go tool pprof -top` on each instruction profile of a run prints what
+/// `perfgate profile top` prints, and `-diff_base` on the two variants'
+/// what `perfgate profile diff` prints (the pprof oracle). Needs `go`: in
+/// CI its absence fails, locally it skips loudly.
+pub fn instruction_profiles_agree_with_go_tool_pprof(out: &Path, r: &serde_json::Value) {
+    let have_go = Command::new("go").arg("version").output().is_ok_and(|o| o.status.success());
+    if !have_go {
+        assert!(std::env::var_os("CI").is_none(), "CI: `go` is required for the pprof oracle");
+        eprintln!(
+            "\n*** SKIPPED: `go` not found; the instruction profiles are not checked against go tool pprof ***\n"
+        );
+        return;
+    }
+    let pprof = |flags: &[&str], files: &[&Path]| {
+        let o = Command::new("go").args(["tool", "pprof", "-top"]).args(flags).args(files).env("TZ", "UTC").output();
+        let o = o.unwrap();
+        assert!(o.status.success(), "go tool pprof: {}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).trim_end().to_string()
+    };
+    let ours = |args: &[&str]| {
+        let o = perfgate_cmd(out, args).output().unwrap();
+        assert!(o.status.success(), "perfgate {args:?}: {}", text(&o));
+        String::from_utf8_lossy(&o.stdout).trim_end().to_string()
+    };
+    let mut files = Vec::new();
+    for p in r["profiles"].as_array().unwrap().iter().filter(|p| p["kind"] == "instructions") {
+        let file = out.join(p["path"].as_str().unwrap());
+        let f = file.to_str().unwrap();
+        assert_eq!(ours(&["profile", "top", f, "--n", "10"]), pprof(&["-nodecount=10"], &[&file]), "top {f}");
+        files.push((p["variant"].as_str().unwrap().to_string(), file));
+    }
+    let base = files.iter().find(|(v, _)| v == "baseline").map(|(_, f)| f.clone()).expect("a baseline profile");
+    let new = files.iter().find(|(v, _)| v == "candidate").map(|(_, f)| f.clone()).expect("a candidate profile");
+    let (b, n) = (base.to_str().unwrap(), new.to_str().unwrap());
+    assert_eq!(
+        ours(&["profile", "diff", b, n, "--n", "10"]),
+        pprof(&["-nodecount=10", "-diff_base", b], &[&new]),
+        "diff {b} {n}"
+    );
+}
