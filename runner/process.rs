@@ -149,9 +149,7 @@ pub fn run_program(
     log: &Path,
     timeout: Option<Duration>,
 ) -> Result<Finished, SpawnError> {
-    let mut cmd = Command::new(program);
-    cmd.args(args);
-    run(cmd, cwd, env, log, timeout)
+    run_program_without(program, args, &[], cwd, env, log, timeout)
 }
 
 /// [`run_program`] without the named variables of perfgate's own

@@ -93,15 +93,9 @@ fn rustlib_patch_and_slowdown_are_judged_by_time_and_instructions() {
     assert!(r["comparisons"].as_array().unwrap().iter().all(|c| c["benchmark"] == "fingerprint"), "bench filters");
 
     let out = out_dir(&repo, "missing");
-    let o = common::perfgate_cmd(
-        repo.path(),
-        &["compare", "--scenario", "perf.toml", "--rounds", "1", "--candidate", "HEAD", "--out", out.to_str().unwrap()],
-    )
-    .env("PERFGATE_VALGRIND", "/nonexistent/valgrind")
-    .output()
-    .unwrap();
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("apt-get install valgrind"), "{}", text(&o));
+    let args =
+        ["compare", "--scenario", "perf.toml", "--rounds", "1", "--candidate", "HEAD", "--out", out.to_str().unwrap()];
+    common::assert_missing_valgrind_is_exit_2(&repo, &args);
 }
 
 /// Scenario settings are checked where they are written.
@@ -118,13 +112,8 @@ fn cargobench_settings_are_validated_with_their_location() {
         ("benchmem = true\n", "`benchmem` does not apply"),
         ("measure = \"cycles\"\n", "unknown measure"),
     ];
-    for (body, want) in cases {
-        repo.write("perf.toml", &format!("name = \"v\"\n\n[[scenario]]\nname = \"s\"\nkind = \"cargobench\"\n{body}"));
-        let o = repo.perfgate(&["validate", "perf.toml"]);
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(2), "{body}: {}", text(&o));
-        assert!(err.contains(want) && err.contains("perf.toml:6:"), "{body}: {err}");
-    }
+    let head = "name = \"v\"\n\n[[scenario]]\nname = \"s\"\nkind = \"cargobench\"\n";
+    common::assert_refused(&repo, head, &cases, "perf.toml:6:");
 }
 
 /// A nightly toolchain, which libtest's `#[bench]` needs. It cannot be

@@ -115,15 +115,9 @@ fn missing_valgrind_and_crashes_are_clear_errors() {
     );
     repo.commit_all("base");
     let out = out_dir(&repo, "missing");
-    let o = common::perfgate_cmd(
-        repo.path(),
-        &["compare", "--scenario", "perf.toml", "--candidate", "HEAD", "--rounds", "2", "--out", out.to_str().unwrap()],
-    )
-    .env("PERFGATE_VALGRIND", "/nonexistent/valgrind")
-    .output()
-    .unwrap();
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("apt-get install valgrind"), "{}", text(&o));
+    let args =
+        ["compare", "--scenario", "perf.toml", "--candidate", "HEAD", "--rounds", "2", "--out", out.to_str().unwrap()];
+    common::assert_missing_valgrind_is_exit_2(&repo, &args);
 
     let (o, r) = compare(&repo, "crash", "HEAD", "HEAD", &["--rounds", "2"]);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
@@ -144,13 +138,7 @@ fn measure_settings_are_validated_with_their_location() {
         ("kind = \"gobench\"\nmeasure = \"instructions\"\nper_benchmark = false\n", "remove per_benchmark = false"),
         ("kind = \"http\"\nurl = \"http://127.0.0.1:1/\"\nmeasure = \"instructions\"\n", "measure"),
     ];
-    for (body, want) in cases {
-        repo.write("perf.toml", &format!("name = \"v\"\n\n[[scenario]]\nname = \"s\"\n{body}"));
-        let o = repo.perfgate(&["validate", "perf.toml"]);
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(2), "{body}: {}", text(&o));
-        assert!(err.contains(want) && err.contains("perf.toml:"), "{body}: {err}");
-    }
+    common::assert_refused(&repo, "name = \"v\"\n\n[[scenario]]\nname = \"s\"\n", &cases, "perf.toml:");
 }
 
 /// The profiling pass turned each variant's callgrind output into a pprof

@@ -172,19 +172,18 @@ pub fn prepare(
     })
 }
 
-/// Each benchmark once per measure; with several, the counted unit's label
-/// says so (`parse [instructions]`).
+/// Each benchmark once per measure (see [`super::per_measure`]).
 fn with_measures(units: Vec<Unit>, measures: &Measures) -> Vec<Unit> {
-    let several = measures.list.len() > 1;
-    let mut out = Vec::new();
-    for u in units {
-        for &m in &measures.list {
-            let label =
-                if several && m != Measure::Time { format!("{} [{}]", u.label, m.as_str()) } else { u.label.clone() };
-            out.push(Unit { label, measure: m, ..u.clone() });
-        }
-    }
-    out
+    units
+        .into_iter()
+        .flat_map(|u| {
+            super::per_measure(&u.label, measures).into_iter().map(move |(label, measure)| Unit {
+                label,
+                measure,
+                ..u.clone()
+            })
+        })
+        .collect()
 }
 
 /// `rustc -vV` and `cargo -V`, run where the crate is (a

@@ -233,6 +233,24 @@ pub fn units(prepared: &Prepared) -> Vec<String> {
     }
 }
 
+/// A benchmark's label once per measure the scenario runs; with several,
+/// a counted one says so (`BenchmarkX [instructions]`).
+pub(crate) fn per_measure(label: &str, measures: &crate::config::Measures) -> Vec<(String, crate::config::Measure)> {
+    let several = measures.list.len() > 1;
+    measures
+        .list
+        .iter()
+        .map(|&m| {
+            let label = if several && m != crate::config::Measure::Time {
+                format!("{label} [{}]", m.as_str())
+            } else {
+                label.to_string()
+            };
+            (label, m)
+        })
+        .collect()
+}
+
 /// Releases what a prepared scenario holds after the last round (a target
 /// kept across rounds).
 pub fn finish(prepared: &mut Prepared) {

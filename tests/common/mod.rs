@@ -289,3 +289,23 @@ pub fn instruction_profiles_agree_with_go_tool_pprof(out: &Path, r: &serde_json:
         "diff {b} {n}"
     );
 }
+
+/// `perfgate validate perf.toml` refuses `head` + each case's body: exit 2,
+/// the case's message, located at `at` (`perf.toml:` at least).
+pub fn assert_refused(repo: &Repo, head: &str, cases: &[(&str, &str)], at: &str) {
+    for (body, want) in cases {
+        repo.write("perf.toml", &format!("{head}{body}"));
+        let o = repo.perfgate(&["validate", "perf.toml"]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{body}: {}", text(&o));
+        assert!(err.contains(want) && err.contains(at), "{body}: {err}");
+    }
+}
+
+/// With `PERFGATE_VALGRIND` pointing nowhere, `perfgate ARGS` in `repo` is
+/// exit 2 saying how to install Valgrind.
+pub fn assert_missing_valgrind_is_exit_2(repo: &Repo, args: &[&str]) {
+    let o = perfgate_cmd(repo.path(), args).env("PERFGATE_VALGRIND", "/nonexistent/valgrind").output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("apt-get install valgrind"), "{}", text(&o));
+}
