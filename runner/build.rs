@@ -6,16 +6,21 @@
 use crate::config;
 use crate::model::Role;
 use crate::plan::Plan;
+use crate::target::postgres::Database;
 use crate::variant::build_cache::BuildCache;
 use crate::variant::{Repo, Resolved, VariantError};
 use crate::workload::{self, BuildNote, Prepared, VariantContext, WorkloadError};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Every scenario prepared for each variant measured: `prepared[i][slot]`
 /// is scenario i for the baseline (slot 0) and the candidate (slot 1).
 pub struct Builds {
     pub prepared: Vec<[Option<Prepared>; 2]>,
+    /// `[target.postgres]` databases; a managed one stops when the last
+    /// reference goes (after the prepared scenarios that hold one).
+    pub databases: Vec<Arc<Database>>,
 }
 
 impl Builds {
@@ -73,12 +78,15 @@ pub fn run(plan: &Plan, repo: &Repo, variants: &[&Resolved], logs: &Path) -> Res
     // One line per build, however many scenarios share it.
     let mut announced = std::collections::BTreeSet::new();
     let mut prepared = Vec::new();
+    let mut databases: Databases = Vec::new();
     for i in 0..plan.scenarios.len() {
         let scenario = plan.scenario(i);
         let mut pair: [Option<Prepared>; 2] = [None, None];
         for (v, checkout) in &checkouts {
-            let ctx = VariantContext { role: v.role, tree: &v.tree, checkout, cache: &cache, logs, build_timeout };
             let fail = |e| BuildError { scenario: scenario.name.clone(), role: v.role, error: Failure::Workload(e) };
+            let database = database(plan, i, v.role, checkout, repo, logs, &mut databases).map_err(fail)?;
+            let ctx =
+                VariantContext { role: v.role, tree: &v.tree, checkout, cache: &cache, logs, build_timeout, database };
             let mut notes: Vec<BuildNote> = Vec::new();
             let target_build = match plan.target(i) {
                 Some(t) if !matches!(scenario.kind, config::ScenarioKind::GoBench(_)) => {
@@ -105,5 +113,58 @@ pub fn run(plan: &Plan, repo: &Repo, variants: &[&Resolved], logs: &Path) -> Res
         prepared.push(pair);
     }
     crate::note!("builds ready in {:.1}s", started.elapsed().as_secs_f64());
-    Ok(Builds { prepared })
+    Ok(Builds { prepared, databases: databases.into_iter().map(|(_, _, d)| d).collect() })
+}
+
+/// Each scenario file's `[target.postgres]` database per variant, made once.
+type Databases = Vec<(usize, Role, Arc<Database>)>;
+
+/// The database scenario `i`'s target has for `role`: made ready the first
+/// time (a managed cluster in the run's TMPDIR, or `.perfgate/pg/`; set-up
+/// run in the target's dir), shared by the file's other scenarios.
+fn database(
+    plan: &Plan,
+    i: usize,
+    role: Role,
+    checkout: &Path,
+    repo: &Repo,
+    logs: &Path,
+    made: &mut Databases,
+) -> Result<Option<Arc<Database>>, WorkloadError> {
+    let Some(target) = plan.target(i) else { return Ok(None) };
+    let Some(pg) = &target.postgres else { return Ok(None) };
+    // Benchmarks do not start the target: they get no database.
+    if matches!(plan.scenario(i).kind, config::ScenarioKind::GoBench(_) | config::ScenarioKind::CargoBench(_)) {
+        return Ok(None);
+    }
+    let file = plan.scenarios[i].file;
+    if let Some((_, _, d)) = made.iter().find(|(f, r, _)| *f == file && *r == role) {
+        return Ok(Some(d.clone()));
+    }
+    let parent = match crate::scope::tmp_dir() {
+        Some(t) => t.to_path_buf(),
+        None => repo.state_dir().join("pg"),
+    };
+    std::fs::create_dir_all(&parent)?;
+    let base = parent.join(format!("pg-{file}-{role}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let dir = workload::scenario_dir(checkout, target.dir.as_deref().unwrap_or("."));
+    let env: Vec<(String, String)> = target.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let log = logs.join(format!("postgres-setup-{role}.log"));
+    if pg.url.is_none() {
+        // Missing PostgreSQL is the set-up's problem, not the run's: exit 2.
+        crate::target::postgres::locate().map_err(|message| WorkloadError::Invalid {
+            scenario: plan.scenario(i).name.clone(),
+            message: format!("[target.postgres]: {message}"),
+        })?;
+        crate::note!("{:<9}  starting a throwaway PostgreSQL ...", role.as_str());
+    }
+    let db = Database::prepare(pg, &base, &dir, &env, &log).map_err(|message| match message.as_str() {
+        "interrupted" => WorkloadError::Interrupted,
+        _ => WorkloadError::TargetFailed(format!("[target.postgres] for the {role}: {message}")),
+    })?;
+    crate::note!("{:<9}  database: {}", role.as_str(), db.describe());
+    let db = Arc::new(db);
+    made.push((file, role, db.clone()));
+    Ok(Some(db))
 }

@@ -72,6 +72,31 @@ pub struct Target {
     /// What a crashed target (or a failed round) does to the run.
     #[serde(default)]
     pub on_crash: OnCrash,
+    /// A PostgreSQL for the target: managed by perfgate (a throwaway
+    /// cluster per variant), or `url` for one of yours.
+    #[serde(default)]
+    pub postgres: Option<PostgresTarget>,
+}
+
+/// `[target.postgres]`: perfgate creates a throwaway cluster per variant
+/// (initdb, Unix socket, pg_stat_statements preloaded), runs `setup` once
+/// into a template database, and gives every round (every trial of a
+/// command scenario) a fresh copy as `{pg_url}` and `$DATABASE_URL`. With
+/// `url`, your database is used as it is: never reset, never dropped.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PostgresTarget {
+    /// Shell command run once per variant in the target's `dir`, given
+    /// `{pg_url}` (and `$DATABASE_URL`) of the template database: create
+    /// the schema, load the data.
+    #[serde(default)]
+    pub setup: Option<String>,
+    /// Server settings (`postgresql.conf` names), e.g. `{ shared_buffers = "128MB" }`.
+    #[serde(default)]
+    pub settings: BTreeMap<String, String>,
+    /// An existing database instead of a managed one (`postgresql://…`).
+    #[serde(default)]
+    pub url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -898,6 +923,9 @@ fn target_section(
     if let Some(dir) = &t.dir {
         check_inside_checkout(dir).map_err(|m| at(key_at("dir"), m))?;
     }
+    if let Some(pg) = &t.postgres {
+        postgres_section(pg).map_err(|(key, m)| at(key_at(key), m))?;
+    }
     let ready = t.ready.as_ref().and_then(|r| r.http.as_ref());
     for (key, url) in [("pprof", t.pprof.as_ref()), ("metrics", t.metrics.as_ref()), ("ready", ready)] {
         if let Some(u) = url {
@@ -905,6 +933,34 @@ fn target_section(
         }
     }
     Ok(t)
+}
+
+/// `[target.postgres]`: a URL or a managed cluster's settings, not both;
+/// setting names as PostgreSQL spells them. The key to point at, and why.
+fn postgres_section(pg: &PostgresTarget) -> Result<(), (&'static str, String)> {
+    if let Some(url) = &pg.url {
+        if !(url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+            return Err(("url", format!("postgres url {url:?} must start with postgresql://")));
+        }
+        if pg.setup.is_some() || !pg.settings.is_empty() {
+            return Err((
+                "url",
+                "with `url` perfgate uses your database as it is (never reset, never set up): remove `setup` and `settings`, or `url` for a managed one".into(),
+            ));
+        }
+    }
+    if pg.setup.as_deref().is_some_and(|s| s.trim().is_empty()) {
+        return Err(("setup", "setup must not be empty; omit it for an empty database".into()));
+    }
+    for (k, v) in &pg.settings {
+        if k.is_empty() || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+            return Err(("settings", format!("{k:?} is not a PostgreSQL setting name")));
+        }
+        if v.contains('\0') || v.contains('\n') {
+            return Err(("settings", format!("setting {k}: the value must be one line")));
+        }
+    }
+    Ok(())
 }
 
 /// A scenario's name, checked: not empty, usable in file names, unique,

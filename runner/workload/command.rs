@@ -25,6 +25,9 @@ pub struct Prepared {
     pub measure: Measures,
     /// Found at prepare when instructions are counted.
     pub valgrind: Option<Valgrind>,
+    /// `[target.postgres]`: each trial gets a fresh copy of the template as
+    /// `{pg_url}` and `$DATABASE_URL` (in `prepare` and the command).
+    pub database: Option<std::sync::Arc<crate::target::postgres::Database>>,
 }
 
 pub fn prepare(
@@ -60,6 +63,7 @@ pub fn prepare(
         timeout: c.timeout,
         measure: c.measure.clone(),
         valgrind,
+        database: ctx.database.clone(),
     })
 }
 
@@ -72,6 +76,14 @@ pub fn units(p: &Prepared) -> Vec<String> {
 /// One trial: the `prepare` step, then the command timed, or (`unit`
 /// "instructions", or the only measure) counted under Valgrind.
 pub fn run_trial(p: &Prepared, log: &Path, unit: Option<&str>) -> Result<TrialOutput, WorkloadError> {
+    let with_db;
+    let p = match &p.database {
+        Some(db) => {
+            with_db = with_database(p, db)?;
+            &with_db
+        }
+        None => p,
+    };
     if let Some(prep) = &p.prepare {
         let prep_log = log.with_extension("prepare.log");
         let spec = process::Spec { shell: prep, cwd: &p.dir, env: &p.env, log: &prep_log, timeout: p.timeout };
@@ -121,6 +133,21 @@ pub fn run_trial(p: &Prepared, log: &Path, unit: Option<&str>) -> Result<TrialOu
         ],
         ..TrialOutput::default()
     })
+}
+
+/// The trial's command and `prepare` with `{pg_url}` (and `$DATABASE_URL`)
+/// of a fresh copy of the database's template.
+fn with_database(p: &Prepared, db: &crate::target::postgres::Database) -> Result<Prepared, WorkloadError> {
+    let url = db
+        .round_url(&crate::target::postgres::db_name(&p.scenario))
+        .map_err(|e| WorkloadError::TargetFailed(format!("scenario {:?}: [target.postgres]: {e}", p.scenario)))?;
+    let quoted = super::shell_quote(&url);
+    let mut out = p.clone();
+    out.command = out.command.replace("{pg_url}", &quoted);
+    out.prepare = out.prepare.map(|c| c.replace("{pg_url}", &quoted));
+    out.env.push(("DATABASE_URL".into(), url));
+    out.database = None;
+    Ok(out)
 }
 
 /// The command under Valgrind, following every program it starts.

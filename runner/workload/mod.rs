@@ -139,6 +139,8 @@ pub struct VariantContext<'a> {
     /// Limit for each build step (`[target] build`, `go test -c`, `go list`,
     /// `go env`): see [`build_timeout`].
     pub build_timeout: std::time::Duration,
+    /// The variant's `[target.postgres]` database, made ready.
+    pub database: Option<std::sync::Arc<crate::target::postgres::Database>>,
 }
 
 /// How long one build step may take: `PERFGATE_BUILD_TIMEOUT` (a duration

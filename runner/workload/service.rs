@@ -59,6 +59,9 @@ pub struct Prepared {
     /// Load, metrics and profiles may go to non-loopback addresses: the
     /// scenario said `allow_remote = true` and the command line `--allow-remote`.
     pub allow_remote: bool,
+    /// `[target.postgres]`: each start of the target gets a fresh copy of
+    /// the template as `{pg_url}` and `$DATABASE_URL`.
+    pub database: Option<std::sync::Arc<crate::target::postgres::Database>>,
 }
 
 pub fn prepare(
@@ -133,6 +136,7 @@ pub fn prepare(
         restart: target.map(|t| t.restart).unwrap_or_default(),
         running: None,
         allow_remote,
+        database: ctx.database.clone(),
     })
 }
 
@@ -221,13 +225,32 @@ fn ensure_started(p: &mut Prepared, log: &Path, what: &str) -> Result<(), Worklo
     if p.running.is_none()
         && let Some(spec) = &p.target
     {
-        let started = RunningTarget::start(spec, log).map_err(|e| match e {
+        let spec = with_database(spec, p.database.as_deref(), &p.scenario)?;
+        let started = RunningTarget::start(&spec, log).map_err(|e| match e {
             crate::target::TargetError::Interrupted => WorkloadError::Interrupted,
             other => WorkloadError::TargetFailed(format!("scenario {:?}{what}: {other}", p.scenario)),
         })?;
         p.running = Some(started);
     }
     Ok(())
+}
+
+/// The target's start with `{pg_url}` and `$DATABASE_URL` of a fresh copy
+/// of the database's template (the user's URL for an external one).
+fn with_database(
+    spec: &TargetSpec,
+    db: Option<&crate::target::postgres::Database>,
+    scenario: &str,
+) -> Result<TargetSpec, WorkloadError> {
+    let mut spec = spec.clone();
+    if let Some(db) = db {
+        let url = db
+            .round_url(&crate::target::postgres::db_name(scenario))
+            .map_err(|e| WorkloadError::TargetFailed(format!("scenario {scenario:?}: [target.postgres]: {e}")))?;
+        spec.start = spec.start.replace("{pg_url}", &super::shell_quote(&url));
+        spec.env.push(("DATABASE_URL".into(), url));
+    }
+    Ok(spec)
 }
 
 /// Stops a target kept across rounds (`restart = "never"`).
