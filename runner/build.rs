@@ -151,18 +151,21 @@ fn database(
     let dir = workload::scenario_dir(checkout, target.dir.as_deref().unwrap_or("."));
     let env: Vec<(String, String)> = target.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     let log = logs.join(format!("postgres-setup-{role}.log"));
-    if pg.url.is_none() {
-        // Missing PostgreSQL is the set-up's problem, not the run's: exit 2.
-        crate::target::postgres::locate().map_err(|message| WorkloadError::Invalid {
-            scenario: plan.scenario(i).name.clone(),
-            message: format!("[target.postgres]: {message}"),
-        })?;
-        crate::note!("{:<9}  starting a throwaway PostgreSQL ...", role.as_str());
-    }
-    let db = Database::prepare(pg, &base, &dir, &env, &log).map_err(|message| match message.as_str() {
-        "interrupted" => WorkloadError::Interrupted,
-        _ => WorkloadError::TargetFailed(format!("[target.postgres] for the {role}: {message}")),
-    })?;
+    let db = match &pg.url {
+        Some(url) => Database::External(url.clone()),
+        None => {
+            // Missing PostgreSQL is the set-up's problem, not the run's: exit 2.
+            let bin = crate::target::postgres::locate().map_err(|message| WorkloadError::Invalid {
+                scenario: plan.scenario(i).name.clone(),
+                message: format!("[target.postgres]: {message}"),
+            })?;
+            crate::note!("{:<9}  starting a throwaway PostgreSQL ...", role.as_str());
+            Database::managed(&bin, pg, &base, &dir, &env, &log).map_err(|message| match message.as_str() {
+                "interrupted" => WorkloadError::Interrupted,
+                _ => WorkloadError::TargetFailed(format!("[target.postgres] for the {role}: {message}")),
+            })?
+        }
+    };
     crate::note!("{:<9}  database: {}", role.as_str(), db.describe());
     let db = Arc::new(db);
     made.push((file, role, db.clone()));

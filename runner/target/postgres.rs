@@ -340,22 +340,19 @@ pub enum Database {
 }
 
 impl Database {
-    /// Makes the database of one variant ready: for a managed one, a
-    /// cluster in `base`, its template, and `setup` run once in `dir` with
-    /// `{pg_url}` and `$DATABASE_URL` of the template (its output in `log`).
-    pub fn prepare(
+    /// Makes a managed database ready: a cluster of `bin` in `base`, its
+    /// template, and `setup` run once in `dir` with `{pg_url}` and
+    /// `$DATABASE_URL` of the template (its output in `log`).
+    pub fn managed(
+        bin: &PgBin,
         cfg: &crate::config::PostgresTarget,
         base: &Path,
         dir: &Path,
         env: &[(String, String)],
         log: &Path,
     ) -> Result<Database, String> {
-        if let Some(url) = &cfg.url {
-            return Ok(Database::External(url.clone()));
-        }
-        let bin = locate()?;
         let settings: Vec<(String, String)> = cfg.settings.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        let cluster = Cluster::start(&bin, base, &settings, &["pg_stat_statements"])?;
+        let cluster = Cluster::start(bin, base, &settings, &["pg_stat_statements"])?;
         cluster.create_template()?;
         cluster.psql(TEMPLATE_DB, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")?;
         if let Some(setup) = &cfg.setup {
