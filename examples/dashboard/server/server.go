@@ -26,6 +26,7 @@ var DemoEnd = time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC)
 // Config configures a Server.
 type Config struct {
 	DBPath            string        // SQLite file, created if missing
+	DBURL             string        // PostgreSQL URL; when set, used instead of DBPath
 	CollectInterval   time.Duration // collector tick; 0 runs no collector
 	BroadcastInterval time.Duration // WebSocket updates; 0 sends none
 	Seed              int64         // demo data seed
@@ -58,7 +59,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.End.IsZero() {
 		cfg.End = DemoEnd
 	}
-	store, err := OpenStore(cfg.DBPath)
+	open := func() (*Store, error) { return OpenStore(cfg.DBPath) }
+	if cfg.DBURL != "" {
+		open = func() (*Store, error) { return OpenPostgres(cfg.DBURL) }
+	}
+	store, err := open()
 	if err != nil {
 		return nil, err
 	}
@@ -94,9 +99,8 @@ func (s *Server) Hub() *Hub { return s.hub }
 // Start seeds the database if it is empty, marks the server ready and
 // starts the collector and the WebSocket updates.
 func (s *Server) Start(ctx context.Context) error {
-	series := SeedSeries(s.cfg.Seed, s.cfg.End, s.cfg.SeedDays)
-	if _, err := s.store.Seed(ctx, series); err != nil {
-		return fmt.Errorf("seed the database: %w", err)
+	if err := s.Setup(ctx); err != nil {
+		return err
 	}
 	panel, err := s.panel(ctx, dashboard.DemoMetric, 7)
 	if err != nil {
@@ -119,6 +123,22 @@ func (s *Server) Start(ctx context.Context) error {
 		s.wg.Go(func() { s.hub.Run(bg, s.cfg.BroadcastInterval, s.update) })
 	}
 	s.ready.Store(true)
+	return nil
+}
+
+// Setup seeds the database if it is empty (and, on PostgreSQL, refreshes
+// the planner's statistics after seeding).
+func (s *Server) Setup(ctx context.Context) error {
+	series := SeedSeries(s.cfg.Seed, s.cfg.End, s.cfg.SeedDays)
+	seeded, err := s.store.Seed(ctx, series)
+	if err != nil {
+		return fmt.Errorf("seed the database: %w", err)
+	}
+	if seeded {
+		if err := s.store.Analyze(ctx); err != nil {
+			return fmt.Errorf("analyze the database: %w", err)
+		}
+	}
 	return nil
 }
 

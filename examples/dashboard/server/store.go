@@ -5,11 +5,14 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"example.com/dashboard"
-	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, pure Go
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver (PostgreSQL)
+	_ "modernc.org/sqlite"             // the "sqlite" database/sql driver, pure Go
 )
 
 // schema is the metrics database: one row per series (metric name and its
@@ -34,9 +37,30 @@ CREATE TABLE IF NOT EXISTS collector_samples (
 );
 `
 
-// Store is the metrics database, an SQLite file.
+// pgSchema is schema for PostgreSQL.
+const pgSchema = `
+CREATE TABLE IF NOT EXISTS series (
+	id     BIGSERIAL PRIMARY KEY,
+	metric TEXT NOT NULL,
+	labels TEXT NOT NULL,
+	UNIQUE (metric, labels)
+);
+CREATE TABLE IF NOT EXISTS points (
+	series_id BIGINT NOT NULL REFERENCES series (id),
+	ts        BIGINT NOT NULL,
+	value     DOUBLE PRECISION NOT NULL
+);
+CREATE TABLE IF NOT EXISTS collector_samples (
+	name  TEXT NOT NULL,
+	ts    BIGINT NOT NULL,
+	value DOUBLE PRECISION NOT NULL
+);
+`
+
+// Store is the metrics database: an SQLite file, or PostgreSQL.
 type Store struct {
-	db *sql.DB
+	db       *sql.DB
+	postgres bool // placeholders are $1, $2, ... instead of ?
 
 	queries atomic.Int64 // read queries run for dashboard requests
 	commits atomic.Int64 // write transactions committed by the collector
@@ -59,6 +83,51 @@ func OpenStore(path string) (*Store, error) {
 	return &Store{db: db}, nil
 }
 
+// OpenPostgres connects to the PostgreSQL database at url (pgx) and
+// creates the schema if needed.
+func OpenPostgres(url string) (*Store, error) {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8)
+	if _, err := db.Exec(pgSchema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create schema in PostgreSQL: %w", err)
+	}
+	return &Store{db: db, postgres: true}, nil
+}
+
+// Analyze refreshes the planner's statistics (PostgreSQL; a no-op for SQLite).
+func (s *Store) Analyze(ctx context.Context) error {
+	if !s.postgres {
+		return nil
+	}
+	_, err := s.db.ExecContext(ctx, `ANALYZE`)
+	return err
+}
+
+// bind writes query's ? placeholders as PostgreSQL's $1, $2, ... when
+// the store is PostgreSQL (the queries have no ? of their own).
+func (s *Store) bind(query string) string {
+	if !s.postgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
@@ -70,7 +139,7 @@ func (s *Store) Commits() int64 { return s.commits.Load() }
 
 func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	s.queries.Add(1)
-	return s.db.QueryContext(ctx, query, args...)
+	return s.db.QueryContext(ctx, s.bind(query), args...)
 }
 
 // SeedSeries is the demo data the store is seeded with: the days days
@@ -115,7 +184,7 @@ func (s *Store) Seed(ctx context.Context, series []dashboard.Series) (bool, erro
 		return false, err
 	}
 	defer tx.Rollback()
-	insertPoint, err := tx.PrepareContext(ctx, `INSERT INTO points (series_id, ts, value) VALUES (?, ?, ?)`)
+	insertPoint, err := tx.PrepareContext(ctx, s.bind(`INSERT INTO points (series_id, ts, value) VALUES (?, ?, ?)`))
 	if err != nil {
 		return false, err
 	}
@@ -125,11 +194,9 @@ func (s *Store) Seed(ctx context.Context, series []dashboard.Series) (bool, erro
 		if err != nil {
 			return false, err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO series (metric, labels) VALUES (?, ?)`, ser.Metric, string(labels))
-		if err != nil {
-			return false, err
-		}
-		id, err := res.LastInsertId()
+		var id int64
+		err = tx.QueryRowContext(ctx, s.bind(`INSERT INTO series (metric, labels) VALUES (?, ?) RETURNING id`),
+			ser.Metric, string(labels)).Scan(&id)
 		if err != nil {
 			return false, err
 		}
@@ -214,7 +281,7 @@ type Row struct {
 // InsertRows stores rows in the collector's table.
 func (s *Store) InsertRows(ctx context.Context, rows []Row) error {
 	for _, r := range rows {
-		if _, err := s.db.ExecContext(ctx, `INSERT INTO collector_samples (name, ts, value) VALUES (?, ?, ?)`,
+		if _, err := s.db.ExecContext(ctx, s.bind(`INSERT INTO collector_samples (name, ts, value) VALUES (?, ?, ?)`),
 			r.Name, r.T, r.Value); err != nil {
 			return err
 		}

@@ -1,9 +1,10 @@
 // Command dashboard serves the metrics dashboard: the JSON API, the live
-// WebSocket, Prometheus metrics and pprof, over an SQLite database seeded
-// with demo data.
+// WebSocket, Prometheus metrics and pprof, over an SQLite database (or
+// PostgreSQL with -db-url) seeded with demo data.
 //
 //	go build -o dashboard ./cmd/dashboard
 //	./dashboard -addr 127.0.0.1:8080
+//	./dashboard -db-url "$DATABASE_URL" -setup   # schema and data, then exit
 package main
 
 import (
@@ -24,43 +25,81 @@ import (
 )
 
 func main() {
-	addr := flag.String("addr", "127.0.0.1:8080", "listen `address`")
-	dbPath := flag.String("db", "", "SQLite database `file`, created and seeded if empty (default: a temporary file, removed on exit)")
-	collect := flag.Duration("collect-interval", 200*time.Millisecond, "how often the collector records the runtime metrics (0: never)")
-	broadcast := flag.Duration("broadcast-interval", time.Second, "how often WebSocket clients get an update (0: never)")
-	seed := flag.Int64("seed", 1, "seed of the demo data")
-	days := flag.Int("days", 30, "days of demo data")
+	var o options
+	flag.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen `address`")
+	flag.StringVar(&o.dbPath, "db", "", "SQLite database `file`, created and seeded if empty (default: a temporary file, removed on exit)")
+	flag.StringVar(&o.dbURL, "db-url", "", "PostgreSQL `url` to use instead of SQLite (schema created and data seeded if empty)")
+	flag.BoolVar(&o.setupOnly, "setup", false, "create the schema and seed the data, then exit (with -db or -db-url)")
+	flag.DurationVar(&o.collect, "collect-interval", envDuration("DASHBOARD_COLLECT_INTERVAL", 200*time.Millisecond),
+		"how often the collector records the runtime metrics (0: never; default from $DASHBOARD_COLLECT_INTERVAL)")
+	flag.DurationVar(&o.broadcast, "broadcast-interval", time.Second, "how often WebSocket clients get an update (0: never)")
+	flag.Int64Var(&o.seed, "seed", 1, "seed of the demo data")
+	flag.IntVar(&o.days, "days", 30, "days of demo data")
 	flag.Parse()
 	log.SetPrefix("dashboard: ")
 	log.SetFlags(0)
 	if flag.NArg() > 0 {
 		log.Fatalf("unexpected argument %q (see -help)", flag.Arg(0))
 	}
-	if err := run(*addr, *dbPath, *collect, *broadcast, *seed, *days); err != nil {
+	if err := run(o); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(addr, dbPath string, collect, broadcast time.Duration, seed int64, days int) error {
-	if dbPath == "" {
+type options struct {
+	addr, dbPath, dbURL string
+	setupOnly           bool
+	collect, broadcast  time.Duration
+	seed                int64
+	days                int
+}
+
+// envDuration is $name as a duration, or def when unset.
+func envDuration(name string, def time.Duration) time.Duration {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		log.Fatalf("$%s=%q: %v", name, v, err)
+	}
+	return d
+}
+
+func run(o options) error {
+	if o.dbPath == "" && o.dbURL == "" {
+		if o.setupOnly {
+			return errors.New("-setup needs -db or -db-url")
+		}
 		dir, err := os.MkdirTemp("", "dashboard-")
 		if err != nil {
 			return err
 		}
 		defer os.RemoveAll(dir)
-		dbPath = filepath.Join(dir, "dashboard.db")
+		o.dbPath = filepath.Join(dir, "dashboard.db")
 	}
-	ln, err := net.Listen("tcp", addr)
+	cfg := server.Config{
+		DBPath:            o.dbPath,
+		DBURL:             o.dbURL,
+		CollectInterval:   o.collect,
+		BroadcastInterval: o.broadcast,
+		Seed:              o.seed,
+		SeedDays:          o.days,
+	}
+	if o.setupOnly {
+		srv, err := server.New(cfg)
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		return srv.Setup(context.Background())
+	}
+	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(server.Config{
-		DBPath:            dbPath,
-		CollectInterval:   collect,
-		BroadcastInterval: broadcast,
-		Seed:              seed,
-		SeedDays:          days,
-	})
+	srv, err := server.New(cfg)
 	if err != nil {
 		ln.Close()
 		return err
@@ -79,7 +118,11 @@ func run(addr, dbPath string, collect, broadcast time.Duration, seed int64, days
 		httpSrv.Close()
 		return err
 	}
-	log.Printf("listening on http://%s (db %s, ready in %v)", ln.Addr(), dbPath, time.Since(start).Round(time.Millisecond))
+	db := o.dbPath
+	if o.dbURL != "" {
+		db = "PostgreSQL"
+	}
+	log.Printf("listening on http://%s (db %s, ready in %v)", ln.Addr(), db, time.Since(start).Round(time.Millisecond))
 
 	select {
 	case err := <-serveErr:
