@@ -84,9 +84,15 @@ pub fn run(plan: &Plan, repo: &Repo, variants: &[&Resolved], logs: &Path) -> Res
         let mut pair: [Option<Prepared>; 2] = [None, None];
         for (v, checkout) in &checkouts {
             let fail = |e| BuildError { scenario: scenario.name.clone(), role: v.role, error: Failure::Workload(e) };
-            let database = database(plan, i, v.role, checkout, repo, logs, &mut databases).map_err(fail)?;
-            let ctx =
-                VariantContext { role: v.role, tree: &v.tree, checkout, cache: &cache, logs, build_timeout, database };
+            let mut ctx = VariantContext {
+                role: v.role,
+                tree: &v.tree,
+                checkout,
+                cache: &cache,
+                logs,
+                build_timeout,
+                database: None,
+            };
             let mut notes: Vec<BuildNote> = Vec::new();
             let target_build = match plan.target(i) {
                 Some(t) if !matches!(scenario.kind, config::ScenarioKind::GoBench(_)) => {
@@ -98,6 +104,9 @@ pub fn run(plan: &Plan, repo: &Repo, variants: &[&Resolved], logs: &Path) -> Res
                 }
                 _ => None,
             };
+            // After the target's build: set-up may run what it built (`{build}`).
+            let place = DbPlace { checkout, build: target_build.as_ref().map(|b| b.dir.as_path()), repo, logs };
+            ctx.database = database(plan, i, v.role, &place, &mut databases).map_err(fail)?;
             let p =
                 workload::prepare(scenario, plan.target(i), target_build.as_ref(), &ctx, &mut notes, plan.allow_remote)
                     .map_err(fail)?;
@@ -122,15 +131,23 @@ type Databases = Vec<(usize, Role, Arc<Database>)>;
 /// The database scenario `i`'s target has for `role`: made ready the first
 /// time (a managed cluster in the run's TMPDIR, or `.perfgate/pg/`; set-up
 /// run in the target's dir), shared by the file's other scenarios.
+/// Where a variant's database is made: its checkout, its target's build
+/// (`{build}` in `setup`), the repository (for `.perfgate/pg/`) and the logs.
+struct DbPlace<'a> {
+    checkout: &'a Path,
+    build: Option<&'a Path>,
+    repo: &'a Repo,
+    logs: &'a Path,
+}
+
 fn database(
     plan: &Plan,
     i: usize,
     role: Role,
-    checkout: &Path,
-    repo: &Repo,
-    logs: &Path,
+    place: &DbPlace<'_>,
     made: &mut Databases,
 ) -> Result<Option<Arc<Database>>, WorkloadError> {
+    let DbPlace { checkout, build, repo, logs } = *place;
     let Some(target) = plan.target(i) else { return Ok(None) };
     let Some(pg) = &target.postgres else { return Ok(None) };
     // Benchmarks do not start the target: they get no database.
@@ -160,7 +177,9 @@ fn database(
                 message: format!("[target.postgres]: {message}"),
             })?;
             crate::note!("{:<9}  starting a throwaway PostgreSQL ...", role.as_str());
-            Database::managed(&bin, pg, &base, &dir, &env, &log).map_err(|message| match message.as_str() {
+            let setup = pg.setup.as_deref().map(|s| workload::substitute(s, build.unwrap_or(checkout), checkout, None));
+            let steps = crate::target::postgres::SetUp { setup: setup.as_deref(), dir: &dir, env: &env, log: &log };
+            Database::managed(&bin, pg, &base, &steps).map_err(|message| match message.as_str() {
                 "interrupted" => WorkloadError::Interrupted,
                 _ => WorkloadError::TargetFailed(format!("[target.postgres] for the {role}: {message}")),
             })?

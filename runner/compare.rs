@@ -323,6 +323,14 @@ fn assemble(results: &mut Results, plan: &Plan, ctx: &Context, m: Measurements) 
     results.run.schedule = m.schedule;
     results.profiles = m.profiles;
     results.profile_diffs = m.profile_diffs;
+    let k: std::collections::BTreeMap<String, f64> = (0..plan.scenarios.len())
+        .filter_map(|i| {
+            let n = plan.target(i)?.postgres.as_ref()?.n_plus_one?;
+            Some((plan.scenarios[i].name.clone(), f64::from(n)))
+        })
+        .collect();
+    results.database = analyze::database::summarize(&m.db_trials, &k);
+    results.plan_diffs = m.plan_diffs;
     results.warnings.extend(m.warnings);
     results.run.rounds = m.stopping.scenarios.iter().map(|s| s.rounds).max().unwrap_or(0);
     let mut ctx = ctx.clone();

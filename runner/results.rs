@@ -58,6 +58,15 @@ pub struct Results {
     /// format a performance agent reports an optimization in (findings.md).
     #[serde(default)]
     pub findings: Vec<Finding>,
+    /// Extension (`[target.postgres]`): per scenario, what PostgreSQL said
+    /// about each variant — its statements per request, and N+1 flags.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub database: Vec<DatabaseScenario>,
+    /// Extension (`[target.postgres]`, profiling pass): per scenario and
+    /// statement, the baseline's and the candidate's EXPLAIN ANALYZE plans
+    /// compared.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plan_diffs: Vec<PlanDiff>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -90,6 +99,8 @@ impl Results {
             noise_floors: Vec::new(),
             measured: Vec::new(),
             findings: Vec::new(),
+            database: Vec::new(),
+            plan_diffs: Vec::new(),
         }
     }
 }
@@ -665,4 +676,122 @@ pub struct Figure {
 pub struct Verification {
     pub ran: Vec<String>,
     pub not_run: Vec<String>,
+}
+
+/// What PostgreSQL's statistics say about one scenario's windows, both
+/// variants, all rounds pooled (sums of calls over sums of requests).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct DatabaseScenario {
+    pub scenario: String,
+    /// `request` when the windows had requests, else `second`: what the
+    /// `*_per` figures are per.
+    pub per: String,
+    /// The database: "managed PostgreSQL 15.10", or external.
+    pub server: String,
+    pub baseline: Option<DatabaseTotals>,
+    pub candidate: Option<DatabaseTotals>,
+    /// Every statement either variant ran in a window, the most time first.
+    pub statements: Vec<DatabaseStatement>,
+    /// Statements run once per item of another statement's result.
+    pub n_plus_one: Vec<NPlusOne>,
+    /// Why some windows have no statistics (e.g. no pg_stat_statements).
+    pub errors: Vec<String>,
+}
+
+/// One variant's totals over its windows.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct DatabaseTotals {
+    /// Windows with statistics, and their requests and seconds in all.
+    pub windows: u32,
+    pub requests: u64,
+    pub seconds: f64,
+    /// `None` without pg_stat_statements.
+    pub statements_per: Option<f64>,
+    pub time_per_ms: Option<f64>,
+    pub commits_per: f64,
+    pub commits_per_second: f64,
+    /// The most connections open at once in any window.
+    pub peak_connections: Option<i64>,
+}
+
+/// One normalized statement, both variants.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct DatabaseStatement {
+    /// As pg_stat_statements normalizes it (`$1` for constants).
+    pub query: String,
+    /// The benchmark name of its metrics (`sql: …`).
+    pub label: String,
+    pub baseline: Option<StatementFigures>,
+    pub candidate: Option<StatementFigures>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct StatementFigures {
+    pub calls_per: f64,
+    pub time_per_ms: f64,
+    pub mean_time_ms: f64,
+    pub rows_per_call: f64,
+    pub blocks_hit_per: f64,
+    pub blocks_read_per: f64,
+}
+
+/// An N+1 pattern: `query` ran `calls_per_request` times per request, as
+/// many times as `parent` returned rows — once per item.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct NPlusOne {
+    pub variant: Role,
+    pub query: String,
+    pub calls_per_request: f64,
+    pub parent: String,
+    pub parent_rows_per_request: f64,
+}
+
+/// One statement's plans in the profiling pass, baseline against candidate.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct PlanDiff {
+    pub scenario: String,
+    /// The baseline's statement (the candidate's when only it has one).
+    pub query: String,
+    /// The candidate's statement when it is a different one (a rewritten
+    /// query, paired with the baseline's by the tables both read).
+    pub candidate_query: Option<String>,
+    pub baseline: Option<PlanSummary>,
+    pub candidate: Option<PlanSummary>,
+    /// E.g. "Seq Scan on points → Index Scan using points_series_ts on points".
+    pub changes: Vec<String>,
+}
+
+/// The slowest captured plan of a statement in one variant.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct PlanSummary {
+    /// Plans captured for the statement, their mean execution time, and
+    /// the slowest one's (the plan shown).
+    pub plans: u32,
+    pub mean_time_ms: f64,
+    pub slowest_ms: f64,
+    /// Every node, depth first: "Seq Scan on points".
+    pub nodes: Vec<PlanNode>,
+    /// Sequential scans over many rows, row estimates off by 10× or more.
+    pub flags: Vec<String>,
+    /// The plan as JSON and as text, under the run's `plans/`.
+    pub json: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct PlanNode {
+    pub depth: u32,
+    /// "Seq Scan", "Index Scan", ...
+    pub node_type: String,
+    pub relation: Option<String>,
+    pub index: Option<String>,
+    pub plan_rows: f64,
+    /// Rows per loop, as EXPLAIN reports them, and the loops.
+    pub actual_rows: f64,
+    pub loops: f64,
+    /// Rows a filter removed (per loop).
+    pub rows_removed: f64,
+    pub shared_hit: i64,
+    pub shared_read: i64,
+    pub total_time_ms: f64,
 }

@@ -4,7 +4,9 @@
 //! attaches verdicts and the noise notes shown next to each row.
 
 pub mod benchstat;
+pub mod database;
 pub mod findings;
+pub mod plans;
 
 use crate::model::{MetricKey, Role, Verdict};
 use crate::results::{Comparison, Geomean, Sample, SideSummary, Unsettled};
@@ -123,8 +125,11 @@ pub fn analyze_in(samples: &[Sample], cfg: &CompareConfig, ctx: &Context) -> Ana
     }
     let geomeans = geomeans(&comparisons);
     let noise_floors = noise_floors(&comparisons);
+    // A statement run by one variant only is the database section's to
+    // show (`sql: …` rows), not a warning.
     let warnings = one_sided
         .into_iter()
+        .filter(|(_, benchmark, _)| !benchmark.starts_with(crate::workload::database::STATEMENT_PREFIX))
         .map(|(scenario, benchmark, role)| {
             format!("{scenario}: {benchmark} was measured only in the {role}, so it is not compared")
         })
@@ -296,6 +301,20 @@ const BUILT_IN_SERVICE_METRICS: &[&str] = &[
     "messages_received_per_second",
     "messages_sent_per_second",
     "unanswered_rate",
+    // PostgreSQL's statistics (`[target.postgres]`): per statement, and the
+    // connections' peak, reported, not judged by default; the totals
+    // (`db_statements_per_request`, ...) are judged like counters.
+    "db_connections_peak",
+    "calls_per_request",
+    "calls_per_second",
+    "time_per_request",
+    "time_per_second",
+    "mean_time",
+    "rows_per_call",
+    "blocks_hit_per_request",
+    "blocks_read_per_request",
+    "blocks_hit_per_second",
+    "blocks_read_per_second",
 ];
 
 fn is_scraped(metric: &str) -> bool {

@@ -97,6 +97,14 @@ pub struct PostgresTarget {
     /// An existing database instead of a managed one (`postgresql://…`).
     #[serde(default)]
     pub url: Option<String>,
+    /// Calls per request from which a statement run once per row of
+    /// another statement's result is flagged N+1 (default 5).
+    #[serde(default)]
+    pub n_plus_one: Option<u32>,
+    /// Plans: a sequential scan reading more rows than this is flagged
+    /// (default 1000).
+    #[serde(default)]
+    pub seq_scan_rows: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -180,6 +188,11 @@ pub struct Scenario {
     /// Metrics whose verdicts hold a sequential run open (`judge = [...]`);
     /// `None`: the kind's default (see `analyze::judged`).
     pub judge: Option<Vec<String>>,
+    /// `env`: for `http`, `websocket` and `idle`, the target's environment
+    /// in this scenario, over `[target].env` (e.g. a background job turned
+    /// off while requests are measured); the other kinds keep theirs in
+    /// their own settings.
+    pub target_env: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -949,6 +962,9 @@ fn postgres_section(pg: &PostgresTarget) -> Result<(), (&'static str, String)> {
             ));
         }
     }
+    if pg.n_plus_one == Some(0) || pg.n_plus_one == Some(1) {
+        return Err(("n_plus_one", "n_plus_one must be 2 or more (calls per request)".into()));
+    }
     if pg.setup.as_deref().is_some_and(|s| s.trim().is_empty()) {
         return Err(("setup", "setup must not be empty; omit it for an empty database".into()));
     }
@@ -1135,7 +1151,13 @@ pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
             Some(j) => Some(j.get_ref().clone()),
             None => None,
         };
-        scenarios.push(Scenario { name, kind, judge });
+        let target_env = match kind {
+            ScenarioKind::Http(_) | ScenarioKind::Idle(_) | ScenarioKind::WebSocket(_) => {
+                s.env.clone().unwrap_or_default()
+            }
+            _ => BTreeMap::new(),
+        };
+        scenarios.push(Scenario { name, kind, judge, target_env });
     }
     if scenarios.is_empty() {
         return Err(at(0..0, "no scenarios: add at least one [[scenario]] table".into()));

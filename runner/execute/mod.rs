@@ -47,6 +47,10 @@ pub struct Measurements {
     pub status: Option<RunStatus>,
     pub profiles: Vec<Profile>,
     pub profile_diffs: Vec<ProfileDiff>,
+    /// `[target.postgres]`: each trial's database window.
+    pub db_trials: Vec<crate::analyze::database::DbTrial>,
+    /// `[target.postgres]`: plans from the profiling passes, compared.
+    pub plan_diffs: Vec<crate::results::PlanDiff>,
     pub warnings: Vec<String>,
     /// Trials run, and the most a fixed design planned (for "results cover…").
     pub trials: usize,
@@ -177,6 +181,7 @@ pub fn run(
             Ok(o) => {
                 m.profiles = o.profiles;
                 m.profile_diffs = o.diffs;
+                m.plan_diffs = o.plan_diffs;
                 m.warnings.extend(o.warnings);
             }
             Err(WorkloadError::Interrupted) => m.status = Some(RunStatus::Interrupted),
@@ -239,6 +244,7 @@ fn trial(
     observer.trial_started(name, unit.as_deref(), round, role);
     let log = logs.join(format!("{}-{}-{}.log", crate::paths::file_component(name), role, round));
     let result = workload::run_trial(p, round, &log, unit.as_deref());
+    let server = workload::database_of(p).map(|d| d.describe());
     observer.trial_finished();
     m.trials += 1;
     match result {
@@ -259,6 +265,15 @@ fn trial(
                         spectra.insert((i, role), (what, h, 1));
                     }
                 }
+            }
+            if let (Some(window), Some(server)) = (output.database, server) {
+                m.db_trials.push(crate::analyze::database::DbTrial {
+                    scenario: name.clone(),
+                    role,
+                    round,
+                    server,
+                    window,
+                });
             }
             if let Some(mut t) = output.timeline {
                 t.scenario = name.clone();

@@ -31,7 +31,33 @@ fn sample_type_for(kind: &str) -> &'static str {
 pub struct Outcome {
     pub profiles: Vec<results::Profile>,
     pub diffs: Vec<results::ProfileDiff>,
+    pub plan_diffs: Vec<results::PlanDiff>,
     pub warnings: Vec<String>,
+}
+
+/// Plans: a sequential scan reading more rows than this is flagged, unless
+/// `[target.postgres] seq_scan_rows` says otherwise.
+pub const DEFAULT_SEQ_SCAN_ROWS: u64 = 1000;
+
+/// A scenario's plan diffs, their plans written under `plans/`.
+fn plan_diffs(
+    name: &str,
+    plans: &[Option<Vec<crate::formats::pgplan::LoggedPlan>>; 2],
+    seq_rows: u64,
+    out_dir: &Path,
+) -> Result<(Vec<results::PlanDiff>, Option<String>), WorkloadError> {
+    let side = |slot: usize| plans[slot].as_deref().unwrap_or(&[]);
+    let (diffs, files) = crate::analyze::plans::diff(name, side(0), side(1), seq_rows);
+    for (rel, text) in files {
+        let path = out_dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(path, text)?;
+    }
+    let warning =
+        diffs.is_empty().then(|| format!("scenario {name:?}: auto_explain logged no plan in the profiling pass"));
+    Ok((diffs, warning))
 }
 
 /// Seconds of work a benchmark suite's profiling run aims at, per variant.
@@ -74,19 +100,22 @@ pub fn run(
     out_dir: &Path,
     logs: &Path,
 ) -> Result<Outcome, WorkloadError> {
-    let mut out = Outcome { profiles: Vec::new(), diffs: Vec::new(), warnings: Vec::new() };
+    let mut out = Outcome { profiles: Vec::new(), diffs: Vec::new(), plan_diffs: Vec::new(), warnings: Vec::new() };
     let dir = out_dir.join("profiles");
     for (i, (pair, name)) in prepared.iter_mut().zip(names).enumerate() {
         let counted = counted_iterations(pair);
         let mut captured: [Vec<workload::service::Captured>; 2] = [Vec::new(), Vec::new()];
+        let mut plans: [Option<Vec<crate::formats::pgplan::LoggedPlan>>; 2] = [None, None];
         for (slot, role) in [Role::Baseline, Role::Candidate].into_iter().enumerate() {
             let safe = crate::paths::file_component(name);
             let log = logs.join(format!("{safe}-{role}-profile.log"));
             let prefix = format!("{safe}-{role}");
             let (got, warnings) = match pair[slot].as_mut() {
-                Some(Prepared::Service(p)) if !p.load.profile_kinds().is_empty() => {
+                Some(Prepared::Service(p)) if workload::service::wants_pass(p) => {
                     crate::note!("profiling {name} ({role}) ...");
-                    workload::service::profile_pass(p, &dir, &prefix, &log)?
+                    let pass = workload::service::profile_pass(p, &dir, &prefix, &log)?;
+                    plans[slot] = Some(pass.plans);
+                    (pass.captured, pass.warnings)
                 }
                 Some(Prepared::GoBench(p)) if !p.profile.is_empty() || !counted.is_empty() => {
                     crate::note!("profiling {name} ({role}) ...");
@@ -105,6 +134,12 @@ pub fn run(
             };
             captured[slot] = got;
             out.warnings.extend(warnings);
+        }
+        if plans.iter().any(Option::is_some) {
+            let seq_rows = pair.iter().flatten().find_map(workload::seq_scan_rows).unwrap_or(DEFAULT_SEQ_SCAN_ROWS);
+            let (diffs, warning) = plan_diffs(name, &plans, seq_rows, out_dir)?;
+            out.plan_diffs.extend(diffs);
+            out.warnings.extend(warning);
         }
         let kinds: Vec<String> = captured.iter().flatten().map(|c| c.kind.clone()).collect();
         let mut done: Vec<String> = Vec::new();

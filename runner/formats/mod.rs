@@ -5,5 +5,6 @@ pub mod callgrind;
 pub mod cargo;
 pub mod criterion;
 pub mod gobench;
+pub mod pgplan;
 pub mod pprof;
 pub mod prometheus;

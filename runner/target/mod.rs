@@ -2,6 +2,7 @@
 //! wait until it answers its readiness probe, watch it while load runs, and
 //! stop it (SIGTERM to the group, a grace period, then SIGKILL).
 
+pub mod pgstats;
 pub mod postgres;
 pub mod sampler;
 

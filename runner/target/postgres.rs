@@ -23,6 +23,9 @@ pub const INSTALL: &str = "install PostgreSQL (Debian/Ubuntu: `apt-get install p
 pub const TEMPLATE_DB: &str = "perfgate_template";
 /// The database a round runs against.
 pub const ROUND_DB: &str = "perfgate";
+/// perfgate's own database in a managed cluster: statistics are read
+/// through it, so that reading them counts in no database measured.
+pub const STATS_DB: &str = "perfgate_stats";
 
 /// How long the server may take to accept connections.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -267,6 +270,28 @@ impl Cluster {
         Ok(self.url(name))
     }
 
+    /// The server's log (its stderr): where auto_explain writes plans.
+    pub fn server_log(&self) -> PathBuf {
+        process::stderr_path(&self.base.join("server.log"))
+    }
+
+    /// A fresh database `name` whose sessions log every statement's plan
+    /// with EXPLAIN ANALYZE's figures and buffers, as JSON (auto_explain,
+    /// loaded per session: only the profiling pass pays for it).
+    pub fn fresh_explained_db(&self, name: &str) -> Result<String, String> {
+        let url = self.fresh_db(name)?;
+        for (k, v) in [
+            ("session_preload_libraries", "auto_explain"),
+            ("auto_explain.log_min_duration", "0"),
+            ("auto_explain.log_analyze", "on"),
+            ("auto_explain.log_buffers", "on"),
+            ("auto_explain.log_format", "json"),
+        ] {
+            self.psql("postgres", &format!("ALTER DATABASE {name} SET {k} = '{v}'"))?;
+        }
+        Ok(url)
+    }
+
     fn run_logged(&self, program: &Path, args: &[String], what: &str, timeout: Duration) -> Result<(), String> {
         let log = self.base.join(format!("{what}.log"));
         let cmd = self.run_as.command(program, args);
@@ -331,6 +356,15 @@ fn free_port() -> Result<u16, String> {
     l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
 }
 
+/// A managed database's set-up: the command (`{build}` and `{checkout}`
+/// already substituted), run in `dir` with `env`, its output in `log`.
+pub struct SetUp<'a> {
+    pub setup: Option<&'a str>,
+    pub dir: &'a Path,
+    pub env: &'a [(String, String)],
+    pub log: &'a Path,
+}
+
 /// The database of one variant: a managed cluster, or the user's own.
 #[derive(Debug)]
 pub enum Database {
@@ -341,27 +375,33 @@ pub enum Database {
 
 impl Database {
     /// Makes a managed database ready: a cluster of `bin` in `base`, its
-    /// template, and `setup` run once in `dir` with `{pg_url}` and
-    /// `$DATABASE_URL` of the template (its output in `log`).
+    /// template, and `steps`' set-up run once with `{pg_url}` and
+    /// `$DATABASE_URL` of the template.
     pub fn managed(
         bin: &PgBin,
         cfg: &crate::config::PostgresTarget,
         base: &Path,
-        dir: &Path,
-        env: &[(String, String)],
-        log: &Path,
+        steps: &SetUp<'_>,
     ) -> Result<Database, String> {
         let settings: Vec<(String, String)> = cfg.settings.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         let cluster = Cluster::start(bin, base, &settings, &["pg_stat_statements"])?;
         cluster.create_template()?;
         cluster.psql(TEMPLATE_DB, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")?;
-        if let Some(setup) = &cfg.setup {
+        cluster.psql("postgres", &format!("CREATE DATABASE {STATS_DB}"))?;
+        cluster.psql(STATS_DB, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")?;
+        if let Some(setup) = steps.setup {
             let url = cluster.url(TEMPLATE_DB);
             let shell = setup.replace("{pg_url}", &crate::workload::shell_quote(&url));
-            let mut env = env.to_vec();
+            let mut env = steps.env.to_vec();
             env.push(("DATABASE_URL".into(), url));
-            let spec =
-                process::Spec { shell: &shell, cwd: dir, env: &env, log, timeout: Some(Duration::from_secs(1800)) };
+            let log = steps.log;
+            let spec = process::Spec {
+                shell: &shell,
+                cwd: steps.dir,
+                env: &env,
+                log,
+                timeout: Some(Duration::from_secs(1800)),
+            };
             let finished = process::run_shell(&spec).map_err(|e| e.to_string())?;
             if finished.interrupted {
                 return Err("interrupted".into());
@@ -385,6 +425,27 @@ impl Database {
         match self {
             Database::External(url) => Ok(url.clone()),
             Database::Managed(c) => c.fresh_db(name),
+        }
+    }
+
+    /// Where the statistics of database `round_db` (a managed round's,
+    /// see [`db_name`]) are read: the external database's own.
+    pub fn stats_source(&self, round_db: &str) -> crate::target::pgstats::StatsSource {
+        match self {
+            Database::External(url) => {
+                crate::target::pgstats::StatsSource { url: url.clone(), database: String::new() }
+            }
+            Database::Managed(c) => {
+                crate::target::pgstats::StatsSource { url: c.url(STATS_DB), database: round_db.to_string() }
+            }
+        }
+    }
+
+    /// The managed cluster, if this is one.
+    pub fn cluster(&self) -> Option<&Cluster> {
+        match self {
+            Database::Managed(c) => Some(c),
+            Database::External(_) => None,
         }
     }
 

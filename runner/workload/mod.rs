@@ -5,6 +5,7 @@
 pub mod cargobench;
 pub mod command;
 pub mod counters;
+pub mod database;
 pub mod gobench;
 pub mod gocount;
 pub mod service;
@@ -39,6 +40,9 @@ pub struct TrialOutput {
     /// Service scenarios: the window over time (scenario/variant/round are
     /// filled in by the caller).
     pub timeline: Option<crate::results::Timeline>,
+    /// `[target.postgres]`: what the database did over the window, or why
+    /// its statistics could not be read.
+    pub database: Option<Result<crate::target::pgstats::DbWindow, String>>,
 }
 
 impl TrialOutput {
@@ -189,22 +193,33 @@ pub fn prepare(
             command::prepare(&scenario.name, c, target, target_build, ctx).map(Prepared::Command)
         }
         ScenarioKind::Http(h) => {
-            service::prepare(&scenario.name, service::Load::Http(h.clone()), target, target_build, ctx, allow_remote)
+            service::prepare(scenario, service::Load::Http(h.clone()), target, target_build, ctx, allow_remote)
                 .map(|p| Prepared::Service(Box::new(p)))
         }
         ScenarioKind::Idle(i) => {
-            service::prepare(&scenario.name, service::Load::Idle(i.clone()), target, target_build, ctx, allow_remote)
+            service::prepare(scenario, service::Load::Idle(i.clone()), target, target_build, ctx, allow_remote)
                 .map(|p| Prepared::Service(Box::new(p)))
         }
-        ScenarioKind::WebSocket(w) => service::prepare(
-            &scenario.name,
-            service::Load::WebSocket(w.clone()),
-            target,
-            target_build,
-            ctx,
-            allow_remote,
-        )
-        .map(|p| Prepared::Service(Box::new(p))),
+        ScenarioKind::WebSocket(w) => {
+            service::prepare(scenario, service::Load::WebSocket(w.clone()), target, target_build, ctx, allow_remote)
+                .map(|p| Prepared::Service(Box::new(p)))
+        }
+    }
+}
+
+/// The database of a prepared service scenario (`[target.postgres]`).
+pub fn database_of(p: &Prepared) -> Option<&crate::target::postgres::Database> {
+    match p {
+        Prepared::Service(s) => s.database.as_deref(),
+        _ => None,
+    }
+}
+
+/// `[target.postgres] seq_scan_rows` of a prepared service scenario.
+pub fn seq_scan_rows(p: &Prepared) -> Option<u64> {
+    match p {
+        Prepared::Service(s) => s.seq_scan_rows,
+        _ => None,
     }
 }
 

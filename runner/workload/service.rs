@@ -10,7 +10,7 @@ use crate::results::{TimePoint, Timeline};
 use crate::target::sampler::{self, Sampler};
 use crate::target::{Probe, RunningTarget, TargetSpec, with_port};
 use crate::variant::build_cache::Build;
-use crate::workload::counters;
+use crate::workload::{counters, database};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -62,16 +62,19 @@ pub struct Prepared {
     /// `[target.postgres]`: each start of the target gets a fresh copy of
     /// the template as `{pg_url}` and `$DATABASE_URL`.
     pub database: Option<std::sync::Arc<crate::target::postgres::Database>>,
+    /// `[target.postgres] seq_scan_rows`, for the plans' flags.
+    pub seq_scan_rows: Option<u64>,
 }
 
 pub fn prepare(
-    scenario: &str,
+    sc: &crate::config::Scenario,
     load: Load,
     target: Option<&Target>,
     target_build: Option<&Build>,
     ctx: &VariantContext<'_>,
     allow_remote_cli: bool,
 ) -> Result<Prepared, WorkloadError> {
+    let scenario = sc.name.as_str();
     let invalid = |message: String| WorkloadError::Invalid { scenario: scenario.into(), message };
     let (url, allow_remote) = match &load {
         Load::Http(h) => (h.url.clone(), h.allow_remote),
@@ -95,7 +98,7 @@ pub fn prepare(
             Some(TargetSpec {
                 start: super::substitute(start, &build_dir, ctx.checkout, None),
                 dir,
-                env: t.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                env: t.env.iter().chain(&sc.target_env).map(|(k, v)| (k.clone(), v.clone())).collect(),
                 probe,
                 ready_timeout: t
                     .ready
@@ -137,6 +140,7 @@ pub fn prepare(
         running: None,
         allow_remote,
         database: ctx.database.clone(),
+        seq_scan_rows: target.and_then(|t| t.postgres.as_ref()).and_then(|pg| pg.seq_scan_rows),
     })
 }
 
@@ -193,7 +197,7 @@ pub fn run_trial(p: &mut Prepared, round: u32, log: &Path) -> Result<TrialOutput
     {
         old.stop();
     }
-    ensure_started(p, log, "")?;
+    ensure_started(p, log, "", false)?;
     let port = p.running.as_ref().map(|t| t.port).unwrap_or(0);
     let base = with_port(&p.base_url, port);
     let metrics_url = p.metrics_url.as_deref().map(|u| with_port(u, port));
@@ -220,12 +224,13 @@ pub fn run_trial(p: &mut Prepared, round: u32, log: &Path) -> Result<TrialOutput
     result
 }
 
-/// Starts the target unless one is running (kept across rounds).
-fn ensure_started(p: &mut Prepared, log: &Path, what: &str) -> Result<(), WorkloadError> {
+/// Starts the target unless one is running (kept across rounds); with
+/// `explain`, its fresh database logs every statement's plan.
+fn ensure_started(p: &mut Prepared, log: &Path, what: &str, explain: bool) -> Result<(), WorkloadError> {
     if p.running.is_none()
         && let Some(spec) = &p.target
     {
-        let spec = with_database(spec, p.database.as_deref(), &p.scenario)?;
+        let spec = with_database(spec, p.database.as_deref(), &p.scenario, explain)?;
         let started = RunningTarget::start(&spec, log).map_err(|e| match e {
             crate::target::TargetError::Interrupted => WorkloadError::Interrupted,
             other => WorkloadError::TargetFailed(format!("scenario {:?}{what}: {other}", p.scenario)),
@@ -241,12 +246,17 @@ fn with_database(
     spec: &TargetSpec,
     db: Option<&crate::target::postgres::Database>,
     scenario: &str,
+    explain: bool,
 ) -> Result<TargetSpec, WorkloadError> {
     let mut spec = spec.clone();
     if let Some(db) = db {
-        let url = db
-            .round_url(&crate::target::postgres::db_name(scenario))
-            .map_err(|e| WorkloadError::TargetFailed(format!("scenario {scenario:?}: [target.postgres]: {e}")))?;
+        let name = crate::target::postgres::db_name(scenario);
+        let url = match db.cluster() {
+            Some(c) if explain => c.fresh_explained_db(&name),
+            _ => db.round_url(&name),
+        };
+        let url =
+            url.map_err(|e| WorkloadError::TargetFailed(format!("scenario {scenario:?}: [target.postgres]: {e}")))?;
         spec.start = spec.start.replace("{pg_url}", &super::shell_quote(&url));
         spec.env.push(("DATABASE_URL".into(), url));
     }
@@ -293,6 +303,7 @@ fn measure(p: &Prepared, base: &str, metrics_url: Option<&str>, round: u32) -> R
     }
     let sampler = p.running.as_ref().map(|t| Sampler::start(t.pid(), SAMPLE_EVERY));
     let before = metrics_url.map(|u| counters::scrape(u, Duration::from_secs(5), p.allow_remote));
+    let db_edge = db_source(p).map(|s| database::open(&s));
     let from = sampler.as_ref().map(|s| s.mark()).unwrap_or(0.0);
     let started = Instant::now();
     let total = match &p.load {
@@ -312,6 +323,7 @@ fn measure(p: &Prepared, base: &str, metrics_url: Option<&str>, round: u32) -> R
     let seconds = started.elapsed().as_secs_f64();
     let to = sampler.as_ref().map(|s| s.mark()).unwrap_or(0.0);
     let after = metrics_url.map(|u| counters::scrape(u, Duration::from_secs(5), p.allow_remote));
+    let mut db_window = db_edge.map(|e| e.and_then(database::close));
     let samples = sampler.map(Sampler::stop).unwrap_or_default();
 
     let mut out = TrialOutput::default();
@@ -355,7 +367,18 @@ fn measure(p: &Prepared, base: &str, metrics_url: Option<&str>, round: u32) -> R
     let observed =
         Observed { samples: &samples, from, to, before: &before, after: &after, requests, seconds, utilization };
     push_target_metrics(&mut out, p, observed);
+    if let Some(Ok(w)) = &mut db_window {
+        (w.requests, w.seconds) = (requests, seconds);
+        database::push_metrics(&mut out, &p.scenario, w, requests, seconds);
+    }
+    out.database = db_window;
     Ok(out)
+}
+
+/// Where this scenario's database statistics are read (`[target.postgres]`).
+fn db_source(p: &Prepared) -> Option<crate::target::pgstats::StatsSource> {
+    let db = p.database.as_deref()?;
+    Some(db.stats_source(&crate::target::postgres::db_name(&p.scenario)))
 }
 
 type Scrape = Option<Result<String, counters::CounterError>>;
@@ -448,11 +471,14 @@ fn measure_websocket(
     };
     let sampler = p.running.as_ref().map(|t| Sampler::start(t.pid(), SAMPLE_EVERY));
     let (mut before, mut after): (Scrape, Scrape) = (None, None);
+    let source = db_source(p);
+    let (mut db_edge, mut db_window) = (None, None);
     let (mut from, mut to) = (0.0, 0.0);
     let (mut started, mut seconds) = (None, 0.0);
     let report = load::ws::run(&spec, |edge| match edge {
         load::WindowEdge::Start => {
             before = metrics_url.map(|u| counters::scrape(u, Duration::from_secs(5), p.allow_remote));
+            db_edge = source.as_ref().map(database::open);
             from = sampler.as_ref().map(|s| s.mark()).unwrap_or(0.0);
             started = Some(Instant::now());
         }
@@ -460,6 +486,7 @@ fn measure_websocket(
             seconds = started.map(|t| t.elapsed().as_secs_f64()).unwrap_or(0.0);
             to = sampler.as_ref().map(|s| s.mark()).unwrap_or(0.0);
             after = metrics_url.map(|u| counters::scrape(u, Duration::from_secs(5), p.allow_remote));
+            db_window = db_edge.take().map(|e| e.and_then(database::close));
         }
     });
     let samples = sampler.map(Sampler::stop).unwrap_or_default();
@@ -525,6 +552,11 @@ fn measure_websocket(
         utilization: true,
     };
     push_target_metrics(&mut out, p, observed);
+    if let Some(Ok(w)) = &mut db_window {
+        (w.requests, w.seconds) = (r.sent, seconds);
+        database::push_metrics(&mut out, &p.scenario, w, r.sent, seconds);
+    }
+    out.database = db_window;
     Ok(out)
 }
 
@@ -547,35 +579,112 @@ pub struct Captured {
     pub path: std::path::PathBuf,
 }
 
+/// What a service's profiling pass brought back.
+#[derive(Debug, Default)]
+pub struct Pass {
+    pub captured: Vec<Captured>,
+    /// `[target.postgres]` (managed): every statement's plan in the pass.
+    pub plans: Vec<crate::formats::pgplan::LoggedPlan>,
+    /// What was not captured, and why.
+    pub warnings: Vec<String>,
+}
+
+/// Whether the profiling pass has anything to do: profiles asked for, or
+/// plans of a managed database.
+pub fn wants_pass(p: &Prepared) -> bool {
+    !p.load.profile_kinds().is_empty() || p.database.as_deref().is_some_and(|d| d.cluster().is_some())
+}
+
 /// The profiling pass of one variant, after the timing rounds: a fresh
 /// target (or the one kept across rounds) under the scenario's load, with
 /// every requested profile fetched at once over one window of the
 /// scenario's duration (CPU from `{pprof}/profile?seconds=D`, the others as
-/// delta profiles `{pprof}/KIND?seconds=D`). Never part of a timed round.
-/// Returns what was captured and, for what was not, why.
-pub fn profile_pass(
-    p: &mut Prepared,
-    dir: &Path,
-    file_prefix: &str,
-    log: &Path,
-) -> Result<(Vec<Captured>, Vec<String>), WorkloadError> {
-    let kinds: Vec<String> = p.load.profile_kinds().to_vec();
-    if kinds.is_empty() {
-        return Ok((Vec::new(), Vec::new()));
-    }
-    let Some(pprof) = p.pprof_url.clone() else {
-        return Ok((
-            Vec::new(),
-            vec![format!(
-                "scenario {:?} asks for profiles but [target] has no `pprof = \"http://127.0.0.1:{{port}}/debug/pprof\"`: profiles skipped",
-                p.scenario
-            )],
+/// delta profiles `{pprof}/KIND?seconds=D`) and, with a managed database,
+/// auto_explain logging every statement's plan. Never part of a timed round.
+pub fn profile_pass(p: &mut Prepared, dir: &Path, file_prefix: &str, log: &Path) -> Result<Pass, WorkloadError> {
+    let mut pass = Pass::default();
+    let mut kinds: Vec<String> = p.load.profile_kinds().to_vec();
+    if !kinds.is_empty() && p.pprof_url.is_none() {
+        pass.warnings.push(format!(
+            "scenario {:?} asks for profiles but [target] has no `pprof = \"http://127.0.0.1:{{port}}/debug/pprof\"`: profiles skipped",
+            p.scenario
         ));
-    };
-    ensure_started(p, log, " (profiling)")?;
+        kinds.clear();
+    }
+    let cluster_log = p.database.as_deref().and_then(|d| d.cluster()).map(|c| c.server_log());
+    let explain = cluster_log.is_some() && p.running.is_none();
+    if cluster_log.is_some() && !explain {
+        pass.warnings.push(format!(
+            "scenario {:?}: no query plans: restart = \"never\" keeps the target (and its database sessions) from the rounds",
+            p.scenario
+        ));
+    }
+    if kinds.is_empty() && !explain {
+        return Ok(pass);
+    }
+    let log_from = cluster_log.as_ref().and_then(|l| std::fs::metadata(l).ok()).map(|m| m.len()).unwrap_or(0);
+    ensure_started(p, log, " (profiling)", explain)?;
+    let fetched = load_and_fetch(p, &kinds);
+    if crate::process::interrupted() {
+        return Err(WorkloadError::Interrupted);
+    }
+    if let (true, Some(l)) = (explain, &cluster_log) {
+        match read_from(l, log_from) {
+            Ok(text) => pass.plans = crate::formats::pgplan::extract(&text),
+            Err(e) => pass.warnings.push(format!("scenario {:?}: no query plans: {}: {e}", p.scenario, l.display())),
+        }
+    }
+    std::fs::create_dir_all(dir)?;
+    for (kind, result) in fetched {
+        let bytes = match result {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                pass.warnings.push(format!(
+                    "scenario {:?}: no {kind} profile ({e}); timings are kept, the profile is skipped",
+                    p.scenario
+                ));
+                continue;
+            }
+        };
+        match crate::formats::pprof::decode(&bytes) {
+            Ok(profile) if !profile.samples.is_empty() => {
+                let path = dir.join(format!("{file_prefix}-{}.pb.gz", crate::paths::file_component(&kind)));
+                std::fs::write(&path, &bytes)?;
+                pass.captured.push(Captured { kind, path });
+            }
+            Ok(_) => pass.warnings.push(format!(
+                "scenario {:?}: the {kind} profile has no samples (for mutex/block, the target must enable them): skipped",
+                p.scenario
+            )),
+            Err(e) => pass.warnings.push(format!("scenario {:?}: the {kind} profile: {e}", p.scenario)),
+        }
+    }
+    if p.restart == Restart::Round
+        && let Some(t) = p.running.take()
+    {
+        t.stop();
+    }
+    Ok(pass)
+}
+
+/// The log's text from byte `from` on, at most 256 MiB of it.
+fn read_from(path: &Path, from: u64) -> std::io::Result<String> {
+    use std::io::{Read, Seek};
+    let mut f = std::fs::File::open(path)?;
+    f.seek(std::io::SeekFrom::Start(from))?;
+    let mut buf = Vec::new();
+    f.take(256 << 20).read_to_end(&mut buf)?;
+    Ok(String::from_utf8_lossy(&buf).into_owned())
+}
+
+type Fetched = Vec<(String, Result<Vec<u8>, String>)>;
+
+/// The pass's load (warmup, then a window of whole seconds) with every
+/// profile in `kinds` fetched over the window.
+fn load_and_fetch(p: &Prepared, kinds: &[String]) -> Fetched {
     let port = p.running.as_ref().map(|t| t.port).unwrap_or(0);
     let base = with_port(&p.base_url, port);
-    let pprof = with_port(&pprof, port);
+    let pprof = p.pprof_url.as_deref().map(|u| with_port(u, port)).unwrap_or_default();
     let (warmup, window) = match &p.load {
         Load::Http(h) => (h.warmup, h.duration),
         Load::Idle(i) => (i.warmup, i.duration),
@@ -584,7 +693,7 @@ pub fn profile_pass(
     // Go's handlers take whole seconds.
     let seconds = window.as_secs_f64().round().max(1.0) as u64;
     let allow_remote = p.allow_remote;
-    let fetch_all = || -> Vec<(String, Result<Vec<u8>, String>)> {
+    let fetch_all = || -> Fetched {
         std::thread::scope(|scope| {
             let handles: Vec<_> = kinds
                 .iter()
@@ -599,10 +708,15 @@ pub fn profile_pass(
                     })
                 })
                 .collect();
-            handles.into_iter().map(|h| h.join().expect("profile fetch thread")).collect()
+            let fetched = handles.into_iter().map(|h| h.join().expect("profile fetch thread")).collect();
+            if kinds.is_empty() {
+                // Plans only: the window's load, no profile to wait for.
+                sleep_interruptible(Duration::from_secs(seconds));
+            }
+            fetched
         })
     };
-    let fetched = match &p.load {
+    match &p.load {
         Load::WebSocket(w) => {
             let url = format!("{}{}", base.trim_end_matches('/'), w.path);
             let spec = load::WsSpec {
@@ -653,37 +767,5 @@ pub fn profile_pass(
                 fetched
             })
         }
-    };
-    if crate::process::interrupted() {
-        return Err(WorkloadError::Interrupted);
     }
-    let mut captured = Vec::new();
-    let mut warnings = Vec::new();
-    std::fs::create_dir_all(dir)?;
-    for (kind, result) in fetched {
-        match result {
-            Ok(bytes) => match crate::formats::pprof::decode(&bytes) {
-                Ok(profile) if !profile.samples.is_empty() => {
-                    let path = dir.join(format!("{file_prefix}-{}.pb.gz", crate::paths::file_component(&kind)));
-                    std::fs::write(&path, &bytes)?;
-                    captured.push(Captured { kind, path });
-                }
-                Ok(_) => warnings.push(format!(
-                    "scenario {:?}: the {kind} profile has no samples (for mutex/block, the target must enable them): skipped",
-                    p.scenario
-                )),
-                Err(e) => warnings.push(format!("scenario {:?}: the {kind} profile from {pprof}: {e}", p.scenario)),
-            },
-            Err(e) => warnings.push(format!(
-                "scenario {:?}: no {kind} profile ({e}); timings are kept, the profile is skipped",
-                p.scenario
-            )),
-        }
-    }
-    if p.restart == Restart::Round
-        && let Some(t) = p.running.take()
-    {
-        t.stop();
-    }
-    Ok((captured, warnings))
 }
