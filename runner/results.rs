@@ -616,6 +616,10 @@ pub struct Finding {
     pub locations: Vec<Location>,
     /// Baseline (current) and candidate (measured) figures of the group.
     pub figures: Vec<Figure>,
+    /// What the database said about the scenario (`[target.postgres]`):
+    /// statements per request, N+1 flags, plan changes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub database: Vec<String>,
     /// Always `null`: for the agent to write from the code.
     pub cause: Option<String>,
     pub proposed_fix: Option<String>,
@@ -761,14 +765,18 @@ pub struct PlanDiff {
     pub changes: Vec<String>,
 }
 
-/// The slowest captured plan of a statement in one variant.
+/// A statement's plans in one variant: the one shown is the most common
+/// shape's median execution.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct PlanSummary {
-    /// Plans captured for the statement, their mean execution time, and
-    /// the slowest one's (the plan shown).
+    /// Plans captured for the statement, how many have the shape shown,
+    /// and the others' shapes ("40× Seq Scan on points").
     pub plans: u32,
+    pub same_shape: u32,
+    pub other_shapes: Vec<String>,
+    /// The mean execution time of all of them, and the shown one's.
     pub mean_time_ms: f64,
-    pub slowest_ms: f64,
+    pub shown_ms: f64,
     /// Every node, depth first: "Seq Scan on points".
     pub nodes: Vec<PlanNode>,
     /// Sequential scans over many rows, row estimates off by 10× or more.

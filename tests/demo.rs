@@ -7,22 +7,8 @@
 
 mod common;
 
-use common::{Repo, comparison, read_results, text};
+use common::{Repo, comparison, copy_tracked, read_results, text};
 use std::path::Path;
-
-/// Copies the files git tracks under `rel` (in this repository) into `repo`.
-fn copy_tracked(repo: &Repo, rel: &str) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = std::process::Command::new("git").arg("-C").arg(root).args(["ls-files", "-z", rel]).output().unwrap();
-    assert!(out.status.success());
-    let files: Vec<&str> = std::str::from_utf8(&out.stdout).unwrap().split('\0').filter(|f| !f.is_empty()).collect();
-    assert!(!files.is_empty(), "no tracked files under {rel}");
-    for f in files {
-        let to = repo.path().join(f);
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(root.join(f), &to).unwrap();
-    }
-}
 
 fn verdict<'a>(r: &'a serde_json::Value, scenario: &str, metric: &str) -> &'a str {
     comparison(r, scenario, metric)["verdict"].as_str().unwrap()

@@ -52,6 +52,8 @@ pub fn findings(results: &Results, ctx: &Context) -> Vec<Finding> {
     }
     groups
         .into_iter()
+        // A statement's rows are evidence for its scenario's finding.
+        .filter(|(_, benchmark)| !benchmark.starts_with(crate::workload::database::STATEMENT_PREFIX))
         .filter_map(|(scenario, benchmark)| {
             let rows: Vec<&Comparison> =
                 results.comparisons.iter().filter(|c| c.scenario == scenario && c.benchmark == benchmark).collect();
@@ -88,6 +90,7 @@ fn finding(results: &Results, ctx: &Context, rows: &[&Comparison]) -> Option<Fin
         impact,
         locations,
         figures: figures(rows),
+        database: database_facts(results, &first.scenario),
         cause: None,
         proposed_fix: None,
         verification: verification(results, ctx, &first.scenario),
@@ -213,6 +216,32 @@ fn figures(rows: &[&Comparison]) -> Vec<Figure> {
             verdict: c.verdict,
         })
         .collect()
+}
+
+/// The database's evidence on a scenario, in sentences: its statements
+/// per request, N+1 flags, and how the plans of its slowest statements changed.
+fn database_facts(results: &Results, scenario: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some(d) = results.database.iter().find(|d| d.scenario == scenario) else { return out };
+    let per = &d.per;
+    if let (Some(b), Some(c)) = (&d.baseline, &d.candidate) {
+        if let (Some(sb), Some(sc)) = (b.statements_per, c.statements_per) {
+            out.push(format!("statements per {per}: {sb:.3} → {sc:.3} (pg_stat_statements, {} server)", d.server));
+        }
+        out.push(format!("write commits per {per}: {:.3} → {:.3}", b.commits_per, c.commits_per));
+    }
+    for n in &d.n_plus_one {
+        out.push(format!(
+            "N+1 in the {}: `{}` ran {:.1}×/request, once per row of `{}`",
+            n.variant, n.query, n.calls_per_request, n.parent
+        ));
+    }
+    for p in results.plan_diffs.iter().filter(|p| p.scenario == scenario && p.changes.len() > 1) {
+        for c in p.changes.iter().skip(1) {
+            out.push(format!("plan of `{}`: {c}", p.query));
+        }
+    }
+    out
 }
 
 /// What backs the finding (rounds, the kind of test, profiles) and what

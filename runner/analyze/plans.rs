@@ -4,6 +4,11 @@
 //! the same text, or else (a rewritten query) the candidate statement
 //! reading the same tables. What changed is said in words: node types per
 //! table, flags that appeared or went away, the time per execution.
+//!
+//! A statement can run under several plans (PostgreSQL plans a prepared
+//! statement's first executions for their parameters, then may switch to
+//! a generic plan): the plan shown is the most common shape's median
+//! execution, and the other shapes are counted.
 
 use crate::formats::pgplan::{self, LoggedPlan};
 use crate::model::Role;
@@ -20,13 +25,37 @@ struct Group<'a> {
     total_ms: f64,
 }
 
+/// A plan's shape: its nodes, depth first.
+fn shape(p: &LoggedPlan) -> String {
+    pgplan::nodes(&p.plan).iter().map(|n| format!("{}{}", n.depth, pgplan::describe(n))).collect::<Vec<_>>().join(">")
+}
+
 impl Group<'_> {
-    fn slowest(&self) -> &LoggedPlan {
-        self.plans.iter().max_by(|a, b| a.duration_ms.total_cmp(&b.duration_ms)).expect("a group has a plan")
+    /// Shapes with their plans, the most common first (ties: first seen).
+    fn shapes(&self) -> Vec<(String, Vec<&LoggedPlan>)> {
+        let mut out: Vec<(String, Vec<&LoggedPlan>)> = Vec::new();
+        for p in &self.plans {
+            let s = shape(p);
+            match out.iter_mut().find(|(x, _)| *x == s) {
+                Some((_, v)) => v.push(p),
+                None => out.push((s, vec![p])),
+            }
+        }
+        out.sort_by_key(|(_, v)| std::cmp::Reverse(v.len()));
+        out
+    }
+
+    /// The plan shown: the median execution of the most common shape.
+    fn shown(&self) -> (&LoggedPlan, usize) {
+        let shapes = self.shapes();
+        let mut common = shapes.into_iter().next().map(|(_, v)| v).unwrap_or_default();
+        common.sort_by(|a, b| a.duration_ms.total_cmp(&b.duration_ms));
+        let n = common.len();
+        (common[n / 2], n)
     }
 
     fn relations(&self) -> BTreeSet<String> {
-        pgplan::nodes(&self.slowest().plan).into_iter().filter_map(|n| n.relation).collect()
+        pgplan::nodes(&self.shown().0.plan).into_iter().filter_map(|n| n.relation).collect()
     }
 }
 
@@ -108,16 +137,28 @@ fn summary(
     seq_rows: u64,
     files: &mut Vec<PlanFile>,
 ) -> PlanSummary {
-    let slowest = g.slowest();
-    let nodes = pgplan::nodes(&slowest.plan);
+    let (shown, same_shape) = g.shown();
+    let nodes = pgplan::nodes(&shown.plan);
     let stem = format!("plans/{}-{role}-{k}", crate::paths::file_component(scenario));
-    let json = serde_json::json!({ "Query Text": g.query, "Duration": slowest.duration_ms, "Plan": slowest.plan });
+    let json = serde_json::json!({ "Query Text": g.query, "Duration": shown.duration_ms, "Plan": shown.plan });
     files.push((format!("{stem}.json"), serde_json::to_string_pretty(&json).unwrap_or_default()));
-    files.push((format!("{stem}.txt"), pgplan::text(g.query, slowest.duration_ms, &nodes)));
+    files.push((format!("{stem}.txt"), pgplan::text(g.query, shown.duration_ms, &nodes)));
+    let other_shapes = g
+        .shapes()
+        .into_iter()
+        .skip(1)
+        .map(|(_, v)| {
+            let scans: Vec<String> =
+                pgplan::nodes(&v[0].plan).iter().filter(|n| n.relation.is_some()).map(pgplan::describe).collect();
+            format!("{}× {}", v.len(), scans.join(", "))
+        })
+        .collect();
     PlanSummary {
         plans: g.plans.len() as u32,
+        same_shape: same_shape as u32,
+        other_shapes,
         mean_time_ms: g.total_ms / g.plans.len() as f64,
-        slowest_ms: slowest.duration_ms,
+        shown_ms: shown.duration_ms,
         flags: pgplan::flags(&nodes, seq_rows),
         nodes,
         json: format!("{stem}.json"),
@@ -133,7 +174,10 @@ fn changes(b: Option<&PlanSummary>, c: Option<&PlanSummary>, seq_rows: u64) -> V
         (None, Some(_)) => return vec!["new among the slowest statements".into()],
         (None, None) => return Vec::new(),
     };
-    let mut out = Vec::new();
+    let mut out = vec![format!(
+        "{:.3} ms → {:.3} ms per execution (mean of {} and {} plans)",
+        b.mean_time_ms, c.mean_time_ms, b.plans, c.plans
+    )];
     let scans = |s: &PlanSummary, rel: &str| -> Vec<String> {
         s.nodes.iter().filter(|n| n.relation.as_deref() == Some(rel)).map(pgplan::describe).collect()
     };
@@ -152,10 +196,16 @@ fn changes(b: Option<&PlanSummary>, c: Option<&PlanSummary>, seq_rows: u64) -> V
     for (_, f) in fc.iter().filter(|(k, _)| !fb.iter().any(|(x, _)| x == k)) {
         out.push(format!("new: {f}"));
     }
-    out.push(format!(
-        "{:.3} ms → {:.3} ms per execution (mean of {} and {} plans)",
-        b.mean_time_ms, c.mean_time_ms, b.plans, c.plans
-    ));
+    for (role, s) in [(Role::Baseline, b), (Role::Candidate, c)] {
+        if !s.other_shapes.is_empty() {
+            out.push(format!(
+                "{role}: {} of {} plans have the shape shown; others: {}",
+                s.same_shape,
+                s.plans,
+                s.other_shapes.join("; ")
+            ));
+        }
+    }
     out
 }
 
@@ -183,8 +233,12 @@ mod tests {
             .map(|i| plan("SELECT ts FROM points WHERE series_id = $1", 7.0 + i as f64, seq.clone()))
             .chain([plan("SELECT id FROM series", 0.1, series.clone())])
             .collect();
+        // A custom plan's sequential scan, slower but rarer: not the plan shown.
+        let joined = "SELECT series_id, ts FROM points WHERE series_id IN (…)";
         let cand = vec![
-            plan("SELECT series_id, ts FROM points WHERE series_id IN (…)", 3.0, idx),
+            plan(joined, 3.0, idx.clone()),
+            plan(joined, 30.0, seq.clone()),
+            plan(joined, 2.0, idx),
             plan("SELECT id FROM series", 0.1, series),
         ];
         let (diffs, files) = diff("web", &base, &cand, 1000);
@@ -204,6 +258,14 @@ mod tests {
             d.changes
         );
         assert!(d.changes.iter().any(|c| c.starts_with("series: (not read) → Seq Scan on series")), "{:?}", d.changes);
+        let shown = d.candidate.as_ref().unwrap();
+        assert_eq!((shown.plans, shown.same_shape, shown.shown_ms), (3, 2, 3.0));
+        assert_eq!(shown.other_shapes, vec!["1× Seq Scan on points".to_string()]);
+        assert!(
+            d.changes
+                .iter()
+                .any(|c| c == "candidate: 2 of 3 plans have the shape shown; others: 1× Seq Scan on points")
+        );
         // The same statement in both: paired by its text, nothing moved but time.
         assert_eq!(diffs[1].candidate_query, None);
         assert_eq!(diffs[1].changes.len(), 1, "{:?}", diffs[1].changes);

@@ -37,6 +37,7 @@ pub fn render(results: &Results) -> String {
     changes(&mut out, results);
     noise_floor(&mut out, results);
     resources(&mut out, results);
+    super::database::markdown(&mut out, results);
     profile_movers(&mut out, results);
     nightly(&mut out, results);
     warnings(&mut out, results);
@@ -662,7 +663,7 @@ fn short_number(v: f64) -> String {
 }
 
 #[derive(Clone, Copy)]
-enum Align {
+pub(super) enum Align {
     Left,
     Right,
 }
@@ -686,7 +687,7 @@ fn lead_cells(c: &Comparison, with_benchmark: bool) -> Vec<String> {
 }
 
 /// A GitHub-flavored Markdown table; cells must already be escaped.
-fn table(header: &[(&str, Align)], rows: &[Vec<String>]) -> String {
+pub(super) fn table(header: &[(&str, Align)], rows: &[Vec<String>]) -> String {
     let mut out = String::new();
     let line = |cells: &mut dyn Iterator<Item = &str>| {
         let mut l = String::from("|");
@@ -712,7 +713,7 @@ fn table(header: &[(&str, Align)], rows: &[Vec<String>]) -> String {
 /// Text from outside (names, messages) as an inline code span: nothing in
 /// it is read as Markdown or HTML, and GitHub does not turn `@name` or `#12`
 /// inside code into mentions or links.
-fn code(s: &str) -> String {
+pub(super) fn code(s: &str) -> String {
     let s: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     if s.is_empty() {
         return String::new();
@@ -726,14 +727,14 @@ fn code(s: &str) -> String {
 
 /// [`code`] for a table cell: GFM splits cells at `|` even inside code
 /// spans, unless it is escaped (and then shows it without the backslash).
-fn code_cell(s: &str) -> String {
+pub(super) fn code_cell(s: &str) -> String {
     code(s).replace('|', "\\|")
 }
 
 /// Plain text from outside (units, environment) with every character that
 /// Markdown, GFM or GitHub's HTML would act on backslash-escaped, and line
 /// breaks flattened so a table row stays one row.
-fn escape_text(s: &str) -> String {
+pub(super) fn escape_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if c.is_control() {

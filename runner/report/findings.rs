@@ -62,6 +62,13 @@ fn block(out: &mut String, f: &Finding) {
         }
         out.push('\n');
     }
+    if !f.database.is_empty() {
+        out.push_str("Database (PostgreSQL's own statistics and plans):\n");
+        for d in &f.database {
+            out.push_str(&format!("- {d}\n"));
+        }
+        out.push('\n');
+    }
     out.push_str(&format!("Cause: **{TO_FILL}**: the root cause, from the code at the locations above\n\n"));
     out.push_str("Current Performance (baseline, measured):\n");
     for x in &f.figures {
@@ -172,6 +179,7 @@ mod tests {
             }],
             cause: None,
             proposed_fix: None,
+            database: Vec::new(),
             verification: Verification { ran: vec!["8 rounds".into()], not_run: vec!["not profiled".into()] },
         }
     }

@@ -159,6 +159,7 @@ struct Scenario {
     timelines: Vec<Chart>,
     metrics: Vec<MetricCharts>,
     profiles: Vec<ProfileSection>,
+    database: Option<super::database::HtmlDatabase>,
 }
 
 #[derive(Serialize)]
@@ -503,8 +504,10 @@ fn scenario<'a>(
         }
     }
 
+    // A statement's rows stay in the table; the database section shows them.
     let metrics = comparisons
         .iter()
+        .filter(|c| !c.benchmark.starts_with(crate::workload::database::STATEMENT_PREFIX))
         .map(|c| {
             let base = series.get(c, Role::Baseline);
             let cand = series.get(c, Role::Candidate);
@@ -573,6 +576,7 @@ fn scenario<'a>(
         timelines: timeline_charts,
         metrics,
         profiles,
+        database: super::database::html(results, name),
     }
 }
 

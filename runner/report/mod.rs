@@ -5,6 +5,7 @@ pub mod benchstat;
 pub mod brief;
 pub mod charts;
 pub mod confine;
+pub mod database;
 pub mod findings;
 pub mod format;
 pub mod html;

@@ -37,7 +37,12 @@ pub fn render(results: &Results, color: bool) -> String {
     }
     out.push('\n');
     for scenario in scenarios {
-        let rows: Vec<&Comparison> = results.comparisons.iter().filter(|c| c.scenario == scenario).collect();
+        // A statement's own rows are the database block's to show.
+        let rows: Vec<&Comparison> = results
+            .comparisons
+            .iter()
+            .filter(|c| c.scenario == scenario && !c.benchmark.starts_with(crate::workload::database::STATEMENT_PREFIX))
+            .collect();
         out.push_str(&format!("scenario {scenario}\n"));
         out.push_str(&table(&rows, color));
         out.push('\n');
@@ -53,6 +58,7 @@ pub fn render(results: &Results, color: bool) -> String {
             ));
         }
         out.push('\n');
+        out.push_str(&super::database::terminal(results, scenario));
         for d in results.profile_diffs.iter().filter(|d| d.scenario == scenario) {
             out.push_str(&profile_movers(d));
         }
@@ -345,6 +351,15 @@ fn texts(r: &Results, f: &mut dyn FnMut(&str)) {
     });
     r.warnings.iter().for_each(|s| f(s));
     r.variants.iter().for_each(|v| f(&v.rev));
+    for d in &r.database {
+        [&d.scenario, &d.server].into_iter().for_each(|s| f(s));
+        d.statements.iter().for_each(|s| f(&s.query));
+        d.n_plus_one.iter().for_each(|n| [&n.query, &n.parent].into_iter().for_each(|s| f(s)));
+        d.errors.iter().for_each(|s| f(s));
+    }
+    for p in &r.plan_diffs {
+        [&p.scenario, &p.query].into_iter().chain(&p.candidate_query).chain(&p.changes).for_each(|s| f(s));
+    }
 }
 
 /// ...and the same texts, to rewrite.
@@ -394,6 +409,22 @@ fn texts_mut(r: &mut Results, f: &mut dyn FnMut(&mut String)) {
     }
     for v in &mut r.variants {
         f(&mut v.rev);
+    }
+    for d in &mut r.database {
+        for s in [&mut d.scenario, &mut d.server] {
+            f(s);
+        }
+        d.statements.iter_mut().for_each(|s| f(&mut s.query));
+        for n in &mut d.n_plus_one {
+            f(&mut n.query);
+            f(&mut n.parent);
+        }
+        d.errors.iter_mut().for_each(&mut *f);
+    }
+    for p in &mut r.plan_diffs {
+        f(&mut p.scenario);
+        f(&mut p.query);
+        p.candidate_query.iter_mut().chain(&mut p.changes).for_each(&mut *f);
     }
 }
 

@@ -453,7 +453,12 @@ impl Database {
     pub fn describe(&self) -> String {
         match self {
             Database::External(_) => "external PostgreSQL ([target.postgres] url)".into(),
-            Database::Managed(c) => format!("managed {}", c.version()),
+            Database::Managed(c) => {
+                // "postgres (PostgreSQL) 15.18 (Debian …)" → "PostgreSQL 15.18".
+                let v = c.version();
+                let number = v.split("(PostgreSQL)").nth(1).and_then(|r| r.split_whitespace().next());
+                format!("managed PostgreSQL {}", number.unwrap_or(v))
+            }
         }
     }
 }

@@ -309,3 +309,17 @@ pub fn assert_missing_valgrind_is_exit_2(repo: &Repo, args: &[&str]) {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stderr).contains("apt-get install valgrind"), "{}", text(&o));
 }
+
+/// Copies the files git tracks under `rel` (in this repository) into `repo`.
+pub fn copy_tracked(repo: &Repo, rel: &str) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = std::process::Command::new("git").arg("-C").arg(root).args(["ls-files", "-z", rel]).output().unwrap();
+    assert!(out.status.success());
+    let files: Vec<&str> = std::str::from_utf8(&out.stdout).unwrap().split('\0').filter(|f| !f.is_empty()).collect();
+    assert!(!files.is_empty(), "no tracked files under {rel}");
+    for f in files {
+        let to = repo.path().join(f);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(root.join(f), &to).unwrap();
+    }
+}
