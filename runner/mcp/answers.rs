@@ -178,6 +178,11 @@ pub fn results(r: &Results, where_: &str, filter: &ResultsFilter) -> Result<(Str
         "failures": r.failures,
         "warnings": r.warnings.iter().take(20).collect::<Vec<_>>(),
         "findings": r.findings.len(),
+        "database": database(r, limit),
+        "plan_diffs": r.plan_diffs.iter().take(limit).map(|p| json!({
+            "scenario": p.scenario, "query": p.query, "candidate_query": p.candidate_query, "changes": p.changes,
+            "plans": [p.baseline.as_ref().map(|s| &s.text), p.candidate.as_ref().map(|s| &s.text)],
+        })).collect::<Vec<_>>(),
         "notes": notes,
     });
     let mut text = format!(
@@ -198,6 +203,14 @@ pub fn results(r: &Results, where_: &str, filter: &ResultsFilter) -> Result<(Str
             c.verdict.as_str()
         ));
     }
+    for d in &r.database {
+        for n in &d.n_plus_one {
+            text.push_str(&format!(
+                "{}: N+1 in the {}: {} ran {:.1}x/request; ",
+                d.scenario, n.variant, n.query, n.calls_per_request
+            ));
+        }
+    }
     if !failed.is_empty() {
         text.push_str(&format!("{} failed threshold(s). ", failed.len()));
     }
@@ -206,6 +219,24 @@ pub fn results(r: &Results, where_: &str, filter: &ResultsFilter) -> Result<(Str
         text.push_str(". ");
     }
     Ok((text.trim_end().to_string(), answer))
+}
+
+/// The database section (`[target.postgres]`), each scenario's statements
+/// capped at `limit`.
+fn database(r: &Results, limit: usize) -> Vec<Value> {
+    r.database
+        .iter()
+        .map(|d| {
+            json!({
+                "scenario": d.scenario, "per": d.per, "server": d.server,
+                "baseline": d.baseline, "candidate": d.candidate,
+                "n_plus_one": d.n_plus_one,
+                "statements": d.statements.iter().take(limit).collect::<Vec<_>>(),
+                "statements_total": d.statements.len(),
+                "errors": d.errors,
+            })
+        })
+        .collect()
 }
 
 pub fn count_text(r: &Results) -> String {

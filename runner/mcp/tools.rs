@@ -154,7 +154,8 @@ pub fn list() -> Vec<rmcp::model::Tool> {
             "get_results",
             "A run's verdict and the changes that matter: per scenario/benchmark/metric the baseline \
              and candidate medians with 95% intervals, the delta and its interval, p/q, verdict, and \
-             why a row is still open; resources and counters per request; failed thresholds; \
+             why a row is still open; resources and counters per request; with [target.postgres], \
+             the database's statements per request, N+1 flags and plan diffs; failed thresholds; \
              warnings. Capped (filter.limit raises it).",
         ),
         tool::<GetFindings>(

@@ -261,3 +261,143 @@ pub fn markdown(out: &mut String, r: &Results) {
         }
     }
 }
+
+/// A run with a database section, for the renderers' tests.
+#[cfg(test)]
+pub(crate) fn fixture() -> Results {
+    use crate::model::Role;
+    use crate::results::{DatabaseStatement, Environment, NPlusOne, PlanSummary, Run, VariantInfo};
+    let totals = |statements: f64, commits: f64| DatabaseTotals {
+        windows: 8,
+        requests: 400,
+        seconds: 8.0,
+        statements_per: Some(statements),
+        time_per_ms: Some(statements * 3.0),
+        commits_per: commits,
+        commits_per_second: commits * 50.0,
+        peak_connections: Some(8),
+    };
+    let fig = |calls: f64| StatementFigures {
+        calls_per: calls,
+        time_per_ms: calls * 3.0,
+        mean_time_ms: 3.0,
+        rows_per_call: 504.0,
+        ..Default::default()
+    };
+    let child = "SELECT ts FROM points WHERE series_id = $1";
+    let parent = "SELECT id FROM series WHERE metric = $1\u{1b}]52;c;evil\u{7}";
+    let plan = |text: &str| PlanSummary { plans: 12, same_shape: 12, text: text.into(), ..Default::default() };
+    let run = Run {
+        id: "x".into(),
+        command: "perfgate compare".into(),
+        started_at: "now".into(),
+        finished_at: None,
+        seed: 7,
+        rounds: 8,
+        status: "complete".into(),
+        schedule: Vec::new(),
+        alpha: 0.05,
+        threshold_pct: 2.0,
+        count_threshold_pct: None,
+        scenario_files: Vec::new(),
+    };
+    let variant = |role| VariantInfo { role, rev: "HEAD".into(), commit: "abc".into(), tree: "t".into(), patch: None };
+    let mut r = Results::new(run, Environment::default(), vec![variant(Role::Baseline), variant(Role::Candidate)]);
+    for round in 1..=8 {
+        for (variant, value) in [(Role::Baseline, 13.0), (Role::Candidate, 2.0)] {
+            r.samples.push(crate::results::Sample {
+                scenario: "web".into(),
+                benchmark: "web".into(),
+                metric: "db_statements_per_request".into(),
+                unit: String::new(),
+                better: crate::model::Better::Lower,
+                variant,
+                round,
+                value,
+            });
+        }
+    }
+    r.comparisons = crate::analyze::analyze(&r.samples, &crate::stats::CompareConfig::default()).comparisons;
+    r.database = vec![DatabaseScenario {
+        scenario: "web".into(),
+        per: "request".into(),
+        server: "managed PostgreSQL 15.18".into(),
+        baseline: Some(totals(13.0, 0.0)),
+        candidate: Some(totals(2.0, 0.0)),
+        statements: vec![
+            DatabaseStatement {
+                query: child.into(),
+                label: "sql: c".into(),
+                baseline: Some(fig(12.0)),
+                candidate: None,
+            },
+            DatabaseStatement {
+                query: parent.into(),
+                label: "sql: p".into(),
+                baseline: Some(fig(1.0)),
+                candidate: Some(fig(1.0)),
+            },
+        ],
+        n_plus_one: vec![NPlusOne {
+            variant: Role::Baseline,
+            query: child.into(),
+            calls_per_request: 12.0,
+            parent: parent.into(),
+            parent_rows_per_request: 12.0,
+        }],
+        errors: Vec::new(),
+    }];
+    r.plan_diffs = vec![PlanDiff {
+        scenario: "web".into(),
+        query: child.into(),
+        candidate_query: Some("SELECT … IN (…)".into()),
+        baseline: Some(plan("plans/web-baseline-1.txt")),
+        candidate: Some(plan("plans/web-candidate-1.txt")),
+        changes: vec![
+            "4 ms → 20 ms per execution".into(),
+            "points: Seq Scan on points → Index Scan using i on points".into(),
+        ],
+    }];
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_renderer_shows_the_database_section() {
+        let r = fixture();
+        let t = terminal(&r, "web");
+        assert!(t.contains("statements/request 13 → 2"), "{t}");
+        assert!(t.contains("N+1 in the baseline: SELECT ts FROM points WHERE series_id = $1 ran 12×/request"), "{t}");
+        assert!(t.contains("12 → –") && t.contains("points: Seq Scan on points → Index Scan using i"), "{t}");
+        assert!(t.contains("plans/web-baseline-1.txt, plans/web-candidate-1.txt"), "{t}");
+        assert_eq!(terminal(&r, "other"), "");
+        // The whole terminal report strips the escape sequence a statement carried.
+        let all = crate::report::terminal::render(&r, false);
+        assert!(all.contains("N+1 in the baseline") && !all.contains('\u{1b}'), "{all}");
+
+        let mut md = String::new();
+        markdown(&mut md, &r);
+        assert!(md.starts_with("## Database\n\n`web` on managed PostgreSQL 15.18"), "{md}");
+        assert!(md.contains("| statements/request | 13 → 2 |") && md.contains("- **N+1** in the baseline"), "{md}");
+        assert!(md.contains("- points: Seq Scan on points → Index Scan using i on points"), "{md}");
+
+        let h = html(&r, "web").unwrap();
+        assert_eq!((h.totals[0].baseline.as_str(), h.totals[0].candidate.as_str()), ("13", "2"));
+        assert_eq!(h.statements[0].cells[0], "12 → –");
+        let page = crate::report::html::render(&r, None);
+        assert!(page.contains("Database: managed PostgreSQL 15.18") && page.contains("Index Scan using i"));
+    }
+
+    #[test]
+    fn the_mcp_answer_carries_the_database_section() {
+        let r = fixture();
+        let (text, v) = crate::mcp::answers::results(&r, "here", &Default::default()).unwrap();
+        assert!(text.contains("web: N+1 in the baseline"), "{text}");
+        assert_eq!(v["database"][0]["n_plus_one"][0]["calls_per_request"], 12.0);
+        assert_eq!(v["database"][0]["baseline"]["statements_per"], 13.0);
+        assert_eq!(v["plan_diffs"][0]["changes"][1], "points: Seq Scan on points → Index Scan using i on points");
+    }
+}

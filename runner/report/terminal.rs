@@ -67,6 +67,7 @@ pub fn render(results: &Results, color: bool) -> String {
         out.push_str(&format!("scenario {scenario} (measured without a baseline)\n"));
         out.push_str(&measured_table(&super::measured(results, scenario), color));
         out.push_str("\n\n");
+        out.push_str(&super::database::terminal(results, scenario));
     }
     if !results.thresholds.is_empty() {
         out.push_str("thresholds:\n");
