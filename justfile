@@ -8,6 +8,10 @@ perfgate := "cargo run --quiet --release --"
 demo *ARGS:
     {{perfgate}} compare --scenario scenarios/demo.toml {{ARGS}}
 
+# The demo on PostgreSQL: the dashboard's PostgreSQL store, with the database's own evidence (needs PostgreSQL).
+demo-postgres *ARGS:
+    {{perfgate}} compare --scenario scenarios/demo-postgres.toml {{ARGS}}
+
 # The Rust example: examples/rustlib at HEAD vs HEAD + its optimize.patch, timed and counted (needs Valgrind).
 rust *ARGS:
     {{perfgate}} compare --scenario scenarios/rust.toml {{ARGS}}
