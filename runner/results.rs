@@ -105,6 +105,27 @@ impl Results {
     }
 }
 
+#[cfg(test)]
+impl Run {
+    /// A finished-looking run for renderers' tests: 8 rounds, seed 7.
+    pub fn example() -> Run {
+        Run {
+            id: "x".into(),
+            command: "perfgate compare".into(),
+            started_at: "now".into(),
+            finished_at: None,
+            seed: 7,
+            rounds: 8,
+            status: "complete".into(),
+            schedule: Vec::new(),
+            alpha: 0.05,
+            threshold_pct: 2.0,
+            count_threshold_pct: None,
+            scenario_files: Vec::new(),
+        }
+    }
+}
+
 impl Tool {
     pub fn this() -> Tool {
         Tool { name: "perfgate".into(), version: env!("CARGO_PKG_VERSION").into() }

@@ -885,6 +885,11 @@ fn compare_defaults(
     Ok(compare)
 }
 
+/// A kind that starts the `[target]` (its `env` is the target's).
+fn is_service_kind(kind: &ScenarioKind) -> bool {
+    matches!(kind, ScenarioKind::Http(_) | ScenarioKind::Idle(_) | ScenarioKind::WebSocket(_))
+}
+
 /// Which optional fields a scenario table sets: fields that belong to
 /// another kind are mistakes, not options.
 fn present_fields(s: &RawScenario) -> Vec<(&'static str, bool)> {
@@ -1151,12 +1156,7 @@ pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ConfigError> {
             Some(j) => Some(j.get_ref().clone()),
             None => None,
         };
-        let target_env = match kind {
-            ScenarioKind::Http(_) | ScenarioKind::Idle(_) | ScenarioKind::WebSocket(_) => {
-                s.env.clone().unwrap_or_default()
-            }
-            _ => BTreeMap::new(),
-        };
+        let target_env = if is_service_kind(&kind) { s.env.clone().unwrap_or_default() } else { BTreeMap::new() };
         scenarios.push(Scenario { name, kind, judge, target_env });
     }
     if scenarios.is_empty() {

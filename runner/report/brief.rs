@@ -812,20 +812,8 @@ mod tests {
             tree: "t".into(),
             patch: patch.map(Into::into),
         };
-        let run = Run {
-            id: "x".into(),
-            command: "perfgate compare --scenario scenarios/demo.toml".into(),
-            started_at: "now".into(),
-            finished_at: None,
-            seed: 4242,
-            rounds: 8,
-            status: "complete".into(),
-            schedule: Vec::new(),
-            alpha: 0.05,
-            threshold_pct: 2.0,
-            count_threshold_pct: None,
-            scenario_files: Vec::new(),
-        };
+        let run =
+            Run { command: "perfgate compare --scenario scenarios/demo.toml".into(), seed: 4242, ..Run::example() };
         Results {
             samples,
             comparisons: analysis.comparisons,

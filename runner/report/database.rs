@@ -287,20 +287,7 @@ pub(crate) fn fixture() -> Results {
     let child = "SELECT ts FROM points WHERE series_id = $1";
     let parent = "SELECT id FROM series WHERE metric = $1\u{1b}]52;c;evil\u{7}";
     let plan = |text: &str| PlanSummary { plans: 12, same_shape: 12, text: text.into(), ..Default::default() };
-    let run = Run {
-        id: "x".into(),
-        command: "perfgate compare".into(),
-        started_at: "now".into(),
-        finished_at: None,
-        seed: 7,
-        rounds: 8,
-        status: "complete".into(),
-        schedule: Vec::new(),
-        alpha: 0.05,
-        threshold_pct: 2.0,
-        count_threshold_pct: None,
-        scenario_files: Vec::new(),
-    };
+    let run = Run::example();
     let variant = |role| VariantInfo { role, rev: "HEAD".into(), commit: "abc".into(), tree: "t".into(), patch: None };
     let mut r = Results::new(run, Environment::default(), vec![variant(Role::Baseline), variant(Role::Candidate)]);
     for round in 1..=8 {

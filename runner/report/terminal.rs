@@ -456,20 +456,7 @@ mod tests {
         let analysis = crate::analyze::analyze(&samples, &CompareConfig::default());
         let variant =
             |role| VariantInfo { role, rev: "HEAD".into(), commit: "abc".into(), tree: "t".into(), patch: None };
-        let run = Run {
-            id: "x".into(),
-            command: "perfgate compare".into(),
-            started_at: "now".into(),
-            finished_at: None,
-            seed: 7,
-            rounds: 8,
-            status: "complete".into(),
-            schedule: Vec::new(),
-            alpha: 0.05,
-            threshold_pct: 2.0,
-            count_threshold_pct: None,
-            scenario_files: Vec::new(),
-        };
+        let run = Run::example();
         Results {
             samples,
             comparisons: analysis.comparisons,
