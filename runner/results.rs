@@ -105,9 +105,10 @@ impl Results {
     }
 }
 
-#[cfg(test)]
 impl Run {
-    /// A finished-looking run for renderers' tests: 8 rounds, seed 7.
+    /// A finished-looking run for renderers' tests and benches: 8 rounds,
+    /// seed 7, nothing scheduled.
+    #[doc(hidden)]
     pub fn example() -> Run {
         Run {
             id: "x".into(),

@@ -43,14 +43,8 @@ pub fn results(samples: Vec<perfgate::results::Sample>) -> perfgate::results::Re
         command: "perfgate compare --scenario big.toml".into(),
         started_at: "2026-12-03T00:00:00Z".into(),
         finished_at: Some("2026-12-03T00:10:00Z".into()),
-        seed: 7,
-        rounds: 8,
-        status: "complete".into(),
-        schedule: Vec::new(),
-        alpha: 0.05,
-        threshold_pct: 2.0,
-        count_threshold_pct: None,
         scenario_files: vec!["big.toml".into()],
+        ..Run::example()
     };
     Results {
         samples,
