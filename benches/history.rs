@@ -7,7 +7,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use perfgate::history::{Series, SeriesPoint, StoredRun, changepoint, drift};
+use perfgate::history::{HistoryStore, Series, SeriesPoint, StoredRun, changepoint, drift};
 use perfgate::model::{Better, Verdict};
 use perfgate::report::trend::{TrendInput, TrendSeries, render};
 

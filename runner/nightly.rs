@@ -4,6 +4,7 @@
 //! drifts; writes trend.html and the brief's nightly section.
 
 use crate::compare::{self, CompareError, CompareOutcome, RunStatus};
+use crate::history::HistoryStore;
 use crate::history::store::{History, NewRun};
 use crate::history::{self, changepoint, drift};
 use crate::model::Role;
@@ -95,7 +96,7 @@ pub fn run(opts: &NightlyOptions) -> Result<NightlyOutcome, CompareError> {
 /// points and drifts, trend.html written, and `results.nightly` filled.
 fn record(
     outcome: &mut CompareOutcome,
-    store: &mut History,
+    store: &mut dyn HistoryStore,
     opts: &NightlyOptions,
     set: &str,
     rev: &str,
@@ -160,7 +161,7 @@ pub struct Trend {
 /// Detection over the whole history of `set` and its trend report. Reads
 /// only: safe while another process records a night (WAL).
 pub fn trend(
-    store: &History,
+    store: &dyn HistoryStore,
     set: &str,
     db_dir: &Path,
     out_dir: &Path,

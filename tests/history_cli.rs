@@ -2,6 +2,7 @@
 //! through the library (samples analysed by `perfgate::analyze`, as a
 //! nightly does), read back by the real binary in every format.
 
+use perfgate::history::HistoryStore;
 use perfgate::history::store::{History, NewRun};
 use perfgate::model::Better;
 use perfgate::model::Role;

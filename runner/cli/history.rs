@@ -5,7 +5,7 @@
 use super::{CliError, EXIT_OK};
 use crate::history::changepoint;
 use crate::history::store::{ExportError, ExportRow, History, HistoryError};
-use crate::history::{MetricHistory, StoredRun};
+use crate::history::{HistoryStore, MetricHistory, StoredRun};
 use crate::model::{Better, Verdict};
 use crate::report::format::{format_ci_halfwidth, format_value, signed};
 use comfy_table::{Cell, CellAlignment, Color, Table, presets};
@@ -422,7 +422,7 @@ fn render_show(shown: &[MetricHistory], format: Format) -> String {
 }
 
 /// Streams every row to stdout: a long history is never held in memory.
-fn export(history: &History, format: ExportFormat) -> Result<i32, CliError> {
+fn export(history: &dyn HistoryStore, format: ExportFormat) -> Result<i32, CliError> {
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
     let mut first = true;
@@ -451,7 +451,7 @@ fn export(history: &History, format: ExportFormat) -> Result<i32, CliError> {
             )
             .map_err(ExportError::Write)
             .and_then(|_| {
-                history.export(|r: ExportRow| {
+                history.export(&mut |r: ExportRow| {
                     w.write_all(
                         csv_row([
                             &r.run.to_string(),
@@ -479,7 +479,7 @@ fn export(history: &History, format: ExportFormat) -> Result<i32, CliError> {
             .write_all(b"[")
             .map_err(ExportError::Write)
             .and_then(|_| {
-                history.export(|r: ExportRow| {
+                history.export(&mut |r: ExportRow| {
                     w.write_all(if first { b"\n  " } else { b",\n  " })?;
                     first = false;
                     serde_json::to_writer(&mut w, &r).map_err(std::io::Error::other)

@@ -8,6 +8,28 @@ pub mod store;
 
 use crate::model::{Better, Verdict};
 use changepoint::ChangePoint;
+use store::{ExportError, ExportRow, HistoryError, NewRun};
+
+/// Where nightly history lives: one interface, whatever the database
+/// (SQLite's [`store::History`] is the embedded default).
+pub trait HistoryStore {
+    /// Records a run — its row, every sample, every comparison and tonight's
+    /// summary of each metric — in one transaction: a run killed or failing
+    /// midway leaves nothing behind. Returns the run's id.
+    fn record(&mut self, run: &NewRun) -> Result<i64, HistoryError>;
+    /// The newest complete run of `scenario_set`: the baseline of the next night.
+    fn last_run(&self, scenario_set: &str) -> Result<Option<StoredRun>, HistoryError>;
+    /// Every run (of `scenario_set`, if given), oldest first, whatever its status.
+    fn runs(&self, scenario_set: Option<&str>) -> Result<Vec<StoredRun>, HistoryError>;
+    /// The scenario sets in the history, oldest first (by their first run).
+    fn scenario_sets(&self) -> Result<Vec<String>, HistoryError>;
+    /// Every metric of `scenario_set`'s complete runs as a series of nights,
+    /// oldest first; series ordered by scenario, benchmark, metric, unit.
+    fn series(&self, scenario_set: &str) -> Result<Vec<Series>, HistoryError>;
+    /// Every (run, metric) summary with its comparison, by run then metric;
+    /// streamed to `each` so an export never holds the whole history.
+    fn export(&self, each: &mut dyn FnMut(ExportRow) -> std::io::Result<()>) -> Result<(), ExportError>;
+}
 use serde::Serialize;
 
 /// A nightly run as the history keeps it.

@@ -274,11 +274,10 @@ impl History {
     pub fn schema_version() -> i64 {
         MIGRATIONS.len() as i64
     }
+}
 
-    /// Records a run — its row, every sample, every comparison and tonight's
-    /// summary of each metric — in one transaction: a run killed or failing
-    /// midway leaves nothing behind. Returns the run's id.
-    pub fn record(&mut self, run: &NewRun) -> Result<i64, HistoryError> {
+impl super::HistoryStore for History {
+    fn record(&mut self, run: &NewRun) -> Result<i64, HistoryError> {
         let r = run.results;
         let count = |v: Verdict| r.comparisons.iter().filter(|c| c.verdict == v).count() as i64;
         let env = &r.environment;
@@ -409,30 +408,25 @@ impl History {
         Ok(id)
     }
 
-    /// The newest complete run of `scenario_set`: the baseline of the next night.
-    pub fn last_run(&self, scenario_set: &str) -> Result<Option<StoredRun>, HistoryError> {
+    fn last_run(&self, scenario_set: &str) -> Result<Option<StoredRun>, HistoryError> {
         let sql = format!("{RUN_COLUMNS} WHERE scenario_set = ?1 AND status = 'complete' ORDER BY id DESC LIMIT 1");
         Ok(self.conn.query_row(&sql, [scenario_set], stored_run).optional()?)
     }
 
-    /// Every run (of `scenario_set`, if given), oldest first, whatever its status.
-    pub fn runs(&self, scenario_set: Option<&str>) -> Result<Vec<StoredRun>, HistoryError> {
+    fn runs(&self, scenario_set: Option<&str>) -> Result<Vec<StoredRun>, HistoryError> {
         let sql = format!("{RUN_COLUMNS} WHERE ?1 IS NULL OR scenario_set = ?1 ORDER BY id");
         let mut stmt = self.conn.prepare(&sql)?;
         let runs = stmt.query_map([scenario_set], stored_run)?.collect::<Result<_, _>>()?;
         Ok(runs)
     }
 
-    /// The scenario sets in the history, oldest first (by their first run).
-    pub fn scenario_sets(&self) -> Result<Vec<String>, HistoryError> {
+    fn scenario_sets(&self) -> Result<Vec<String>, HistoryError> {
         let mut stmt = self.conn.prepare("SELECT scenario_set FROM runs GROUP BY scenario_set ORDER BY min(id)")?;
         let sets = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
         Ok(sets)
     }
 
-    /// Every metric of `scenario_set`'s complete runs as a series of nights,
-    /// oldest first; series ordered by scenario, benchmark, metric, unit.
-    pub fn series(&self, scenario_set: &str) -> Result<Vec<Series>, HistoryError> {
+    fn series(&self, scenario_set: &str) -> Result<Vec<Series>, HistoryError> {
         // One pass over `summaries` in key order (metric, then night): a
         // year of 500 metrics is 180k rows and no sort. Metric ids follow
         // first appearance, so the series are put in name order afterwards.
@@ -474,9 +468,7 @@ impl History {
         Ok(out)
     }
 
-    /// Every (run, metric) summary with its comparison, by run then metric;
-    /// streamed to `each` so an export never holds the whole history.
-    pub fn export(&self, mut each: impl FnMut(ExportRow) -> std::io::Result<()>) -> Result<(), ExportError> {
+    fn export(&self, each: &mut dyn FnMut(ExportRow) -> std::io::Result<()>) -> Result<(), ExportError> {
         let mut stmt = self.conn.prepare(
             "SELECT r.id, r.started_at, r.commit_hash, m.scenario, m.benchmark, m.metric, m.unit, m.better,
                     s.n, s.median, s.ci_low, s.ci_high,
@@ -629,6 +621,7 @@ fn parse_verdict(row: &Row, i: usize) -> rusqlite::Result<Option<Verdict>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::history::HistoryStore;
     use crate::results::Sample;
 
     /// Deterministic noise in [-1, 1].

@@ -482,6 +482,7 @@ fn list_runs(ctx: &Context) -> Answer {
 }
 
 fn history(ctx: &Context, a: HistoryQuery) -> Answer {
+    use crate::history::HistoryStore;
     use crate::history::store::History;
     let db = a.db.as_deref().map(|d| ctx.path(d)).unwrap_or_else(|| ctx.reports().join("history.sqlite"));
     let h = History::open_existing(&db).map_err(|e| e.to_string())?;
