@@ -40,10 +40,9 @@ fn totals(d: &DatabaseScenario) -> Vec<(String, String)> {
     rows
 }
 
-fn statement_cells(d: &DatabaseScenario, s: &crate::results::DatabaseStatement) -> [String; 3] {
+fn statement_cells(s: &crate::results::DatabaseStatement) -> [String; 3] {
     let (b, c) = (s.baseline.as_ref(), s.candidate.as_ref());
     let f = |get: &dyn Fn(&StatementFigures) -> String| pair(b.map(get), c.map(get));
-    let _ = d;
     [
         f(&|x| format_value(x.calls_per, "")),
         f(&|x| format_value(x.time_per_ms / 1000.0, "s")),
@@ -86,7 +85,7 @@ pub fn terminal(r: &Results, scenario: &str) -> String {
         "rows/call"
     ));
     for s in d.statements.iter().take(STATEMENTS) {
-        let [calls, time, rows] = statement_cells(d, s);
+        let [calls, time, rows] = statement_cells(s);
         out.push_str(&format!("    {:<62} {calls:>16} {time:>20} {rows:>16}\n", cut(&s.query, 60)));
     }
     if d.statements.len() > STATEMENTS {
@@ -240,7 +239,7 @@ pub fn markdown(out: &mut String, r: &Results) {
             .iter()
             .take(STATEMENTS)
             .map(|s| {
-                let [calls, time, rows] = statement_cells(d, s);
+                let [calls, time, rows] = statement_cells(s);
                 vec![code_cell(&cut(&s.query, 100)), escape_text(&calls), escape_text(&time), escape_text(&rows)]
             })
             .collect();
