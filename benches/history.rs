@@ -122,7 +122,8 @@ fn night_of_500_metrics() -> perfgate::results::Results {
 }
 
 fn store(c: &mut Criterion) {
-    use perfgate::history::store::{History, NewRun};
+    use perfgate::history::NewRun;
+    use perfgate::history::sqlite::SqliteHistory as History;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("history.sqlite");
     let mut history = History::open(&path).unwrap();

@@ -4,14 +4,12 @@
 //! drifts; writes trend.html and the brief's nightly section.
 
 use crate::compare::{self, CompareError, CompareOutcome, RunStatus};
-use crate::history::HistoryStore;
-use crate::history::store::{History, NewRun};
-use crate::history::{self, changepoint, drift};
+use crate::history::{self, HistoryError, HistoryStore, Location, NewRun, changepoint, drift};
 use crate::model::Role;
 use crate::plan::{self, CandidateChoice, CompareOptions};
 use crate::report;
 use crate::results::{Nightly, NightlyChangePoint, NightlyDrift, PreviousNight};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Component, Path};
 
 /// Change points reported in results.json and the brief: those at the most
 /// recent nights (trend.html shows all).
@@ -24,7 +22,8 @@ pub struct NightlyOptions {
     pub compare: CompareOptions,
     /// Tonight's revision (default HEAD).
     pub rev: Option<String>,
-    pub history: PathBuf,
+    /// A SQLite file (relative to the working directory) or a PostgreSQL URL.
+    pub history: Location,
     pub change: changepoint::Options,
 }
 
@@ -44,10 +43,22 @@ pub struct NightlyOutcome {
 pub fn run(opts: &NightlyOptions) -> Result<NightlyOutcome, CompareError> {
     let mut plan = plan::make(&opts.compare)?;
     let set = history::scenario_set(plan.scenarios.iter().map(|s| s.name.as_str()));
-    let db_path = if opts.history.is_absolute() { opts.history.clone() } else { plan.cwd.join(&opts.history) };
-    let history_err =
-        |e: crate::history::store::HistoryError| CompareError::RunFailed(format!("history {}: {e}", db_path.display()));
-    let mut store = History::open(&db_path).map_err(history_err)?;
+    let location = opts.history.under(&plan.cwd);
+    let history_err = |e: HistoryError| CompareError::RunFailed(format!("history {location}: {e}"));
+    let mut store = location.open().map_err(|e| match e.is_bad_input() {
+        true => CompareError::BadInput(format!("history {location}: {e}")),
+        false => history_err(e),
+    })?;
+    // Held until the store is dropped: another nightly of these scenarios
+    // waits here, then takes this night as its baseline.
+    store
+        .lock_series(&set, &mut || {
+            crate::note!("nightly: another nightly of these scenarios is running on {location}; waiting for it")
+        })
+        .map_err(|e| match e {
+            HistoryError::Interrupted => CompareError::Interrupted,
+            e => history_err(e),
+        })?;
     let last = store.last_run(&set).map_err(history_err)?;
     let rev = opts.rev.clone().unwrap_or_else(|| "HEAD".into());
     match &last {
@@ -58,7 +69,7 @@ pub fn run(opts: &NightlyOptions) -> Result<NightlyOutcome, CompareError> {
             l.started_at
         ),
         None => {
-            crate::note!("nightly: first night for these scenarios in {}: {rev} is recorded alone", db_path.display())
+            crate::note!("nightly: first night for these scenarios in {location}: {rev} is recorded alone")
         }
     }
     if let Some(l) = &last {
@@ -81,7 +92,7 @@ pub fn run(opts: &NightlyOptions) -> Result<NightlyOutcome, CompareError> {
         compare::write(&outcome)?;
         return Ok(NightlyOutcome { compare: outcome, recorded: None, regressed: false });
     }
-    let recorded = record(&mut outcome, &mut store, opts, &set, &rev, &db_path, last.as_ref());
+    let recorded = record(&mut outcome, store.as_mut(), opts, &set, &rev, &location, last.as_ref());
     // The run's own results are written whatever the history stage said.
     compare::write(&outcome)?;
     let id = recorded?;
@@ -100,16 +111,17 @@ fn record(
     opts: &NightlyOptions,
     set: &str,
     rev: &str,
-    db_path: &Path,
+    location: &Location,
     last: Option<&crate::history::StoredRun>,
 ) -> Result<i64, CompareError> {
-    let history_err =
-        |e: crate::history::store::HistoryError| CompareError::RunFailed(format!("history {}: {e}", db_path.display()));
+    let history_err = |e: HistoryError| CompareError::RunFailed(format!("history {location}: {e}"));
     let Some(tonight) = outcome.results.variants.iter().find(|v| v.role == Role::Candidate).cloned() else {
         return Err(CompareError::RunFailed("the run has no candidate variant".into()));
     };
+    // Reports are found from the history file's directory; a server's
+    // history keeps them relative to the directory the reports are in.
     let cwd = outcome.out_dir.parent().map(Path::to_path_buf).unwrap_or_default();
-    let db_dir = db_path.parent().map(Path::to_path_buf).unwrap_or(cwd);
+    let db_dir = location.directory().map(Path::to_path_buf).unwrap_or(cwd);
     let report_dir = relative_path(&db_dir, &outcome.out_dir);
     let id = store
         .record(&NewRun {
@@ -129,7 +141,7 @@ fn record(
     report::json::write_atomically(&trend_path, found.html.as_bytes())
         .map_err(|e| CompareError::RunFailed(format!("cannot write {}: {e}", trend_path.display())))?;
     outcome.results.nightly = Some(Nightly {
-        history: opts.history.display().to_string(),
+        history: opts.history.to_string(),
         previous: last.map(|l| PreviousNight {
             run_id: l.run_id.clone(),
             revision: l.revision.clone(),
@@ -167,7 +179,7 @@ pub fn trend(
     out_dir: &Path,
     change: &changepoint::Options,
     threshold: f64,
-) -> Result<Trend, crate::history::store::HistoryError> {
+) -> Result<Trend, HistoryError> {
     let runs: Vec<_> = store.runs(Some(set))?.into_iter().filter(|r| r.status == "complete").collect();
     let series = store.series(set)?;
     let newest = runs.last().map(|r| r.id);

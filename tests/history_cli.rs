@@ -3,7 +3,8 @@
 //! nightly does), read back by the real binary in every format.
 
 use perfgate::history::HistoryStore;
-use perfgate::history::store::{History, NewRun};
+use perfgate::history::NewRun;
+use perfgate::history::sqlite::SqliteHistory as History;
 use perfgate::model::Better;
 use perfgate::model::Role;
 use perfgate::results::{Results, Sample};

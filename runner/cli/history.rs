@@ -4,8 +4,7 @@
 
 use super::{CliError, EXIT_OK};
 use crate::history::changepoint;
-use crate::history::store::{ExportError, ExportRow, History, HistoryError};
-use crate::history::{HistoryStore, MetricHistory, StoredRun};
+use crate::history::{ExportError, ExportRow, HistoryError, HistoryStore, Location, MetricHistory, StoredRun};
 use crate::model::{Better, Verdict};
 use crate::report::format::{format_ci_halfwidth, format_value, signed};
 use comfy_table::{Cell, CellAlignment, Color, Table, presets};
@@ -71,13 +70,22 @@ pub enum HistoryCommand {
         #[arg(long, value_enum, default_value = "csv")]
         format: ExportFormat,
     },
+    /// Copy every run of one history into another, e.g. SQLite into a shared PostgreSQL.
+    Migrate {
+        /// The history to copy (a SQLite file or a postgresql:// URL).
+        #[arg(long, value_name = "DB")]
+        from: Location,
+        /// Where to copy it: created if missing; may hold only runs of an earlier copy.
+        #[arg(long, value_name = "DB")]
+        to: Location,
+    },
 }
 
 #[derive(clap::Args, Debug)]
 pub struct Db {
-    /// The history database `perfgate nightly` writes.
-    #[arg(long, value_name = "DB", default_value = "reports/history.sqlite")]
-    pub history: PathBuf,
+    /// The history `perfgate nightly` writes: a SQLite file or a postgresql:// URL.
+    #[arg(long, value_name = "DB", env = "PERFGATE_HISTORY", default_value = "reports/history.sqlite")]
+    pub history: Location,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,15 +131,16 @@ pub fn run(args: HistoryArgs) -> Result<i32, CliError> {
                     Some(f) => format!("no metric matches {f:?}"),
                     None => "no complete nights in the history yet".into(),
                 };
-                crate::note!("{why} ({})", db.history.display());
+                crate::note!("{why} ({})", db.history);
                 return Ok(EXIT_OK);
             }
             print(&render_show(&shown, format))
         }
         HistoryCommand::Export { db, format } => {
             let history = open(&db)?;
-            export(&history, format)
+            export(history.as_ref(), format)
         }
+        HistoryCommand::Migrate { from, to } => migrate(&from, &to),
         HistoryCommand::Trend { db, out, scenarios, threshold, max_pvalue, min_magnitude } => {
             let history = open(&db)?;
             let set = match scenarios {
@@ -153,12 +162,16 @@ pub fn run(args: HistoryArgs) -> Result<i32, CliError> {
             let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
             let absolute = |p: &std::path::Path| if p.is_absolute() { p.to_path_buf() } else { cwd.join(p) };
             let out = absolute(&out);
-            let db_path = absolute(&db.history);
             let out_dir = out.parent().map(std::path::Path::to_path_buf).unwrap_or_else(|| cwd.clone());
-            let db_dir = db_path.parent().map(std::path::Path::to_path_buf).unwrap_or_else(|| cwd.clone());
+            // Report paths are relative to the history file's directory, or
+            // (a server's history) to where the reports are: the working directory's reports/.
+            let db_dir = match db.history.under(&cwd).directory() {
+                Some(d) => d.to_path_buf(),
+                None => cwd.join("reports"),
+            };
             let change = changepoint::Options { max_pvalue, min_magnitude };
-            let found =
-                crate::nightly::trend(&history, &set, &db_dir, &out_dir, &change, threshold).map_err(history_error)?;
+            let found = crate::nightly::trend(history.as_ref(), &set, &db_dir, &out_dir, &change, threshold)
+                .map_err(history_error)?;
             if found.nights == 0 {
                 return Err(CliError::bad_input(anyhow::anyhow!(
                     "no complete run for scenarios {set:?} in the history"
@@ -179,20 +192,36 @@ pub fn run(args: HistoryArgs) -> Result<i32, CliError> {
     }
 }
 
-fn open(db: &Db) -> Result<History, CliError> {
-    History::open_existing(&db.history).map_err(history_error)
+fn open(db: &Db) -> Result<Box<dyn HistoryStore>, CliError> {
+    db.history.open_existing().map_err(history_error)
 }
 
 /// A history that is missing or not one is the user's input; a database
 /// that fails while being read is not.
 fn history_error(e: HistoryError) -> CliError {
-    match e {
-        HistoryError::Missing(_)
-        | HistoryError::NotHistory(_)
-        | HistoryError::TooNew { .. }
-        | HistoryError::CreateDir { .. } => CliError::bad_input(e),
-        _ => CliError::run_failed(e),
+    if e.is_bad_input() { CliError::bad_input(e) } else { CliError::run_failed(e) }
+}
+
+fn migrate(from: &Location, to: &Location) -> Result<i32, CliError> {
+    if from == to {
+        return Err(CliError::bad_input(anyhow::anyhow!("--from and --to are the same history ({from})")));
     }
+    let source = from.open_existing().map_err(history_error)?;
+    let mut target = to.open().map_err(history_error)?;
+    let done = crate::history::migrate::migrate(source.as_ref(), target.as_mut(), &mut |r| {
+        crate::note!("copied run {} ({}, {})", r.run_id, r.scenario_set, r.started_at)
+    })
+    .map_err(|e| match e {
+        crate::history::migrate::MigrateError::History(e) => history_error(e),
+        e => CliError::bad_input(e),
+    })?;
+    crate::out!(
+        "{} run(s) copied from {from} to {to} ({} samples); {} already there\n",
+        done.copied,
+        done.samples,
+        done.skipped
+    );
+    Ok(EXIT_OK)
 }
 
 fn print(text: &str) -> Result<i32, CliError> {

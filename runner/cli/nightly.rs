@@ -17,9 +17,10 @@ pub struct NightlyArgs {
     /// Tonight's revision.
     #[arg(long, value_name = "REV", default_value = "HEAD")]
     pub rev: String,
-    /// The history database (created if missing).
-    #[arg(long, value_name = "DB", default_value = "reports/history.sqlite")]
-    pub history: PathBuf,
+    /// The history (created if missing): a SQLite file, or a PostgreSQL URL
+    /// (postgresql://user@host/db) for a history several runners share.
+    #[arg(long, value_name = "DB", env = "PERFGATE_HISTORY", default_value = "reports/history.sqlite")]
+    pub history: crate::history::Location,
     /// Output directory [default: reports/<timestamp>-<name>/].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,

@@ -116,7 +116,8 @@ pub struct HistoryQuery {
     pub scenario: Option<String>,
     /// Only metrics whose "benchmark/metric" contains this.
     pub metric: Option<String>,
-    /// The history database [default: reports/history.sqlite, as `perfgate nightly` writes it].
+    /// The history: a SQLite file or a postgresql:// URL [default: $PERFGATE_HISTORY, else
+    /// reports/history.sqlite, as `perfgate nightly` writes it].
     pub db: Option<String>,
 }
 
@@ -482,10 +483,15 @@ fn list_runs(ctx: &Context) -> Answer {
 }
 
 fn history(ctx: &Context, a: HistoryQuery) -> Answer {
-    use crate::history::HistoryStore;
-    use crate::history::store::History;
-    let db = a.db.as_deref().map(|d| ctx.path(d)).unwrap_or_else(|| ctx.reports().join("history.sqlite"));
-    let h = History::open_existing(&db).map_err(|e| e.to_string())?;
+    use crate::history::Location;
+    let db = match a.db.as_deref() {
+        Some(d) => Location::parse(d).under(&ctx.cwd),
+        None => match std::env::var("PERFGATE_HISTORY") {
+            Ok(d) if !d.is_empty() => Location::parse(&d).under(&ctx.cwd),
+            _ => Location::File(ctx.reports().join("history.sqlite")),
+        },
+    };
+    let h = db.open_existing().map_err(|e| e.to_string())?;
     let runs = h.runs(None).map_err(|e| e.to_string())?;
     let opts = crate::history::changepoint::Options::default();
     let mut metrics: Vec<crate::history::MetricHistory> = Vec::new();
@@ -508,8 +514,7 @@ fn history(ctx: &Context, a: HistoryQuery) -> Answer {
         metrics.iter().filter(|m| !m.change_points.is_empty() || m.drift.as_ref().is_some_and(|d| d.regressed)).count();
     let recent: Vec<_> = runs.iter().rev().take(30).collect();
     let text = format!(
-        "{}: {} run(s); {total} metric(s) match, {} shown, {flagged} with change points or a regressing drift",
-        db.display(),
+        "{db}: {} run(s); {total} metric(s) match, {} shown, {flagged} with change points or a regressing drift",
         runs.len(),
         metrics.len()
     );
@@ -519,6 +524,6 @@ fn history(ctx: &Context, a: HistoryQuery) -> Answer {
     }
     Ok((
         text,
-        json!({"db": db.display().to_string(), "runs": recent, "metrics": metrics, "metrics_total": total, "notes": notes}),
+        json!({"db": db.to_string(), "runs": recent, "metrics": metrics, "metrics_total": total, "notes": notes}),
     ))
 }
