@@ -150,7 +150,7 @@ const OUT_ENTRIES: [&str; 10] = [
 /// one holds only perfgate's outputs: a run never overwrites a file it did
 /// not write (`--out .` in a repository is refused, its `.gitignore` kept).
 /// True when this run created the directory.
-fn prepare_out_dir(dir: &std::path::Path) -> Result<bool, CompareError> {
+pub(crate) fn prepare_out_dir(dir: &std::path::Path) -> Result<bool, CompareError> {
     let refuse = |why: String| {
         CompareError::BadInput(format!(
             "--out {}: {why}; perfgate writes only into a new or empty directory, or one of its own earlier runs",
@@ -285,6 +285,8 @@ fn skeleton(
         threshold_pct: plan.stats.threshold * 100.0,
         count_threshold_pct: Some(plan.stats.count_threshold * 100.0),
         scenario_files: plan.scenario_files.iter().map(|f| f.display().to_string()).collect(),
+        shard: plan.shard.clone(),
+        merged: Vec::new(),
     };
     let variants = if plan.solo { vec![candidate.info()] } else { vec![baseline.info(), candidate.info()] };
     let mut results = Results::new(run, environment::capture(), variants);
@@ -362,6 +364,7 @@ fn assemble(results: &mut Results, plan: &Plan, ctx: &Context, m: Measurements) 
         RunStatus::Interrupted => "interrupted".into(),
     };
     results.findings = analyze::findings::findings(results, &ctx);
+    results.analysis = Some(crate::results::AnalysisInputs { config: cfg, context: ctx });
     if status != RunStatus::Complete {
         let planned = m.trials_planned.map(|p| format!(", of {p} planned")).unwrap_or_default();
         results.warnings.push(format!(

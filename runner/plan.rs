@@ -47,6 +47,10 @@ pub struct CompareOptions {
     pub solo: bool,
     /// Keep this JSON file current with the run's state (see `execute::status`).
     pub status_file: Option<PathBuf>,
+    /// `--shard I/N`: run only this shard's scenarios (see `shard`)...
+    pub shard: Option<crate::shard::Shard>,
+    /// ...split by the times an earlier run's results.json recorded.
+    pub shard_by: Option<PathBuf>,
 }
 
 /// How many rounds a run takes.
@@ -119,6 +123,8 @@ pub struct Plan {
     pub scenario_files: Vec<PathBuf>,
     pub allow_remote: bool,
     pub status_file: Option<PathBuf>,
+    /// `--shard`: which part of the scenarios this run measures.
+    pub shard: Option<crate::results::ShardInfo>,
 }
 
 impl Plan {
@@ -186,7 +192,8 @@ pub fn make(opts: &CompareOptions) -> Result<Plan, PlanError> {
             }
         }
     }
-    let scenarios = flatten(&files)?;
+    let mut scenarios = flatten(&files)?;
+    let shard = opts.shard.map(|s| select_shard(&mut scenarios, s, opts.shard_by.as_deref())).transpose()?;
     // One run has one baseline, candidate and design: the first file's
     // [compare] decides; later files' settings are reported, not mixed in.
     let defaults = &files[0].compare;
@@ -247,7 +254,32 @@ pub fn make(opts: &CompareOptions) -> Result<Plan, PlanError> {
         status_file: opts.status_file.clone(),
         scenario_files: opts.scenario_files.clone(),
         allow_remote: opts.allow_remote,
+        shard,
     })
+}
+
+/// Keeps `shard`'s scenarios (the split of [`crate::shard`]), by the times
+/// in `by` (an earlier results.json) when given.
+fn select_shard(
+    scenarios: &mut Vec<PlannedScenario>,
+    shard: crate::shard::Shard,
+    by: Option<&std::path::Path>,
+) -> Result<crate::results::ShardInfo, PlanError> {
+    let durations = match by {
+        Some(path) => {
+            let previous = crate::report::json::read_results(path)
+                .map_err(|e| PlanError(format!("--shard-by {}: {e}", path.display())))?;
+            Some(crate::shard::durations(&previous))
+        }
+        None => None,
+    };
+    let names: Vec<String> = scenarios.iter().map(|s| s.name.clone()).collect();
+    let assigned = crate::shard::assign(&names, durations.as_ref(), shard.count);
+    let by_durations = durations.as_ref().is_some_and(|d| names.iter().any(|n| d.contains_key(n)));
+    let info = crate::shard::info(shard, &names, &assigned, by_durations);
+    let mut keep = assigned.iter().map(|&s| s == shard.index);
+    scenarios.retain(|_| keep.next().unwrap_or(false));
+    Ok(info)
 }
 
 /// Every scenario of every file, with names unique across the run and of a

@@ -67,6 +67,9 @@ pub struct Results {
     /// compared.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub plan_diffs: Vec<PlanDiff>,
+    /// The analysis's inputs besides the samples (see [`AnalysisInputs`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<AnalysisInputs>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -101,6 +104,7 @@ impl Results {
             findings: Vec::new(),
             database: Vec::new(),
             plan_diffs: Vec::new(),
+            analysis: None,
         }
     }
 }
@@ -123,6 +127,7 @@ impl Run {
             threshold_pct: 2.0,
             count_threshold_pct: None,
             scenario_files: Vec::new(),
+            ..Default::default()
         }
     }
 }
@@ -160,6 +165,52 @@ pub struct Run {
     /// The scenario files the run read, as given.
     #[serde(default)]
     pub scenario_files: Vec<String>,
+    /// `compare --shard I/N`: the part of the scenarios this run measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardInfo>,
+    /// `perfgate merge`: the runs joined into this one, in shard order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged: Vec<MergedRun>,
+}
+
+/// One shard of a run split over several jobs (`compare --shard I/N`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct ShardInfo {
+    /// 1-based.
+    pub index: u32,
+    pub count: u32,
+    /// "durations" (balanced by an earlier run's times, `--shard-by`) or "count".
+    pub split: String,
+    /// The scenarios this shard ran, in file order.
+    pub scenarios: Vec<String>,
+    /// Every scenario of the run's files: what the shards together cover.
+    pub of: Vec<String>,
+}
+
+/// A run `perfgate merge` joined: where and how it ran.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct MergedRun {
+    /// Its results.json's `run.id`.
+    pub run_id: String,
+    /// "2/3" when it was a shard.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
+    pub status: String,
+    pub hostname: String,
+    pub cpu_model: String,
+    pub started_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    pub scenarios: Vec<String>,
+}
+
+/// What the analysis used besides the samples (its settings and what the
+/// scenario files said of each scenario): lets `perfgate merge` analyse
+/// the joined samples as one run.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct AnalysisInputs {
+    pub config: crate::stats::CompareConfig,
+    pub context: crate::analyze::Context,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]

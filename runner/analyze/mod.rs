@@ -24,7 +24,7 @@ pub struct Analysis {
 }
 
 /// What analysis knows of the run besides its samples.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Context {
     /// Each service scenario's measured window (seconds): the scale
     /// `rss_growth` is judged on (see [`GROWTH_METRIC`]).
@@ -38,7 +38,7 @@ pub struct Context {
 }
 
 /// A scenario as findings describe it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ScenarioInfo {
     /// `http`, `gobench`, ...
     pub kind: String,
@@ -238,7 +238,8 @@ pub fn judge(comparisons: &mut [Comparison], effects: &[stats::Effect], cfg: &Co
 }
 
 /// Which metrics of a scenario hold a sequential run open.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum Judge {
     /// The kind's defaults (see [`judged_by_default`]).
     Kind(String),

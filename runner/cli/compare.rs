@@ -43,6 +43,12 @@ pub struct CompareArgs {
     /// Keep FILE current with the run's state as JSON (for `perfgate mcp`).
     #[arg(long, value_name = "FILE", hide = true)]
     pub status_file: Option<PathBuf>,
+    /// Run only shard I of N (1-based, e.g. 2/3) of the scenarios; `perfgate merge` joins the shards' results.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<crate::shard::Shard>,
+    /// Split the shards by the scenario times in this earlier results.json (default: by count).
+    #[arg(long, value_name = "RESULTS", requires = "shard")]
+    pub shard_by: Option<PathBuf>,
 }
 
 /// This process's command line, each argument quoted for a POSIX shell
@@ -85,6 +91,8 @@ pub fn run(args: CompareArgs) -> Result<i32, CliError> {
         allow_remote: args.allow_remote,
         solo: false,
         status_file: args.status_file,
+        shard: args.shard,
+        shard_by: args.shard_by,
     };
     let outcome = compare::run(&opts)?;
     crate::out!("{}", report::terminal::render(&outcome.results, report::terminal::color_enabled()));

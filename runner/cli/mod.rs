@@ -7,6 +7,7 @@ pub mod compare;
 pub mod history;
 pub mod load;
 pub mod mcp;
+pub mod merge;
 pub mod nightly;
 pub mod profile;
 pub mod report;
@@ -120,6 +121,8 @@ pub enum Command {
     Load(load::LoadArgs),
     /// Hotspots of a pprof profile (`top`) or of the change between two (`diff`).
     Profile(profile::ProfileArgs),
+    /// Join the results of `compare --shard I/N` jobs into one run: one report, one verdict, one exit code.
+    Merge(merge::MergeArgs),
     /// Measure one revision alone: its numbers and thresholds, nothing compared.
     Run(run::RunArgs),
     /// Measure a revision against the last nightly, record it in the history, flag regressions and drifts.
@@ -154,6 +157,7 @@ pub fn main() -> i32 {
         Command::Report(a) => report::run(a),
         Command::Nightly(a) => nightly::run(a),
         Command::Run(a) => run::run(a),
+        Command::Merge(a) => merge::run(a),
         Command::History(a) => history::run(a),
         Command::Schema(a) => schema::run(a),
         Command::Mcp(a) => mcp::run(a),

@@ -44,6 +44,8 @@ pub fn run(args: RunArgs) -> Result<i32, CliError> {
         allow_remote: false,
         solo: true,
         status_file: None,
+        shard: None,
+        shard_by: None,
     };
     let outcome = compare::run(&opts)?;
     crate::out!("{}", report::terminal::render(&outcome.results, report::terminal::color_enabled()));

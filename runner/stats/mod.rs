@@ -21,7 +21,7 @@ pub struct Summary {
 }
 
 /// Knobs for comparisons and verdicts.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct CompareConfig {
     /// Significance level (benchstat: 0.05).
     pub alpha: f64,
@@ -67,7 +67,7 @@ impl CompareConfig {
 }
 
 /// How paired rounds are judged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Rule {
     /// A fixed number of rounds: the signed-rank test and the symmetric
