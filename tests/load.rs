@@ -426,3 +426,79 @@ fn cli_exits_3_when_every_request_fails() {
     let out = perfgate(&["load", &server.url("/status/503"), "-c", "1", "-n", "5", "--expect-status", "503"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
+
+// ---- a fleet of generators ----
+
+/// Four `perfgate load --shard i/4` processes started together at one
+/// `--start-at`, an open-model rate split four ways: merged, their logs give
+/// the four JSON outputs' request count, the full rate within 2%, and
+/// latency percentiles within HDR precision (3 significant figures) of the
+/// exact percentiles of every raw latency the four recorded.
+#[test]
+fn a_fleet_of_four_generators_merges_exactly() {
+    let _g = serial();
+    let server = TestServer::fast();
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: String| dir.path().join(name).to_str().unwrap().to_string();
+    let at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64() + 2.0;
+    let (rate, window) = (800.0, 4.0);
+    let children: Vec<std::process::Child> = (1..=4)
+        .map(|i| {
+            Command::new(env!("CARGO_BIN_EXE_perfgate"))
+                .args(["load", &server.url("/"), "--rate", &rate.to_string(), "--duration", "4s", "--warmup", "500ms"])
+                .args(["--shard", &format!("{i}/4"), "--start-at", &format!("{at:.3}"), "--json"])
+                .args(["--hdr-log", &path(format!("g{i}.hlog")), "--raw-latencies", &path(format!("g{i}.raw"))])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut sent = 0;
+    let mut raw: Vec<u64> = Vec::new();
+    for (i, child) in children.into_iter().enumerate() {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["generator"], format!("{}/4", i + 1));
+        assert!(v["start_lag"].as_f64().is_some_and(|l| l < 0.5), "{v}");
+        sent += v["requests"].as_u64().unwrap();
+        let text = std::fs::read_to_string(dir.path().join(format!("g{}.raw", i + 1))).unwrap();
+        raw.extend(text.lines().map(|l| l.parse::<u64>().unwrap()));
+    }
+    let logs: Vec<String> = (1..=4).map(|i| path(format!("g{i}.hlog"))).collect();
+    let mut args = vec!["load", "merge", "--json"];
+    args.extend(logs.iter().map(String::as_str));
+    let out = perfgate(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(m["requests"].as_u64(), Some(sent), "{m:#}");
+    assert_eq!(m["errors"].as_u64(), Some(0));
+    assert_eq!(m["generators"].as_array().unwrap().len(), 4);
+    let throughput = m["throughput"].as_f64().unwrap();
+    assert!((throughput - rate).abs() <= 0.02 * rate, "{throughput} req/s of {rate} in {}", m["window"]);
+    assert!((m["window"].as_f64().unwrap() - window).abs() < 0.1, "the four windows coincide: {m:#}");
+
+    // Every raw latency, sorted: the exact percentiles the histograms approximate.
+    raw.sort_unstable();
+    assert_eq!(raw.len() as u64, m["latency"]["n"].as_u64().unwrap());
+    let exact = |q: f64| raw[((q * raw.len() as f64).ceil() as usize).clamp(1, raw.len()) - 1] as f64;
+    for (key, q) in [("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p999", 0.999), ("max", 1.0)] {
+        let merged = m["latency"][key].as_f64().unwrap() * 1e9;
+        let want = exact(q);
+        assert!((merged - want).abs() <= want * 1e-3 + 1.0, "{key}: merged {merged} ns, exact {want} ns");
+    }
+
+    // A log given twice, and a file that is not a log: exit 2, named.
+    let twice = perfgate(&["load", "merge", &logs[0], &logs[1], &logs[0]]);
+    assert_eq!(twice.status.code(), Some(2), "{}", text(&twice));
+    assert!(text(&twice).contains("generator 1/4 given twice"), "{}", text(&twice));
+    let raw_file = path("g1.raw".into());
+    let not_log = perfgate(&["load", "merge", &raw_file]);
+    assert_eq!(not_log.status.code(), Some(2), "{}", text(&not_log));
+    assert!(text(&not_log).contains("not a log written by `perfgate load --hdr-log`"), "{}", text(&not_log));
+    // More generators than connections: refused before any load.
+    let few = perfgate(&["load", &server.url("/"), "-c", "2", "--shard", "3/4", "--duration", "1s"]);
+    assert_eq!(few.status.code(), Some(2), "{}", text(&few));
+    assert!(text(&few).contains("leave generator 3 none"), "{}", text(&few));
+}

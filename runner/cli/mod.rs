@@ -4,6 +4,7 @@
 pub mod benchstat;
 pub mod cache;
 pub mod compare;
+pub mod fleet;
 pub mod history;
 pub mod load;
 pub mod mcp;

@@ -12,7 +12,7 @@
 use super::LoadError;
 use super::bounds;
 use super::http1::{self, BodySkipper};
-use super::model::{LoadSpec, Model, OpenSchedule, RequestMix, StatusRanges};
+use super::model::{Fleet, LoadSpec, Model, OpenSchedule, RequestMix, StatusRanges};
 use super::recorder::{Failure, LoadReport, Recorder};
 use super::url::TargetUrl;
 use std::cell::{Cell, RefCell};
@@ -49,7 +49,12 @@ struct Plan {
     warmup: Duration,
     window: Option<Duration>,
     total: Option<u64>,
+    /// This generator's model: a fleet member's connections are its share.
     model: Model,
+    /// Open model: this generator sends the fleet's slots `i ≡ first (mod every)`.
+    fleet: Fleet,
+    intervals: bool,
+    raw: bool,
 }
 
 /// After a failed connect, a closed-model worker waits this long before the
@@ -139,6 +144,25 @@ impl Plan {
             );
             templates.push(Template { bytes, head: method == "HEAD" });
         }
+        let fleet = spec.fleet.unwrap_or(Fleet { index: 0, count: 1 });
+        if fleet.count == 0 || fleet.index >= fleet.count {
+            return Err(invalid(format!("generator {} of {} does not exist", fleet.index + 1, fleet.count)));
+        }
+        let (model, total) = match spec.model {
+            Model::Closed { connections } => {
+                let mine = fleet.share(connections as u64) as usize;
+                if mine == 0 {
+                    return Err(invalid(format!(
+                        "{connections} connections over {} generators leave generator {} none: use at most {connections} generators",
+                        fleet.count,
+                        fleet.index + 1
+                    )));
+                }
+                (Model::Closed { connections: mine }, spec.total_requests.map(|n| fleet.share(n).max(1)))
+            }
+            // The schedule is the fleet's: `total_requests` counts its slots.
+            open => (open, spec.total_requests),
+        };
         let addr = pick_address(&target.resolve(&spec.base_url, spec.allow_remote)?);
         Ok(Plan {
             addr,
@@ -149,8 +173,11 @@ impl Plan {
             timeout: spec.request_timeout,
             warmup: spec.warmup,
             window: spec.effective_duration(),
-            total: spec.total_requests,
-            model: spec.model,
+            total,
+            model,
+            fleet,
+            intervals: spec.intervals,
+            raw: spec.raw,
         })
     }
 }
@@ -205,7 +232,8 @@ pub fn run(spec: &LoadSpec) -> Result<LoadReport, LoadError> {
         // One thread sustains far more than this; spreading a modest rate
         // over more threads only multiplies timer wake-ups (CPU per request).
         Model::Open { rate, max_in_flight } => {
-            cores.min(max_in_flight).min((rate / OPEN_RATE_PER_THREAD).ceil() as usize)
+            let mine = rate / f64::from(plan.fleet.count);
+            cores.min(max_in_flight).min((mine / OPEN_RATE_PER_THREAD).ceil() as usize)
         }
     }
     .max(1);
@@ -243,7 +271,17 @@ pub fn run(spec: &LoadSpec) -> Result<LoadReport, LoadError> {
         }
         return Err(LoadError::Generator(e));
     }
-    let start = Instant::now();
+    let (start, start_lag) = match spec.start_at {
+        Some(at) => wait_until(at),
+        None => (Instant::now(), None),
+    };
+    if crate::process::interrupted() {
+        drop(start_txs);
+        for h in handles {
+            let _ = h.join();
+        }
+        return Err(LoadError::Generator("interrupted before the load started".into()));
+    }
     for tx in &start_txs {
         let _ = tx.send(start);
     }
@@ -252,7 +290,7 @@ pub fn run(spec: &LoadSpec) -> Result<LoadReport, LoadError> {
         std::thread::sleep(wait);
     }
     let cpu_before = process_cpu();
-    let mut merged = Recorder::default();
+    let mut merged = Recorder::new(plan.intervals, plan.raw);
     let mut failed = None;
     for h in handles {
         match h.join() {
@@ -265,7 +303,32 @@ pub fn run(spec: &LoadSpec) -> Result<LoadReport, LoadError> {
     if let Some(e) = failed {
         return Err(LoadError::Generator(e));
     }
-    Ok(LoadReport::from_recorder(merged, window_start, plan.window, cpu))
+    let mut report = LoadReport::from_recorder(merged, window_start, plan.window, cpu);
+    report.start_lag = start_lag;
+    Ok(report)
+}
+
+/// Sleeps (Ctrl-C ends the wait) until the wall-clock time `at`: the
+/// instant it is, and how late this was when `at` had already passed.
+fn wait_until(at: std::time::SystemTime) -> (Instant, Option<Duration>) {
+    loop {
+        let (now, wall) = (Instant::now(), std::time::SystemTime::now());
+        match at.duration_since(wall) {
+            Ok(ahead) if ahead.is_zero() => return (now, Some(Duration::ZERO)),
+            Ok(ahead) => {
+                if crate::process::interrupted() {
+                    return (now, None);
+                }
+                std::thread::sleep(ahead.min(Duration::from_millis(100)));
+            }
+            // Already past: the schedule still counts from `at`, so a late
+            // generator's first slots are due at once and counted late.
+            Err(past) => {
+                let late = past.duration();
+                return (now.checked_sub(late).unwrap_or(now), Some(late));
+            }
+        }
+    }
 }
 
 /// User + system CPU time of this whole process so far.
@@ -345,7 +408,7 @@ impl Shard {
         let window_start = start + plan.warmup;
         let ctx = Rc::new(Local {
             plan: plan.clone(),
-            recorder: RefCell::new(Recorder::default()),
+            recorder: RefCell::new(Recorder::new(plan.intervals, plan.raw)),
             window_start,
             window_end: plan.window.map(|w| window_start + w),
             claimed: self.claimed.clone(),
@@ -368,7 +431,10 @@ impl Shard {
                 let schedule = OpenSchedule::new(rate, plan.warmup, plan.window, plan.total);
                 // Split the cap so the threads together never exceed it.
                 let cap = max_in_flight / self.threads + usize::from(self.index < max_in_flight % self.threads);
-                local.block_on(&rt, open_scheduler(ctx.clone(), start, schedule, self.index, self.threads, cap));
+                // Thread t of T in generator g of N: the fleet's slots g + N·t, g + N·(t + T), …
+                let (g, n) = (plan.fleet.index as usize, plan.fleet.count as usize);
+                let (first, every) = (g + n * self.index, n * self.threads);
+                local.block_on(&rt, open_scheduler(ctx.clone(), start, schedule, first, every, cap));
             }
         }
         drop(local);
@@ -423,6 +489,7 @@ fn record(ctx: &Local, plan: &Plan, outcome: Outcome, latency: Duration, end: In
         Outcome::Response(status) => {
             let failure = (!plan.expect.accepts(status)).then_some(Failure::Status(status));
             rec.response(latency, failure, end);
+            rec.detail(latency, ctx.window_start, end);
         }
         Outcome::Failed(f) => rec.no_response(f, end),
     }
@@ -446,7 +513,8 @@ struct OpenPool {
     returned: Notify,
 }
 
-/// Open model: dispatch slot i at `start + i/rate`, whatever happened to the
+/// Open model: dispatch slots `first`, `first + every`, … (this thread's
+/// share of the fleet's schedule) at `start + i/rate`, whatever happened to the
 /// previous requests. A slot with no free connection waits for one and is
 /// then sent at once, counted late; latency always counts from the intended
 /// time, so a stalled server shows up in the percentiles (no coordinated
@@ -455,15 +523,15 @@ async fn open_scheduler(
     ctx: Rc<Local>,
     start: Instant,
     schedule: OpenSchedule,
-    index: usize,
-    threads: usize,
+    first: usize,
+    every: usize,
     cap: usize,
 ) {
     if cap == 0 {
         return;
     }
     let pool = Rc::new(OpenPool { idle: RefCell::new(Vec::new()), created: Cell::new(0), returned: Notify::new() });
-    let mut i = index as u64;
+    let mut i = first as u64;
     // A time-limited run stops sending at the window's end: slots still due
     // then are counted as unsent, not sent after the window has closed.
     let past_window = || ctx.window_end.is_some_and(|end| Instant::now() >= end);
@@ -496,10 +564,10 @@ async fn open_scheduler(
         let intended = if waited { due } else { now.min(due + TIMER_GRANULARITY) };
         let measured = schedule.is_measured(i);
         tokio::task::spawn_local(open_request(ctx.clone(), pool.clone(), slot, i, intended, measured, late));
-        i += threads as u64;
+        i += every as u64;
     }
     if !crate::process::interrupted() {
-        ctx.recorder.borrow_mut().unsent += schedule.measured_left(i, threads as u64);
+        ctx.recorder.borrow_mut().unsent += schedule.measured_left(i, every as u64);
     }
     // Drain: every request in flight finishes (or times out) and is counted.
     while pool.idle.borrow().len() < pool.created.get() {

@@ -4,13 +4,14 @@
 
 pub mod bounds;
 mod engine;
+pub mod hdrlog;
 mod http1;
 pub mod model;
 pub mod recorder;
 pub mod url;
 pub mod ws;
 
-pub use model::{LoadSpec, Model, RequestMix, RequestSpec, StatusRanges};
+pub use model::{Fleet, LoadSpec, Model, RequestMix, RequestSpec, StatusRanges};
 pub use recorder::LoadReport;
 pub use url::{TargetUrl, ensure_loopback};
 pub use ws::{WindowEdge, WsReport, WsSpec};

@@ -65,6 +65,35 @@ pub struct LoadSpec {
     /// Send to non-loopback addresses too (`--allow-remote`). Off by
     /// default: the run refuses any resolved address that is not loopback.
     pub allow_remote: bool,
+    /// One generator of a fleet (`--shard I/N`): its share of the load.
+    pub fleet: Option<Fleet>,
+    /// Start the load (warmup first) at this wall-clock time, shared by a
+    /// fleet (`--start-at`); `None`: as soon as connections are open.
+    pub start_at: Option<std::time::SystemTime>,
+    /// Keep a latency histogram per second of the window (`--hdr-log`).
+    pub intervals: bool,
+    /// Keep every measured latency (`--raw-latencies`, for checking the
+    /// histograms against exact percentiles): 8 bytes per request.
+    pub raw: bool,
+}
+
+/// Generator `index` (0-based) of `count`. Open model: it sends the slots
+/// `i ≡ index (mod count)` of the fleet's schedule at the full rate — 1/N
+/// of the rate, interleaved with the other generators', never in step
+/// with them. Closed model: ⌊C/N⌋ or ⌈C/N⌉ of the connections and of
+/// `total_requests`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fleet {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Fleet {
+    /// This generator's part of `n` things dealt out one by one.
+    pub fn share(&self, n: u64) -> u64 {
+        let (i, k) = (u64::from(self.index), u64::from(self.count.max(1)));
+        n / k + u64::from(i < n % k)
+    }
 }
 
 impl Default for LoadSpec {
@@ -81,6 +110,10 @@ impl Default for LoadSpec {
             request_timeout: Duration::from_secs(30),
             seed: 1,
             allow_remote: false,
+            fleet: None,
+            start_at: None,
+            intervals: false,
+            raw: false,
         }
     }
 }

@@ -12,6 +12,9 @@ const LOWEST_NS: u64 = 1;
 const HIGHEST_NS: u64 = 3_600 * 1_000_000_000;
 const SIGNIFICANT_FIGURES: u8 = 3;
 
+/// Width of one interval of an HDR interval log (`--hdr-log`).
+pub const INTERVAL: Duration = Duration::from_secs(1);
+
 /// Width of one bucket of the completions timeline (throughput over time).
 pub const TIMELINE_STEP: Duration = Duration::from_millis(100);
 /// Buckets kept at most (an hour): later completions land in the last one.
@@ -66,10 +69,72 @@ pub struct Recorder {
     pub last_end: Option<Instant>,
     /// Completed requests per `TIMELINE_STEP` since the window started.
     pub timeline: Vec<u64>,
+    /// Per-second latency histograms, when an interval log was asked for.
+    pub intervals: Option<Intervals>,
+    /// Every recorded latency (ns), when asked for.
+    pub raw: Option<Vec<u64>>,
+}
+
+/// Latencies per [`INTERVAL`] of the window: the live interval's histogram,
+/// and the finished ones as (value, count) pairs — a few hundred bytes a
+/// second instead of a whole histogram's counts.
+#[derive(Debug, Clone)]
+pub struct Intervals {
+    current: Option<u64>,
+    live: Histogram<u64>,
+    pub done: Vec<(u64, Vec<(u64, u64)>)>,
+}
+
+impl Intervals {
+    fn new() -> Intervals {
+        Intervals { current: None, live: new_histogram(), done: Vec::new() }
+    }
+
+    /// Records `ns` in interval `index`. Completions arrive nearly in time
+    /// order; one from an earlier interval closes the live one and opens
+    /// its own entry (entries of one index are added up later).
+    fn record(&mut self, index: u64, ns: u64) {
+        if self.current != Some(index) {
+            self.flush();
+            self.current = Some(index);
+        }
+        self.live.saturating_record(ns);
+    }
+
+    fn flush(&mut self) {
+        if let Some(i) = self.current.take()
+            && !self.live.is_empty()
+        {
+            let pairs = self.live.iter_recorded().map(|v| (v.value_iterated_to(), v.count_at_value())).collect();
+            self.done.push((i, pairs));
+            self.live.reset();
+        }
+    }
+
+    /// The histogram of every interval, in order.
+    pub fn histograms(mut self) -> std::collections::BTreeMap<u64, Histogram<u64>> {
+        self.flush();
+        let mut out: std::collections::BTreeMap<u64, Histogram<u64>> = std::collections::BTreeMap::new();
+        for (i, pairs) in self.done {
+            let h = out.entry(i).or_insert_with(new_histogram);
+            for (value, count) in pairs {
+                h.saturating_record_n(value, count);
+            }
+        }
+        out
+    }
 }
 
 impl Default for Recorder {
     fn default() -> Self {
+        Recorder::new(false, false)
+    }
+}
+
+impl Recorder {
+    /// A recorder; with `intervals`, latencies per second of the window too;
+    /// with `raw`, every latency as recorded.
+    pub fn new(intervals: bool, raw: bool) -> Recorder {
         Recorder {
             latency: new_histogram(),
             requests: 0,
@@ -79,11 +144,25 @@ impl Default for Recorder {
             failures: Vec::new(),
             last_end: None,
             timeline: Vec::new(),
+            intervals: intervals.then(Intervals::new),
+            raw: raw.then(Vec::new),
         }
     }
-}
 
-impl Recorder {
+    /// A response's latency in its interval of the window (and in the raw
+    /// list), when those are kept.
+    #[inline]
+    pub fn detail(&mut self, latency: Duration, window_start: Instant, end: Instant) {
+        let ns = latency_ns(latency);
+        if let Some(iv) = &mut self.intervals {
+            let index = (end.saturating_duration_since(window_start).as_nanos() / INTERVAL.as_nanos()) as u64;
+            iv.record(index, ns);
+        }
+        if let Some(raw) = &mut self.raw {
+            raw.push(ns);
+        }
+    }
+
     /// A request that got a complete response: its latency counts whatever
     /// the status, because a fast 500 is still a measured round trip.
     #[inline]
@@ -149,6 +228,14 @@ impl Recorder {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
         };
+        if let (Some(mine), Some(theirs)) = (&mut self.intervals, &other.intervals) {
+            let mut theirs = theirs.clone();
+            theirs.flush();
+            mine.done.extend(theirs.done);
+        }
+        if let (Some(mine), Some(theirs)) = (&mut self.raw, &other.raw) {
+            mine.extend_from_slice(theirs);
+        }
     }
 }
 
@@ -186,11 +273,26 @@ pub struct LoadReport {
     pub generator_cpu: Duration,
     /// Completed requests per `TIMELINE_STEP` of the window, in order.
     pub timeline: Vec<u64>,
+    /// Latency per [`INTERVAL`] of the window, by interval (`--hdr-log`).
+    pub intervals: std::collections::BTreeMap<u64, Histogram<u64>>,
+    /// Every measured latency in ns (`--raw-latencies`).
+    pub raw: Vec<u64>,
+    /// The wall-clock time the measured window started.
+    pub window_started_at: std::time::SystemTime,
+    /// `--start-at`: how late this generator started the load (zero when on time).
+    pub start_lag: Option<Duration>,
 }
 
 impl LoadReport {
     /// Builds the report from the merged workers' measurements.
-    pub fn from_recorder(merged: Recorder, window_start: Instant, window: Option<Duration>, cpu: Duration) -> Self {
+    pub fn from_recorder(mut merged: Recorder, window_start: Instant, window: Option<Duration>, cpu: Duration) -> Self {
+        let now = (Instant::now(), std::time::SystemTime::now());
+        let window_started_at = match window_start.checked_duration_since(now.0) {
+            Some(ahead) => now.1 + ahead,
+            None => now.1 - now.0.saturating_duration_since(window_start),
+        };
+        let intervals = merged.intervals.take().map(Intervals::histograms).unwrap_or_default();
+        let raw = merged.raw.take().unwrap_or_default();
         let mut elapsed = merged.last_end.map(|t| t.saturating_duration_since(window_start)).unwrap_or_default();
         if let Some(w) = window
             && elapsed < w
@@ -214,6 +316,10 @@ impl LoadReport {
             errors_by_kind,
             generator_cpu: cpu,
             timeline: merged.timeline,
+            intervals,
+            raw,
+            window_started_at,
+            start_lag: None,
         }
     }
 

@@ -168,6 +168,7 @@ fn http_load(p: &Prepared, base: &str, duration: Duration, total: Option<u64>, s
         request_timeout: Duration::from_secs(30),
         seed,
         allow_remote: p.allow_remote,
+        ..LoadSpec::default()
     })
 }
 
