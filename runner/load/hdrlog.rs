@@ -143,6 +143,7 @@ pub fn parse(bytes: &[u8]) -> Result<(Meta, Histogram<u64>, usize), String> {
         let encoded = base64::engine::general_purpose::STANDARD
             .decode(interval.encoded_histogram())
             .map_err(|e| format!("interval {}: histogram is not base64: {e}", intervals + 1))?;
+        check_header(&encoded, &total).map_err(|e| format!("interval {}: {e}", intervals + 1))?;
         let h: Histogram<u64> = deserializer
             .deserialize(&mut &encoded[..])
             .map_err(|e| format!("interval {}: not a V2 histogram ({e:?})", intervals + 1))?;
@@ -163,6 +164,54 @@ pub fn parse(bytes: &[u8]) -> Result<(Meta, Histogram<u64>, usize), String> {
         intervals += 1;
     }
     Ok((meta, total, intervals))
+}
+
+/// V2 cookies (word size 8), plain and compressed.
+const V2_COOKIE: u32 = 0x1c84_9313;
+const V2_COMPRESSED_COOKIE: u32 = 0x1c84_9314;
+/// A V2 payload of our histograms' counts is well under this.
+const MAX_PAYLOAD: u32 = 4 << 20;
+
+/// Reads an encoded histogram's header before the decoder allocates for it:
+/// the precision and range must be `like`'s and the payload small, so a
+/// hostile log cannot make the decoder allocate gigabytes.
+fn check_header(encoded: &[u8], like: &Histogram<u64>) -> Result<(), String> {
+    use std::io::Read;
+    let word = |b: &[u8], at: usize| b.get(at..at + 4).map(|w| u32::from_be_bytes([w[0], w[1], w[2], w[3]]));
+    let mut header = [0u8; 40];
+    match word(encoded, 0) {
+        Some(V2_COMPRESSED_COOKIE) => {
+            let len = word(encoded, 4).ok_or("truncated histogram")?;
+            if len > MAX_PAYLOAD {
+                return Err(format!("compressed histogram of {len} bytes is too large"));
+            }
+            let body = encoded.get(8..).ok_or("truncated histogram")?;
+            flate2::read::ZlibDecoder::new(body)
+                .read_exact(&mut header)
+                .map_err(|_| "compressed histogram does not inflate".to_string())?;
+        }
+        Some(V2_COOKIE) => header.copy_from_slice(encoded.get(..40).ok_or("truncated histogram")?),
+        _ => return Err("not a V2 histogram".into()),
+    }
+    let long = |at: usize| u64::from_be_bytes(header[at..at + 8].try_into().unwrap_or([0; 8]));
+    if word(&header, 0) != Some(V2_COOKIE) {
+        return Err("not a V2 histogram".into());
+    }
+    let payload = word(&header, 4).unwrap_or(u32::MAX);
+    let (sigfig, low, high) = (word(&header, 12).unwrap_or(0), long(16), long(24));
+    if (sigfig, low, high) != (u32::from(like.sigfig()), like.low(), like.high()) {
+        return Err(format!(
+            "histogram precision {sigfig} significant figures, range {low}..{high} ns; perfgate's is {}, {}..{}: \
+             every generator must use the same precision",
+            like.sigfig(),
+            like.low(),
+            like.high()
+        ));
+    }
+    if payload > MAX_PAYLOAD {
+        return Err(format!("histogram payload of {payload} bytes is too large"));
+    }
+    Ok(())
 }
 
 /// A fleet's logs added up.
