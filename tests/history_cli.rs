@@ -4,11 +4,11 @@
 
 use perfgate::history::HistoryStore;
 use perfgate::history::NewRun;
+use perfgate::history::fixture::noise;
 use perfgate::history::sqlite::SqliteHistory as History;
 use perfgate::model::Better;
 use perfgate::model::Role;
 use perfgate::results::{Results, Sample};
-use perfgate::stats::CompareConfig;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -28,14 +28,6 @@ fn level(benchmark: &str, night: usize) -> f64 {
         "BenchmarkStep-2" => 1000.0,
         _ => 500.0,
     }
-}
-
-/// Deterministic noise in [-1, 1].
-fn noise(i: u64) -> f64 {
-    let mut z = i.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 52) as f64 - 1.0
 }
 
 /// Night `night` as `perfgate nightly` would produce it: measured alone the
@@ -63,30 +55,7 @@ fn results(night: usize) -> Results {
             push(Role::Candidate, night);
         }
     }
-    let comparisons = perfgate::analyze::analyze(&samples, &CompareConfig::default()).comparisons;
-    let json = serde_json::json!({
-        "schema_version": 1,
-        "tool": { "name": "perfgate", "version": "0.1.0" },
-        "run": {
-            "id": format!("2026010{}-020000-parser", night + 1),
-            "command": "perfgate nightly --scenario scenarios/parser.toml",
-            "started_at": format!("2026-01-0{}T02:00:00Z", night + 1),
-            "finished_at": format!("2026-01-0{}T02:05:00Z", night + 1),
-            "seed": night,
-            "rounds": 8,
-            "status": "complete",
-            "alpha": 0.05,
-            "threshold_pct": 2.0,
-        },
-        "environment": {
-            "os": "linux", "kernel": "6.1", "cpu_model": "Test CPU", "cores": 2,
-            "memory_bytes": 1u64 << 30, "hostname": "ci-1",
-        },
-        "variants": [],
-        "samples": samples,
-        "comparisons": comparisons,
-    });
-    serde_json::from_value(json).expect("results")
+    perfgate::history::fixture::results(samples, night as u64 + 1, "parser", 8)
 }
 
 fn build_history(path: &Path) {

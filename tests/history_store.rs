@@ -7,11 +7,10 @@
 
 mod common;
 
-use perfgate::history::fixture::night;
+use perfgate::history::fixture::{new_run, night};
 use perfgate::history::migrate::{MigrateError, migrate};
-use perfgate::history::{HistoryError, HistoryStore, Location, NewRun, RunRecord};
+use perfgate::history::{HistoryError, HistoryStore, Location, RunRecord};
 use perfgate::model::{Better, Verdict};
-use perfgate::results::Results;
 use perfgate::target::postgres::{self as pgtarget, Cluster};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
@@ -68,18 +67,6 @@ fn execute(at: &Location, sql: &str) {
     match at {
         Location::File(p) => rusqlite::Connection::open(p).unwrap().execute_batch(sql).unwrap(),
         Location::Postgres(url) => postgres::Client::connect(url, postgres::NoTls).unwrap().batch_execute(sql).unwrap(),
-    }
-}
-
-fn new_run<'a>(results: &'a Results, commit: &'a str, baseline: Option<&'a str>, set: &str) -> NewRun<'a> {
-    NewRun {
-        results,
-        revision: "HEAD",
-        commit,
-        tree: "tree",
-        baseline_commit: baseline,
-        report_dir: "20260101-020000-bench",
-        scenario_set: set.into(),
     }
 }
 

@@ -69,7 +69,7 @@ thresholds = ["p99 < 2s", "error_rate < 1%"]
 fn http_scenario_measures_latency_resources_counters_and_thresholds() {
     let repo = Repo::new();
     repo.write("server.py", SERVER);
-    repo.write("perf.toml", &scenario("", HTTP));
+    repo.write("perf.toml", &scenario("", &format!("{HTTP}hdr_log = true\n")));
     repo.commit_all("base");
     // The candidate makes 5 queries per request instead of 1.
     repo.write("server.py", &SERVER.replace("QUERIES = 1", "QUERIES = 5"));
@@ -97,6 +97,22 @@ fn http_scenario_measures_latency_resources_counters_and_thresholds() {
     // A fresh target per round, each with its own log.
     assert!(out.join("logs/get-baseline-1.log").exists());
     assert!(out.join("logs/get-candidate-10.log").exists());
+    // hdr_log: each window's interval log holds that window's histogram: read
+    // back by `perfgate load merge`, its p99 is the round's latency_p99.
+    let sample =
+        |round: u64| {
+            results["samples"].as_array().unwrap().iter().find(|s| {
+                s["metric"] == "latency_p99" && s["variant"] == "baseline" && s["round"].as_u64() == Some(round)
+            })
+        };
+    for round in [1, 10] {
+        let log = out.join(format!("logs/get-baseline-{round}.hlog"));
+        let m = repo.perfgate(&["load", "merge", "--json", log.to_str().unwrap()]);
+        assert_eq!(m.status.code(), Some(0), "{}", text(&m));
+        let m: serde_json::Value = serde_json::from_slice(&m.stdout).unwrap();
+        assert!(m["requests"].as_u64().unwrap() > 0, "{m:#}");
+        assert_eq!(m["latency"]["p99"], sample(round).unwrap()["value"], "round {round}: {m:#}");
+    }
 }
 
 #[test]

@@ -360,6 +360,8 @@ pub struct HttpScenario {
     pub counters: Option<Vec<String>>,
     pub thresholds: Vec<Threshold>,
     pub profile: Vec<String>,
+    /// Write each measured window's HdrHistogram interval log (logs/*.hlog).
+    pub hdr_log: bool,
 }
 
 /// A target left alone (or given a trickle of requests) while its CPU and
@@ -658,6 +660,10 @@ struct RawScenario {
     /// Prometheus counters to report per request (default: all that moved).
     #[serde(default)]
     counters: Option<Vec<String>>,
+    /// Write each measured window's latency as an HdrHistogram interval log
+    /// beside the trial's log (logs/*.hlog; default false).
+    #[serde(default)]
+    hdr_log: Option<bool>,
     // websocket
     /// WebSocket clients held open (default 10).
     #[serde(default)]
@@ -740,6 +746,7 @@ fn kind_fields(kind: &str) -> Option<&'static [&'static str]> {
             "url",
             "allow_remote",
             "counters",
+            "hdr_log",
         ],
         "websocket" => &[
             "duration",
@@ -920,6 +927,7 @@ fn present_fields(s: &RawScenario) -> Vec<(&'static str, bool)> {
         ("url", s.url.is_some()),
         ("allow_remote", s.allow_remote.is_some()),
         ("counters", s.counters.is_some()),
+        ("hdr_log", s.hdr_log.is_some()),
         ("clients", s.clients.is_some()),
         ("ramp", s.ramp.is_some()),
         ("churn", s.churn.is_some()),
@@ -1367,6 +1375,7 @@ fn http_scenario(s: &RawScenario, key_at: &KeyAt<'_>) -> Result<HttpScenario, Lo
         counters: s.counters.clone(),
         thresholds: thresholds(s, key_at)?,
         profile: s.profile.clone().unwrap_or_default(),
+        hdr_log: s.hdr_log.unwrap_or(false),
     })
 }
 

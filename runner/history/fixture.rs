@@ -15,8 +15,6 @@ pub fn noise(i: u64) -> f64 {
 
 /// One night: `metrics` Go benchmarks at `level` ns/op tonight, measured
 /// against `previous` (the last night's level) unless it is the first.
-/// Built through JSON, as results.json is read, so new optional fields
-/// of `Results` need no change here.
 pub fn night(seed: u64, previous: Option<f64>, level: f64, metrics: usize, rounds: u32) -> Results {
     let mut samples = Vec::new();
     for m in 0..metrics {
@@ -40,16 +38,23 @@ pub fn night(seed: u64, previous: Option<f64>, level: f64, metrics: usize, round
             push(Role::Candidate, level);
         }
     }
+    results(samples, seed, "bench", rounds)
+}
+
+/// A complete nightly's results.json of `samples` (analysed here), run
+/// `2026010{day}-020000-{name}` on day `day` of January 2026. Built through
+/// JSON, as results.json is read, so new optional fields need no change here.
+pub fn results(samples: Vec<Sample>, day: u64, name: &str, rounds: u32) -> Results {
     let comparisons = crate::analyze::analyze(&samples, &CompareConfig::default()).comparisons;
     let json = serde_json::json!({
         "schema_version": 1,
         "tool": { "name": "perfgate", "version": "0.1.0" },
         "run": {
-            "id": format!("2026010{seed}-020000-bench"),
+            "id": format!("2026010{day}-020000-{name}"),
             "command": "perfgate nightly",
-            "started_at": format!("2026-01-0{seed}T02:00:00Z"),
-            "finished_at": format!("2026-01-0{seed}T02:10:00Z"),
-            "seed": seed,
+            "started_at": format!("2026-01-0{day}T02:00:00Z"),
+            "finished_at": format!("2026-01-0{day}T02:10:00Z"),
+            "seed": day,
             "rounds": rounds,
             "status": "complete",
             "alpha": 0.05,
@@ -63,5 +68,18 @@ pub fn night(seed: u64, previous: Option<f64>, level: f64, metrics: usize, round
         "samples": samples,
         "comparisons": comparisons,
     });
-    serde_json::from_value(json).unwrap()
+    serde_json::from_value(json).expect("a valid results.json")
+}
+
+/// A run of `set` to record: tonight's `commit`, against `baseline`.
+pub fn new_run<'a>(results: &'a Results, commit: &'a str, baseline: Option<&'a str>, set: &str) -> super::NewRun<'a> {
+    super::NewRun {
+        results,
+        revision: "HEAD",
+        commit,
+        tree: "tree",
+        baseline_commit: baseline,
+        report_dir: "20260101-020000-bench",
+        scenario_set: set.into(),
+    }
 }

@@ -18,6 +18,7 @@ pub use record::{NewRun, RunRecord};
 
 use crate::model::{Better, Verdict};
 use changepoint::ChangePoint;
+use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -196,7 +197,6 @@ pub struct ExportRow {
     pub delta_ci_high_pct: Option<f64>,
     pub verdict: Option<Verdict>,
 }
-use serde::Serialize;
 
 /// A nightly run as the history keeps it.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -402,22 +402,8 @@ mod tests {
     //! tests/history_store.rs.
     use super::*;
     use crate::history::HistoryStore;
-    use crate::history::fixture::night;
-    use crate::history::record::NewRun;
-    use crate::results::Results;
+    use crate::history::fixture::{new_run, night};
     use std::time::Duration;
-
-    fn new_run<'a>(results: &'a Results, commit: &'a str, baseline: Option<&'a str>, set: &str) -> NewRun<'a> {
-        NewRun {
-            results,
-            revision: "HEAD",
-            commit,
-            tree: "tree",
-            baseline_commit: baseline,
-            report_dir: "20260101-020000-bench",
-            scenario_set: set.into(),
-        }
-    }
 
     fn count(h: &SqliteHistory, table: &str) -> i64 {
         h.conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap()

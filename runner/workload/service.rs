@@ -168,8 +168,19 @@ fn http_load(p: &Prepared, base: &str, duration: Duration, total: Option<u64>, s
         request_timeout: Duration::from_secs(30),
         seed,
         allow_remote: p.allow_remote,
+        intervals: matches!(load, Load::Http(h) if h.hdr_log),
         ..LoadSpec::default()
     })
+}
+
+/// `hdr_log = true`: the window's latency as an HdrHistogram interval log
+/// beside the trial's log (`logs/<scenario>-<variant>-<round>.hlog`).
+fn write_hdr_log(report: &LoadReport, base: &str, path: &Path) {
+    let meta = load::hdrlog::meta(report, base, "compare window".into(), None, None);
+    let written = load::hdrlog::encode(report, &meta).and_then(|log| crate::report::json::write_atomically(path, &log));
+    if let Err(e) = written {
+        crate::note!("warning: cannot write {}: {e}", path.display());
+    }
 }
 
 fn engine_requests(reqs: &[HttpRequest]) -> Vec<RequestSpec> {
@@ -202,7 +213,7 @@ pub fn run_trial(p: &mut Prepared, round: u32, log: &Path) -> Result<TrialOutput
     let port = p.running.as_ref().map(|t| t.port).unwrap_or(0);
     let base = with_port(&p.base_url, port);
     let metrics_url = p.metrics_url.as_deref().map(|u| with_port(u, port));
-    let result = measure(p, &base, metrics_url.as_deref(), round);
+    let result = measure(p, &base, metrics_url.as_deref(), round, log);
     // A target that died during the window invalidates the round.
     if let Some(t) = p.running.as_mut()
         && let Some(status) = t.exited()
@@ -271,7 +282,13 @@ pub fn finish(p: &mut Prepared) {
     }
 }
 
-fn measure(p: &Prepared, base: &str, metrics_url: Option<&str>, round: u32) -> Result<TrialOutput, WorkloadError> {
+fn measure(
+    p: &Prepared,
+    base: &str,
+    metrics_url: Option<&str>,
+    round: u32,
+    log: &Path,
+) -> Result<TrialOutput, WorkloadError> {
     let (warmup, window) = match &p.load {
         Load::Http(h) => (h.warmup, h.duration),
         Load::Idle(i) => (i.warmup, i.duration),
@@ -320,6 +337,11 @@ fn measure(p: &Prepared, base: &str, metrics_url: Option<&str>, round: u32) -> R
     };
     if crate::process::interrupted() {
         return Err(WorkloadError::Interrupted);
+    }
+    if let (Some(r), Load::Http(h)) = (&report, &p.load)
+        && h.hdr_log
+    {
+        write_hdr_log(r, base, &log.with_extension("hlog"));
     }
     let seconds = started.elapsed().as_secs_f64();
     let to = sampler.as_ref().map(|s| s.mark()).unwrap_or(0.0);
