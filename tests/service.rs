@@ -310,4 +310,6 @@ fn a_target_without_pprof_keeps_timings_and_warns() {
     }
     assert!(results["profiles"].as_array().unwrap().is_empty());
     assert!(!results["samples"].as_array().unwrap().is_empty(), "timings kept");
+    // No database, no plans: nothing to say about auto_explain.
+    assert!(!warnings.iter().any(|w| w.contains("auto_explain")), "{warnings:#?}");
 }

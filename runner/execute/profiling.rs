@@ -114,7 +114,8 @@ pub fn run(
                 Some(Prepared::Service(p)) if workload::service::wants_pass(p) => {
                     crate::note!("profiling {name} ({role}) ...");
                     let pass = workload::service::profile_pass(p, &dir, &prefix, &log)?;
-                    plans[slot] = Some(pass.plans);
+                    // Only a pass that logged plans (a managed database) has any to diff.
+                    plans[slot] = pass.plans;
                     (pass.captured, pass.warnings)
                 }
                 Some(Prepared::GoBench(p)) if !p.profile.is_empty() || !counted.is_empty() => {

@@ -606,8 +606,9 @@ pub struct Captured {
 #[derive(Debug, Default)]
 pub struct Pass {
     pub captured: Vec<Captured>,
-    /// `[target.postgres]` (managed): every statement's plan in the pass.
-    pub plans: Vec<crate::formats::pgplan::LoggedPlan>,
+    /// `[target.postgres]` (managed): every statement's plan in the pass;
+    /// `None` when the pass logged no plans (no managed database).
+    pub plans: Option<Vec<crate::formats::pgplan::LoggedPlan>>,
     /// What was not captured, and why.
     pub warnings: Vec<String>,
 }
@@ -653,7 +654,7 @@ pub fn profile_pass(p: &mut Prepared, dir: &Path, file_prefix: &str, log: &Path)
     }
     if let (true, Some(l)) = (explain, &cluster_log) {
         match read_from(l, log_from) {
-            Ok(text) => pass.plans = crate::formats::pgplan::extract(&text),
+            Ok(text) => pass.plans = Some(crate::formats::pgplan::extract(&text)),
             Err(e) => pass.warnings.push(format!("scenario {:?}: no query plans: {}: {e}", p.scenario, l.display())),
         }
     }
