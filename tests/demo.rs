@@ -77,8 +77,14 @@ fn quick_demo_shows_every_fix() {
     assert_eq!(median(&r, "live-ws", "failed_upgrades", "baseline"), 0.0);
     assert!(median(&r, "live-ws", "latency_p50", "candidate") > 0.0, "echo round trips measured");
 
-    // Idle: the collector stopped burning CPU.
-    assert_eq!(verdict(&r, "idle", "cpu_utilization"), "improved", "{log}");
+    // Idle: the collector stopped burning CPU. --quick's short idle windows
+    // leave the candidate's few milliseconds of CPU at the sampler's
+    // resolution: some rounds read 0 for both, and one CI run's interval
+    // reached +0.0 (inconclusive, 0.037 → 0.006 cores). The medians and the
+    // delta still show the fix plainly; a full run's verdict is improved.
+    assert_ne!(verdict(&r, "idle", "cpu_utilization"), "regressed", "{log}");
+    let idle_cpu = |side| median(&r, "idle", "cpu_utilization", side);
+    assert!(idle_cpu("candidate") < 0.5 * idle_cpu("baseline"), "{log}");
     assert!(comparison(&r, "idle", "cpu_utilization")["delta_pct"].as_f64().unwrap() < -50.0);
 
     // The profiling pass: the baseline's per-series query loop, by
