@@ -56,6 +56,9 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
     Ok(outcome)
 }
 
+/// The noise probe's time before the rounds (`perfgate doctor` takes longer).
+const PROBE_BUDGET: std::time::Duration = std::time::Duration::from_millis(1500);
+
 /// The stages up to `Results`: nothing is written but the logs and
 /// profiles (and results.json when the run stops before its first round).
 pub fn measure(plan: &Plan) -> Result<CompareOutcome, CompareError> {
@@ -100,6 +103,10 @@ pub fn measure(plan: &Plan) -> Result<CompareOutcome, CompareError> {
         Ok(b) => b,
         Err(e) => return Err(stopped_before_measuring(&mut results, &out_dir, e)),
     };
+    // Built, nothing else of ours running: how noisy is the machine now?
+    let probe = crate::doctor::probe::run(PROBE_BUDGET, plan.seed);
+    crate::note!("{}", crate::doctor::probe_line(&probe));
+    results.environment.noise = Some(probe);
     let ctx = context(plan);
     let mut progress = Progress::new(fixed_trials(plan, &builds));
     if let Some(s) = &mut status {

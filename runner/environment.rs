@@ -21,6 +21,7 @@ pub fn capture() -> Environment {
         memory_bytes: sys.as_ref().map(|s| s.total_memory()).unwrap_or(0),
         hostname: System::host_name().unwrap_or_default(),
         go: Vec::new(),
+        noise: None,
     }
 }
 

@@ -174,7 +174,7 @@ pub struct PlanError(pub String);
 pub fn make(opts: &CompareOptions) -> Result<Plan, PlanError> {
     if opts.scenario_files.is_empty() {
         return Err(PlanError(
-            "no scenario file given; pass --scenario FILE (e.g. --scenario scenarios/demo.toml)".into(),
+            "no scenario file given and no perf.toml here; pass --scenario FILE (e.g. --scenario scenarios/demo.toml), or write perf.toml with `perfgate init`".into(),
         ));
     }
     let mut files = Vec::new();

@@ -237,6 +237,50 @@ pub struct Environment {
     /// and, for counts, Valgrind's version and environment.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub go: Vec<GoConfig>,
+    /// The noise probe run before the rounds (`perfgate doctor` runs the
+    /// same one): how far two runs of the same code disagreed here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise: Option<NoiseProbe>,
+}
+
+/// The noise probe: paired A/A rounds of a CPU-bound and a memory-bound
+/// loop, and what their noise means for a run's verdicts.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct NoiseProbe {
+    /// How long the probe took.
+    pub seconds: f64,
+    /// The threshold the figures assume (the default, 2%).
+    pub threshold_pct: f64,
+    /// The rounds a default run reaches with the reference round (its
+    /// 5-minute budget over `reference_round_seconds`).
+    pub default_rounds: usize,
+    /// The round the time estimates use: the http kind's default window and
+    /// warm-up, once per variant.
+    pub reference_round_seconds: f64,
+    pub loops: Vec<LoopNoise>,
+}
+
+/// One probe loop's figures.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct LoopNoise {
+    /// "cpu" or "memory".
+    pub name: String,
+    /// Paired A/A rounds measured.
+    pub rounds: usize,
+    /// The median trial's length, in ms.
+    pub trial_ms: f64,
+    /// Standard deviation of the rounds' log ratios, in percent: the CV of
+    /// the ratio of two runs of the same code.
+    pub paired_cv_pct: f64,
+    /// The smallest change a default run (sequential rule, 2% threshold,
+    /// `default_rounds` rounds) calls with 80% power at this noise; null
+    /// when none would be.
+    pub mde_pct: Option<f64>,
+    /// Rounds until a 5% change is called with 80% power (null: more than
+    /// the default 500).
+    pub rounds_for_5pct: Option<usize>,
+    /// The same for a 10% change.
+    pub rounds_for_10pct: Option<usize>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

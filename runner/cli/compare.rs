@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
 pub struct CompareArgs {
-    /// Scenario file(s) to run (repeatable).
+    /// Scenario file(s) to run (repeatable) [default: perf.toml, here or at the repository's root].
     #[arg(long = "scenario", short = 's', value_name = "FILE")]
     pub scenarios: Vec<PathBuf>,
     /// Baseline revision [default: the scenario file's, else HEAD].
@@ -73,7 +73,7 @@ pub fn run(args: CompareArgs) -> Result<i32, CliError> {
         return Err(CliError::bad_input(anyhow::anyhow!("--alpha must be between 0 and 1, got {a}")));
     }
     let opts = CompareOptions {
-        scenario_files: args.scenarios,
+        scenario_files: super::scenarios_or_default(args.scenarios),
         baseline: args.baseline,
         candidate: args.candidate,
         patch: args.patch,

@@ -4,8 +4,10 @@
 pub mod benchstat;
 pub mod cache;
 pub mod compare;
+pub mod doctor;
 pub mod fleet;
 pub mod history;
+pub mod init;
 pub mod load;
 pub mod mcp;
 pub mod merge;
@@ -39,7 +41,22 @@ pub struct RoundsArgs {
     pub max_time: Option<std::time::Duration>,
 }
 
-fn parse_max_time(s: &str) -> Result<std::time::Duration, String> {
+/// The scenario files given, or else the `perf.toml` that `perfgate init`
+/// writes: in the current directory, else at the repository's root.
+pub fn scenarios_or_default(given: Vec<std::path::PathBuf>) -> Vec<std::path::PathBuf> {
+    if !given.is_empty() {
+        return given;
+    }
+    let here = std::path::PathBuf::from(crate::init::FILE_NAME);
+    if here.is_file() {
+        return vec![here];
+    }
+    let root = crate::init::repo_root(std::path::Path::new("."));
+    let at_root = root.join(crate::init::FILE_NAME);
+    if at_root.is_file() { vec![at_root] } else { Vec::new() }
+}
+
+pub(crate) fn parse_max_time(s: &str) -> Result<std::time::Duration, String> {
     let d = crate::config::parse_duration(s)?;
     if d.is_zero() { Err("must be longer than 0s".into()) } else { Ok(d) }
 }
@@ -118,6 +135,10 @@ pub enum Command {
     Benchstat(benchstat::BenchstatArgs),
     /// Check scenario files without running anything.
     Validate(validate::ValidateArgs),
+    /// Write a first perf.toml from what this repository holds (Go benchmarks, HTTP services, criterion benches).
+    Init(init::InitArgs),
+    /// Check the tools and the repository, and measure how noisy this machine is.
+    Doctor(doctor::DoctorArgs),
     /// Send HTTP load to a local URL and report throughput and latency percentiles.
     Load(load::LoadArgs),
     /// Hotspots of a pprof profile (`top`) or of the change between two (`diff`).
@@ -153,6 +174,8 @@ pub fn main() -> i32 {
         Command::Compare(a) => compare::run(a),
         Command::Benchstat(a) => benchstat::run(a),
         Command::Validate(a) => validate::run(a),
+        Command::Init(a) => init::run(a),
+        Command::Doctor(a) => doctor::run(a),
         Command::Load(a) => load::run(a),
         Command::Profile(a) => profile::run(a),
         Command::Report(a) => report::run(a),

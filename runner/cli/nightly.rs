@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
 pub struct NightlyArgs {
-    /// Scenario file(s) to run (repeatable).
+    /// Scenario file(s) to run (repeatable) [default: perf.toml, here or at the repository's root].
     #[arg(long = "scenario", short = 's', value_name = "FILE")]
     pub scenarios: Vec<PathBuf>,
     /// Tonight's revision.
@@ -54,7 +54,7 @@ pub fn run(args: NightlyArgs) -> Result<i32, CliError> {
     }
     let opts = NightlyOptions {
         compare: crate::plan::CompareOptions {
-            scenario_files: args.scenarios,
+            scenario_files: super::scenarios_or_default(args.scenarios),
             out: args.out,
             rounds: args.rounds.rounds,
             min_rounds: args.rounds.min_rounds,

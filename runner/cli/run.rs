@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
-    /// Scenario file(s) to run (repeatable).
+    /// Scenario file(s) to run (repeatable) [default: perf.toml, here or at the repository's root].
     #[arg(long = "scenario", short = 's', value_name = "FILE")]
     pub scenarios: Vec<PathBuf>,
     /// The revision to measure.
@@ -26,7 +26,7 @@ pub struct RunArgs {
 
 pub fn run(args: RunArgs) -> Result<i32, CliError> {
     let opts = CompareOptions {
-        scenario_files: args.scenarios,
+        scenario_files: super::scenarios_or_default(args.scenarios),
         baseline: None,
         candidate: Some(args.rev),
         patch: None,

@@ -5,14 +5,19 @@ use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
 pub struct ValidateArgs {
-    /// Scenario files to check.
-    #[arg(required = true)]
+    /// Scenario files to check [default: perf.toml, here or at the repository's root].
     pub files: Vec<PathBuf>,
 }
 
 pub fn run(args: ValidateArgs) -> Result<i32, CliError> {
+    let files = super::scenarios_or_default(args.files);
+    if files.is_empty() {
+        return Err(CliError::bad_input(anyhow::anyhow!(
+            "no scenario file given and no perf.toml here; pass FILE, or write one with `perfgate init`"
+        )));
+    }
     let mut failed = 0;
-    for path in &args.files {
+    for path in &files {
         match crate::config::load(path) {
             Ok(file) => {
                 let kinds: Vec<String> =
@@ -28,7 +33,7 @@ pub fn run(args: ValidateArgs) -> Result<i32, CliError> {
     if failed > 0 {
         return Err(CliError::bad_input(anyhow::anyhow!(
             "{failed} of {} scenario file(s) invalid; fix the locations above",
-            args.files.len()
+            files.len()
         )));
     }
     Ok(EXIT_OK)

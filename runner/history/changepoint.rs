@@ -3,8 +3,6 @@
 //! neighbouring segments decides whether the split is real — deterministic,
 //! in the manner of Apache Otava (formerly Hunter). Pure functions.
 
-use statrs::distribution::{ContinuousCDF, StudentsT};
-
 /// Fewest points a segment may have on each side of a change: a t-test
 /// needs a variance on each side.
 pub const MIN_SEGMENT: usize = 2;
@@ -156,10 +154,8 @@ fn segment_test(before: &[f64], after: &[f64], index: usize) -> ChangePoint {
             if m1 == m2 { 1.0 } else { 0.0 }
         } else {
             let t = ((m2 - m1) / se).abs();
-            match StudentsT::new(0.0, 1.0, df) {
-                Ok(dist) => (2.0 * dist.sf(t)).min(1.0),
-                Err(_) => 1.0,
-            }
+            let p = 2.0 * crate::stats::students_t_sf(t, df);
+            if p.is_nan() { 1.0 } else { p.min(1.0) }
         }
     };
     ChangePoint { index, before: m1, after: m2, magnitude_pct, p_value }

@@ -150,6 +150,8 @@ pub use effect::{compare_exact, compare_paired, compare_paired_on_scale, compare
 pub use geomean::geomean;
 pub use mann_whitney::{mann_whitney_u, u_test_min_samples};
 pub use multiple::benjamini_hochberg;
+pub(crate) use special::students_t_sf;
+pub(crate) use summary::median_sorted;
 pub use summary::{median_ci_min_samples, summarize};
 pub use verdict::{FamilyMember, judge_family, verdict};
 pub use wilcoxon::wilcoxon_signed_rank;

@@ -94,59 +94,122 @@ impl FixedCritical {
     }
 }
 
-/// The smallest change (in percent) the rule calls with 80% power at the
-/// noise of `sorted` (per-round values, ascending), with as many rounds as
-/// `sorted` has. `None` when no change would do (too few rounds to reach α).
-pub(crate) fn rule_mde_pct(sorted: &[f64], decider: &Decider) -> Option<f64> {
-    let n = sorted.len();
-    if n < 2 {
-        return None;
+/// The noise of a sample of per-round values, resampled: draws of n values
+/// around zero (the sample's residuals about its median, mirrored), to
+/// which a candidate shift is added. The same draws serve every shift, so
+/// power rises monotonically with the shift.
+struct Resampler<'a> {
+    decider: &'a Decider,
+    residuals: Vec<f64>,
+    draws: Vec<Vec<usize>>,
+    fixed: FixedCritical,
+    buffer: Vec<f64>,
+}
+
+impl<'a> Resampler<'a> {
+    /// `sorted`: the observed per-round values (≥ 2), ascending; `n`: the
+    /// rounds of the runs to simulate.
+    fn new(sorted: &[f64], n: usize, decider: &'a Decider) -> Resampler<'a> {
+        // Per-round values of paired, randomly ordered trials are symmetric
+        // about the change (an A/A round is as likely to favour either
+        // side), and the mirror keeps one sample's skew from passing for
+        // the rule's weakness.
+        let median = median_sorted(sorted);
+        let residuals: Vec<f64> = sorted.iter().flat_map(|x| [x - median, median - x]).collect();
+        let m = residuals.len();
+        let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(0x5eed_f00d);
+        let draws = (0..RESAMPLES).map(|_| (0..n).map(|_| rng.random_range(0..m)).collect()).collect();
+        let fixed = FixedCritical::new(n, decider.alpha, decider.confidence);
+        Resampler { decider, residuals, draws, fixed, buffer: vec![0.0; n] }
     }
-    // The noise around the change, mirrored: per-round values of paired,
-    // randomly ordered trials are symmetric about the change (an A/A
-    // round is as likely to favour either side), and the mirror keeps one
-    // sample's skew from passing for the rule's weakness.
-    let median = median_sorted(sorted);
-    let residuals: Vec<f64> = sorted.iter().flat_map(|x| [x - median, median - x]).collect();
-    let fixed = FixedCritical::new(n, decider.alpha, decider.confidence);
-    let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(0x5eed_f00d);
-    let draws: Vec<Vec<usize>> = (0..RESAMPLES).map(|_| (0..n).map(|_| rng.random_range(0..2 * n)).collect()).collect();
-    let mut buffer = vec![0.0; n];
-    let mut power = |shift: f64| -> f64 {
+
+    /// The share of simulated runs in which the rule calls a change.
+    fn power(&mut self, shift: f64) -> f64 {
         let mut called = 0;
-        for draw in &draws {
-            for (slot, &i) in buffer.iter_mut().zip(draw) {
-                *slot = residuals[i] + shift;
+        for draw in &self.draws {
+            for (slot, &i) in self.buffer.iter_mut().zip(draw) {
+                *slot = self.residuals[i] + shift;
             }
-            buffer.sort_by(f64::total_cmp);
-            if decider.calls_a_change(&buffer, &fixed) {
+            self.buffer.sort_by(f64::total_cmp);
+            if self.decider.calls_a_change(&self.buffer, &self.fixed) {
                 called += 1;
             }
         }
         called as f64 / RESAMPLES as f64
-    };
-    // A shift the size of the spread plus the threshold, doubled until found.
-    let spread = residuals.iter().fold(0.0f64, |m, r| m.max(r.abs()));
-    let threshold_x = match decider.scale {
-        Scale::Log => (decider.threshold_pct / 100.0).ln_1p(),
-        Scale::Relative { scale, .. } => decider.threshold_pct / 100.0 * scale,
-    };
-    let mut hi = (spread + threshold_x).max(f64::MIN_POSITIVE * 1e10);
-    let mut tries = 0;
-    while power(hi) < POWER {
-        hi *= 2.0;
-        tries += 1;
-        if tries > 40 || !hi.is_finite() {
-            return None;
+    }
+
+    /// The smallest shift found with 80% power, in percent.
+    fn mde_pct(&mut self) -> Option<f64> {
+        // A shift the size of the spread plus the threshold, doubled until found.
+        let spread = self.residuals.iter().fold(0.0f64, |m, r| m.max(r.abs()));
+        let mut hi = (spread + self.decider.shift_of(self.decider.threshold_pct)).max(f64::MIN_POSITIVE * 1e10);
+        let mut tries = 0;
+        while self.power(hi) < POWER {
+            hi *= 2.0;
+            tries += 1;
+            if tries > 40 || !hi.is_finite() {
+                return None;
+            }
+        }
+        let mut lo = 0.0;
+        for _ in 0..30 {
+            let mid = 0.5 * (lo + hi);
+            if self.power(mid) >= POWER { hi = mid } else { lo = mid }
+        }
+        let pct = self.decider.scale.pct(hi);
+        pct.is_finite().then_some(pct)
+    }
+}
+
+impl Decider {
+    /// The per-round value of a change of `pct` percent.
+    fn shift_of(&self, pct: f64) -> f64 {
+        match self.scale {
+            Scale::Log => (pct / 100.0).ln_1p(),
+            Scale::Relative { scale, .. } => pct / 100.0 * scale,
         }
     }
-    let mut lo = 0.0;
-    for _ in 0..30 {
-        let mid = 0.5 * (lo + hi);
-        if power(mid) >= POWER { hi = mid } else { lo = mid }
+}
+
+/// Would the rule call a change on this sample (ascending)?
+#[cfg(test)]
+pub(crate) fn calls_a_change(sorted: &[f64], decider: &Decider) -> bool {
+    decider.calls_a_change(sorted, &FixedCritical::new(sorted.len(), decider.alpha, decider.confidence))
+}
+
+/// The smallest change (in percent) the rule calls with 80% power at the
+/// noise of `sorted` (per-round values, ascending), with as many rounds as
+/// `sorted` has. `None` when no change would do (too few rounds to reach α).
+pub(crate) fn rule_mde_pct(sorted: &[f64], decider: &Decider) -> Option<f64> {
+    rule_mde_pct_at(sorted, sorted.len(), decider)
+}
+
+/// The same for runs of `rounds` rounds at the noise of `sorted`.
+pub(crate) fn rule_mde_pct_at(sorted: &[f64], rounds: usize, decider: &Decider) -> Option<f64> {
+    if sorted.len() < 2 || rounds < 2 {
+        return None;
     }
-    let pct = decider.scale.pct(hi);
-    pct.is_finite().then_some(pct)
+    Resampler::new(sorted, rounds, decider).mde_pct()
+}
+
+/// How many rounds the rule needs to call a change of `pct` percent with
+/// 80% power at the noise of `sorted`: `None` when more than `max_rounds`.
+pub(crate) fn rounds_for_change(sorted: &[f64], pct: f64, decider: &Decider, max_rounds: usize) -> Option<usize> {
+    if sorted.len() < 2 || max_rounds < 2 {
+        return None;
+    }
+    let shift = decider.shift_of(pct);
+    let found = |n: usize| Resampler::new(sorted, n, decider).power(shift) >= POWER;
+    if !found(max_rounds) {
+        return None;
+    }
+    // Power grows with the rounds (up to the resampling's jitter): bisect.
+    let (mut lo, mut hi) = (1, max_rounds);
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if found(mid) { hi = mid } else { lo = mid }
+    }
+    Some(hi)
 }
 
 /// What an open comparison needs: rounds until its interval, extrapolated

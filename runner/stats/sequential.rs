@@ -12,7 +12,7 @@
 //! and in an A/A run the sign of each round is a fair coin by construction,
 //! because the seeded order decides which variant ran first.
 
-use statrs::function::beta::{beta_reg, ln_beta};
+use super::special::{beta_reg, ln_beta};
 
 /// The Beta(r, r) mixing distribution over P(value > m). Smaller r decides
 /// large effects sooner, larger r small ones; 3 was the best compromise in

@@ -136,7 +136,7 @@ pub(crate) fn symmetric_median_order(n: usize, confidence: f64) -> Option<usize>
 }
 
 fn ln_choose(n: usize, k: usize) -> f64 {
-    statrs::function::factorial::ln_binomial(n as u64, k as u64)
+    super::special::ln_choose(n as u64, k as u64)
 }
 
 /// The symmetric interval of [`symmetric_median_order`] on an ascending sample.
