@@ -39,11 +39,12 @@ pub fn run(args: DoctorArgs) -> Result<i32, CliError> {
         let text = serde_json::to_string_pretty(&report).map_err(CliError::run_failed)?;
         crate::out!("{text}\n");
     } else {
+        let required: Vec<&str> = report.tools.iter().filter(|t| t.required).map(|t| t.name.as_str()).collect();
         let scope = if files.is_empty() {
-            "no scenario file (perf.toml) here: every tool is optional".to_string()
+            "no scenario file (perf.toml) here: only git is required".to_string()
         } else {
             let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-            format!("required by {}", names.join(", "))
+            format!("{} requires {}", names.join(", "), required.join(", "))
         };
         crate::out!("{}", render(&report, &scope));
     }
