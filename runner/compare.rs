@@ -58,6 +58,8 @@ pub fn run(opts: &CompareOptions) -> Result<CompareOutcome, CompareError> {
 
 /// The noise probe's time before the rounds (`perfgate doctor` takes longer).
 const PROBE_BUDGET: std::time::Duration = std::time::Duration::from_millis(1500);
+/// `0` skips the noise probe before the rounds.
+pub const PROBE_ENV: &str = "PERFGATE_NOISE_PROBE";
 
 /// The stages up to `Results`: nothing is written but the logs and
 /// profiles (and results.json when the run stops before its first round).
@@ -104,9 +106,12 @@ pub fn measure(plan: &Plan) -> Result<CompareOutcome, CompareError> {
         Err(e) => return Err(stopped_before_measuring(&mut results, &out_dir, e)),
     };
     // Built, nothing else of ours running: how noisy is the machine now?
-    let probe = crate::doctor::probe::run(PROBE_BUDGET, plan.seed);
-    crate::note!("{}", crate::doctor::probe_line(&probe));
-    results.environment.noise = Some(probe);
+    // (PERFGATE_NOISE_PROBE=0 skips it, as perfgate's own tests do.)
+    if std::env::var_os(PROBE_ENV).is_none_or(|v| v != "0") {
+        let probe = crate::doctor::probe::run(PROBE_BUDGET, plan.seed);
+        crate::note!("{}", crate::doctor::probe_line(&probe));
+        results.environment.noise = Some(probe);
+    }
     let ctx = context(plan);
     let mut progress = Progress::new(fixed_trials(plan, &builds));
     if let Some(s) = &mut status {

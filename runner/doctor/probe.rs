@@ -149,11 +149,7 @@ pub(crate) fn summarize(name: &str, log_ratios: &[f64], trials: &[f64]) -> LoopN
 mod tests {
     use super::*;
 
-    /// Box–Muller normal draws.
-    fn normal(rng: &mut rand::rngs::ChaCha8Rng, sd: f64) -> f64 {
-        let (u, v): (f64, f64) = (rng.random::<f64>().max(1e-300), rng.random());
-        sd * (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
-    }
+    use crate::stats::power::normal_draw as normal;
 
     #[test]
     fn quieter_machines_call_smaller_changes_sooner() {

@@ -25,6 +25,21 @@ pub struct Tool {
     pub error: Option<String>,
 }
 
+impl Tool {
+    /// Not looked up yet.
+    fn new(name: &str, required: bool, needed_for: &str, install: &str) -> Tool {
+        Tool {
+            name: name.into(),
+            version: None,
+            path: None,
+            required,
+            needed_for: needed_for.into(),
+            install: install.into(),
+            error: None,
+        }
+    }
+}
+
 /// Which tools the scenario files need.
 #[derive(Debug, Default, Clone)]
 pub struct Needs {
@@ -97,15 +112,7 @@ pub fn check(needs: &Needs) -> Vec<Tool> {
 }
 
 fn simple(name: &str, args: &[&str], required: bool, needed_for: &str, install: &str) -> Tool {
-    let mut tool = Tool {
-        name: name.into(),
-        version: None,
-        path: None,
-        required,
-        needed_for: needed_for.into(),
-        install: install.into(),
-        error: None,
-    };
+    let mut tool = Tool::new(name, required, needed_for, install);
     match on_path(name) {
         None => tool.error = Some(format!("{name} is not on PATH")),
         Some(path) => {
@@ -120,15 +127,12 @@ fn simple(name: &str, args: &[&str], required: bool, needed_for: &str, install: 
 }
 
 fn valgrind(required: bool) -> Tool {
-    let mut tool = Tool {
-        name: "valgrind".into(),
-        version: None,
-        path: None,
+    let mut tool = Tool::new(
+        "valgrind",
         required,
-        needed_for: "measure = \"instructions\" (counts that repeat to 0.01%)".into(),
-        install: crate::workload::valgrind::INSTALL.into(),
-        error: None,
-    };
+        "measure = \"instructions\" (counts that repeat to 0.01%)",
+        crate::workload::valgrind::INSTALL,
+    );
     match crate::workload::valgrind::locate() {
         Ok(v) => {
             tool.version = Some(v.version);
@@ -140,15 +144,12 @@ fn valgrind(required: bool) -> Tool {
 }
 
 fn postgres(required: bool) -> Tool {
-    let mut tool = Tool {
-        name: "postgresql".into(),
-        version: None,
-        path: None,
+    let mut tool = Tool::new(
+        "postgresql",
         required,
-        needed_for: "[target.postgres]: a throwaway cluster per variant".into(),
-        install: crate::target::postgres::INSTALL.into(),
-        error: None,
-    };
+        "[target.postgres]: a throwaway cluster per variant",
+        crate::target::postgres::INSTALL,
+    );
     match crate::target::postgres::locate() {
         Ok(pg) => {
             tool.version = Some(pg.version.clone());
@@ -162,15 +163,12 @@ fn postgres(required: bool) -> Tool {
 /// Chromium renders report.html in perfgate's own tests (not needed for runs).
 fn chromium() -> Tool {
     let found = ["chromium", "chromium-browser", "google-chrome"].iter().find_map(|n| on_path(n));
-    let mut tool = Tool {
-        name: "chromium".into(),
-        version: None,
-        path: None,
-        required: false,
-        needed_for: "perfgate's own report tests (rendering report.html)".into(),
-        install: "Debian: apt-get install chromium".into(),
-        error: None,
-    };
+    let mut tool = Tool::new(
+        "chromium",
+        false,
+        "perfgate's own report tests (rendering report.html)",
+        "Debian: apt-get install chromium",
+    );
     match found {
         None => tool.error = Some("chromium is not on PATH".into()),
         Some(path) => {

@@ -269,16 +269,19 @@ fn outer_quantiles(sorted: &[f64], p: f64) -> (f64, f64) {
     (sorted[k - 1], sorted[n - k])
 }
 
+/// A N(0, sd²) draw (Box–Muller), for seeded simulations in tests.
+#[cfg(test)]
+pub(crate) fn normal_draw(rng: &mut rand::rngs::ChaCha8Rng, sd: f64) -> f64 {
+    let (u, v): (f64, f64) = (rng.random::<f64>().max(1e-300), rng.random());
+    sd * (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use rand::SeedableRng;
 
-    fn normal(rng: &mut rand::rngs::ChaCha8Rng, sd: f64) -> f64 {
-        // Box–Muller.
-        let (u, v): (f64, f64) = (rng.random::<f64>().max(1e-300), rng.random());
-        sd * (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
-    }
+    use super::normal_draw as normal;
 
     #[test]
     fn mde_shrinks_with_rounds_and_grows_with_noise() {

@@ -57,9 +57,12 @@ impl Repo {
     }
 }
 
+/// The binary in `dir`. The noise probe before a compare's rounds (1.5 s)
+/// is off: ~100 runs in the suite would spend minutes on it;
+/// tests/init.rs and tests/doctor.rs run it.
 pub fn perfgate_cmd(dir: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_perfgate"));
-    cmd.current_dir(dir).args(args).env("NO_COLOR", "1");
+    cmd.current_dir(dir).args(args).env("NO_COLOR", "1").env("PERFGATE_NOISE_PROBE", "0");
     cmd
 }
 
