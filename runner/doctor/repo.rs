@@ -30,9 +30,9 @@ fn git(dir: &Path, args: &[&str]) -> Option<String> {
 
 pub fn inspect(dir: &Path) -> RepoState {
     let mut state = RepoState::default();
-    let Some(root) = git(dir, &["rev-parse", "--show-toplevel"]) else { return state };
+    let Ok(repo) = crate::variant::Repo::discover(dir) else { return state };
     state.is_git = true;
-    state.root = Some(root.trim().to_string());
+    state.root = Some(repo.root.display().to_string());
     state.shallow = git(dir, &["rev-parse", "--is-shallow-repository"]).is_some_and(|s| s.trim() == "true");
     state.head_has_parent = git(dir, &["rev-parse", "--verify", "--quiet", "HEAD~1"]).is_some();
     // porcelain v2: "1 XY sub …" where sub is "S<c><m><u>" for a submodule.

@@ -40,6 +40,20 @@ impl Tool {
     }
 }
 
+impl Tool {
+    /// With what perfgate's own lookup found: (version, path), or why not.
+    fn located(mut self, found: Result<(String, PathBuf), String>) -> Tool {
+        match found {
+            Ok((version, path)) => {
+                self.version = Some(version);
+                self.path = Some(path.display().to_string());
+            }
+            Err(e) => self.error = Some(e),
+        }
+        self
+    }
+}
+
 /// Which tools the scenario files need.
 #[derive(Debug, Default, Clone)]
 pub struct Needs {
@@ -127,37 +141,23 @@ fn simple(name: &str, args: &[&str], required: bool, needed_for: &str, install: 
 }
 
 fn valgrind(required: bool) -> Tool {
-    let mut tool = Tool::new(
+    let tool = Tool::new(
         "valgrind",
         required,
         "measure = \"instructions\" (counts that repeat to 0.01%)",
         crate::workload::valgrind::INSTALL,
     );
-    match crate::workload::valgrind::locate() {
-        Ok(v) => {
-            tool.version = Some(v.version);
-            tool.path = Some(v.path.display().to_string());
-        }
-        Err(e) => tool.error = Some(e),
-    }
-    tool
+    tool.located(crate::workload::valgrind::locate().map(|v| (v.version, v.path)))
 }
 
 fn postgres(required: bool) -> Tool {
-    let mut tool = Tool::new(
+    let tool = Tool::new(
         "postgresql",
         required,
         "[target.postgres]: a throwaway cluster per variant",
         crate::target::postgres::INSTALL,
     );
-    match crate::target::postgres::locate() {
-        Ok(pg) => {
-            tool.version = Some(pg.version.clone());
-            tool.path = Some(pg.dir.display().to_string());
-        }
-        Err(e) => tool.error = Some(e),
-    }
-    tool
+    tool.located(crate::target::postgres::locate().map(|pg| (pg.version, pg.dir)))
 }
 
 /// Chromium renders report.html in perfgate's own tests (not needed for runs).

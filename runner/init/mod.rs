@@ -56,14 +56,7 @@ pub fn init(root: &Path, force: bool) -> Result<Outcome, InitError> {
 
 /// The repository's top directory: git's, else `dir` itself.
 pub fn repo_root(dir: &Path) -> PathBuf {
-    let out = std::process::Command::new("git").args(["rev-parse", "--show-toplevel"]).current_dir(dir).output();
-    match out {
-        Ok(o) if o.status.success() => {
-            let top = String::from_utf8_lossy(&o.stdout).trim().to_string();
-            if top.is_empty() { dir.to_path_buf() } else { PathBuf::from(top) }
-        }
-        _ => dir.to_path_buf(),
-    }
+    crate::variant::Repo::discover(dir).map(|r| r.root).unwrap_or_else(|_| dir.to_path_buf())
 }
 
 /// A scenario-file name for the repository: its directory's name.
