@@ -361,7 +361,8 @@ pub struct Comparison {
     pub p_value: Option<f64>,
     pub q_value: Option<f64>,
     /// "wilcoxon-signed-rank" (paired rounds), "sequential-sign", "mann-whitney-u", or
-    /// "exact" (counts with no variance: no test needed).
+    /// "exact" (counts that repeat, to within 0.01%: no test needed, the
+    /// interval is the range of ratios).
     pub test: String,
     pub mde_pct: Option<f64>,
     pub verdict: Verdict,

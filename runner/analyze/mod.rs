@@ -401,6 +401,11 @@ fn notes(c: &Comparison, cfg: &CompareConfig) -> Vec<String> {
     }
     if crate::model::is_count(&c.metric) {
         notes.push("a count (Valgrind), not time".into());
+        let spread = |s: &crate::results::SideSummary| if s.min > 0.0 { s.max / s.min - 1.0 } else { 0.0 };
+        let spread = spread(&c.baseline).max(spread(&c.candidate));
+        if c.test == stats::Test::Exact.as_str() && spread > 0.0 {
+            notes.push(format!("rounds within {:.4}% of each other: judged on their range", spread * 100.0));
+        }
     }
     let cv = c.baseline.cv.max(c.candidate.cv);
     if cv > 0.05 {

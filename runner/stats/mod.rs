@@ -87,8 +87,9 @@ pub enum Test {
     /// The anytime-valid sign test of `sequential` (p = 1/e-value).
     #[serde(rename = "sequential-sign")]
     SequentialSign,
-    /// No test: counts with no variance (every round gave the same count
-    /// on each side), so the difference is exact.
+    /// No test: counts that repeat (every round gave the same count on each
+    /// side, or counts within `effect::COUNT_JITTER` of each other), so the
+    /// difference is exact up to that range.
     #[serde(rename = "exact")]
     Exact,
 }
