@@ -263,12 +263,19 @@ fn compute(new: &Profile, base: Option<&Profile>, opts: &TopOptions) -> Result<T
             .then_with(|| nb.cum.abs().cmp(&na.cum.abs()))
             .then_with(|| na.key.sprint().cmp(&nb.key.sprint()))
     });
-    if opts.nodecount > 0 && opts.nodecount < present.len() {
+    let truncated = opts.nodecount > 0 && opts.nodecount < present.len();
+    if truncated {
         present.truncate(opts.nodecount);
     }
 
-    // Inline labels come from the edges between the rows that are kept.
-    let kept: HashSet<usize> = present.iter().copied().collect();
+    // Inline labels come from the edges into each row. pprof rebuilds its
+    // graph from the kept rows only when a cut or the row limit dropped
+    // one (edges then jump over what was dropped); otherwise its edges
+    // still run through nodes it does not list, those whose values
+    // cancelled out in a diff (as a function reached through a func value
+    // in both profiles, whose zero-weight edge is then trimmed).
+    let kept: HashSet<usize> =
+        if dropped > 0 || truncated { present.iter().copied().collect() } else { (0..nodes.len()).collect() };
     let mut edges: HashMap<(usize, usize), (i64, bool)> = HashMap::new();
     for w in &walks {
         let mut parent: Option<usize> = None;
